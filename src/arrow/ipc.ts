@@ -1,0 +1,112 @@
+// Arrow IPC stream bytes for batches that cross a thread or a process.
+// Arrow JS's reader and writer spend most of their time in stream machinery on small batches;
+// this writes and reads the same stream format directly (one allocation, schema decoded once
+// per distinct schema), and falls back to Arrow JS for dictionaries and compressed bodies.
+import { RecordBatch, RecordBatchStreamWriter, Schema, Struct, Table, Type, makeData, tableFromIPC, type DataType } from 'apache-arrow';
+import { Message, RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
+import { MessageHeader } from 'apache-arrow/enum';
+import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
+import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
+
+const encodedSchemas = new WeakMap<Schema, Uint8Array>();
+const decodedSchemas = new Map<string, Schema>();
+
+function hasDictionary(type: DataType): boolean {
+  return type.typeId === Type.Dictionary || (type.children ?? []).some((f) => hasDictionary(f.type));
+}
+
+const aligned = (n: number) => (n + 7) & ~7;
+
+/** Encodes batches (all with one schema) as one IPC stream. */
+export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): Uint8Array {
+  if (schema.fields.some((f) => hasDictionary(f.type))) {
+    return RecordBatchStreamWriter.writeAll(new Table(schema, [...batches])).toUint8Array(true);
+  }
+  let schemaMessage = encodedSchemas.get(schema);
+  if (!schemaMessage) {
+    schemaMessage = Message.encode(Message.from(schema));
+    encodedSchemas.set(schema, schemaMessage);
+  }
+  const parts = batches.map((batch) => {
+    const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
+    const header = new BatchHeader(batch.numRows, nodes, bufferRegions, null, variadicBufferCounts);
+    return { message: Message.encode(Message.from(header, byteLength)), bodyLength: byteLength, buffers, bufferRegions };
+  });
+  let total = aligned(schemaMessage.byteLength + 8) + 8;
+  for (const p of parts) total += aligned(p.message.byteLength + 8) + p.bodyLength;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let pos = 0;
+  const writeMessage = (message: Uint8Array) => {
+    const size = aligned(message.byteLength + 8);
+    view.setInt32(pos, -1, true);
+    view.setInt32(pos + 4, size - 8, true);
+    out.set(message, pos + 8);
+    pos += size;
+  };
+  writeMessage(schemaMessage);
+  for (const p of parts) {
+    writeMessage(p.message);
+    p.buffers.forEach((buffer, i) => {
+      out.set(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), pos + p.bufferRegions[i].offset);
+    });
+    pos += p.bodyLength;
+  }
+  view.setInt32(pos, -1, true); // end of stream: continuation marker and a zero length
+  return out;
+}
+
+/** Decodes an IPC stream produced by `encodeBatches` (or any writer). */
+export function decodeBatches(bytes: Uint8Array): { schema: Schema; batches: RecordBatch[] } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
+  let schema: Schema | undefined;
+  const batches: RecordBatch[] = [];
+  while (pos + 8 <= bytes.byteLength) {
+    const length = view.getInt32(pos + 4, true);
+    if (view.getInt32(pos, true) !== -1 || length === 0) break;
+    const metadata = bytes.subarray(pos + 8, pos + 8 + length);
+    pos += 8 + length;
+    if (!schema) {
+      const key = Buffer.from(metadata.buffer, metadata.byteOffset, metadata.byteLength).toString('latin1');
+      schema = decodedSchemas.get(key);
+      if (!schema) {
+        schema = Message.decode(metadata).header() as Schema;
+        if (decodedSchemas.size > 256) decodedSchemas.clear();
+        decodedSchemas.set(key, schema);
+      }
+      if (schema.fields.some((f) => hasDictionary(f.type))) return fallback(bytes);
+      continue;
+    }
+    const message = Message.decode(metadata);
+    if (message.headerType !== MessageHeader.RecordBatch) return fallback(bytes);
+    const header = message.header() as BatchHeader;
+    if (header.compression != null) return fallback(bytes);
+    const body = bytes.subarray(pos, pos + message.bodyLength);
+    pos += message.bodyLength;
+    const children = new VectorLoader(body, header.nodes, header.buffers, new Map(), schema.metadataVersion, header.variadicBufferCounts)
+      .visitMany(schema.fields);
+    batches.push(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: header.length, children })));
+  }
+  if (!schema) throw new Error('Arrow IPC stream has no schema message');
+  return { schema, batches };
+}
+
+function fallback(bytes: Uint8Array) {
+  const table = tableFromIPC(bytes);
+  return { schema: table.schema, batches: table.batches };
+}
+
+/** Bytes a batch holds in memory (its buffers), for bounding what is in flight. */
+export function batchBytes(batch: RecordBatch): number {
+  return batch.data.byteLength;
+}
+
+/** A schema alone, as an IPC schema message (for task descriptions). */
+export function encodeSchema(schema: Schema): Uint8Array {
+  return Message.encode(Message.from(schema));
+}
+
+export function decodeSchema(bytes: Uint8Array): Schema {
+  return Message.decode(bytes).header() as Schema;
+}

@@ -1,0 +1,145 @@
+// A bounded, ordered stream of partitions and batches between two stages.
+// `put` waits while the bytes held exceed the budget (backpressure). A spilling channel never
+// waits: past its budget it writes batches to a temporary file, for edges that would otherwise
+// deadlock (two branches of one source meeting again in a join or concat).
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import type { RecordBatch } from 'apache-arrow';
+import { batchBytes, decodeBatches, encodeBatches } from '../arrow/ipc.ts';
+import type { PartitionInfo } from '../workflow/stage.ts';
+
+export type Item =
+  | { kind: 'start'; partition: PartitionInfo }
+  | { kind: 'batch'; batch: RecordBatch }
+  | { kind: 'end'; partition: PartitionInfo };
+
+type Held = { item: Item; bytes: number } | { spilled: { offset: number; length: number } };
+
+export interface ChannelOptions {
+  budgetBytes: number;
+  /** A file to spill to instead of waiting when over budget. */
+  spillFile?: string;
+}
+
+export class Channel implements AsyncIterable<Item> {
+  private readonly held: Held[] = [];
+  private head = 0;
+  private bytes = 0;
+  private closed = false;
+  /** The reader stopped early (a limit was reached): what is still written is not wanted. */
+  private abandoned = false;
+  private error: unknown;
+  private wakeReader?: () => void;
+  private readonly wakeWriters: (() => void)[] = [];
+  private spill?: { fd: number; size: number; path: string };
+  /** Most bytes held in memory at once, for tests and benchmarks. */
+  peakBytes = 0;
+
+  constructor(private readonly options: ChannelOptions) {}
+
+  /** Items that can be read without waiting. */
+  get buffered(): number {
+    return this.held.length - this.head;
+  }
+
+  /** The reader has stopped; nothing more is wanted. */
+  get isAbandoned(): boolean {
+    return this.abandoned;
+  }
+
+  get spilledBytes(): number {
+    return this.spill?.size ?? 0;
+  }
+
+  async put(item: Item): Promise<void> {
+    const bytes = item.kind === 'batch' ? batchBytes(item.batch) : 0;
+    while (bytes > 0 && !this.error && !this.abandoned && this.bytes > 0 && this.bytes + bytes > this.options.budgetBytes) {
+      if (this.options.spillFile && item.kind === 'batch') return this.spillBatch(item.batch);
+      await new Promise<void>((resolve) => this.wakeWriters.push(resolve));
+    }
+    if (this.error) throw this.error;
+    if (this.abandoned) return;
+    if (this.closed) throw new Error('write to a closed channel');
+    this.held.push({ item, bytes });
+    this.bytes += bytes;
+    this.peakBytes = Math.max(this.peakBytes, this.bytes);
+    this.wakeReader?.();
+  }
+
+  private spillBatch(batch: RecordBatch) {
+    if (!this.spill) {
+      const path = this.options.spillFile!;
+      this.spill = { fd: openSync(path, 'w+'), size: 0, path };
+    }
+    const bytes = encodeBatches(batch.schema, [batch]);
+    writeSync(this.spill.fd, bytes, 0, bytes.byteLength, this.spill.size);
+    this.held.push({ spilled: { offset: this.spill.size, length: bytes.byteLength } });
+    this.spill.size += bytes.byteLength;
+    this.wakeReader?.();
+  }
+
+  /** No more items will come. */
+  close(): void {
+    this.closed = true;
+    this.wakeReader?.();
+  }
+
+  /** Ends the stream with an error on both sides (the run is failing). */
+  fail(error: unknown): void {
+    if (this.error) return;
+    this.error = error;
+    this.wakeReader?.();
+    this.wakeWriters.splice(0).forEach((wake) => wake());
+    this.release();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Item> {
+    try {
+      while (true) {
+        if (this.error) throw this.error;
+        if (this.head < this.held.length) {
+          yield this.take();
+          continue;
+        }
+        if (this.closed) return;
+        await new Promise<void>((resolve) => (this.wakeReader = resolve));
+        this.wakeReader = undefined;
+      }
+    } finally {
+      this.abandon();
+    }
+  }
+
+  /** The reader wants nothing more: drop what is held and let writers go on without waiting. */
+  abandon(): void {
+    if (this.abandoned) return;
+    this.abandoned = true;
+    this.held.length = this.head = this.bytes = 0;
+    this.wakeWriters.splice(0).forEach((wake) => wake());
+    this.release();
+  }
+
+  private take(): Item {
+    const held = this.held[this.head];
+    this.held[this.head++] = undefined as unknown as Held;
+    if (this.head > 1024 && this.head * 2 > this.held.length) {
+      this.held.splice(0, this.head);
+      this.head = 0;
+    }
+    if ('spilled' in held) {
+      const { offset, length } = held.spilled;
+      const bytes = new Uint8Array(length);
+      readSync(this.spill!.fd, bytes, 0, length, offset);
+      return { kind: 'batch', batch: decodeBatches(bytes).batches[0] };
+    }
+    this.bytes -= held.bytes;
+    if (held.bytes > 0) this.wakeWriters.splice(0).forEach((wake) => wake());
+    return held.item;
+  }
+
+  private release() {
+    if (!this.spill) return;
+    closeSync(this.spill.fd);
+    rmSync(this.spill.path, { force: true });
+    this.spill = undefined;
+  }
+}

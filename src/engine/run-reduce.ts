@@ -1,0 +1,87 @@
+// Runs a reduce stage on the main thread: feeds it its inputs in order (build inputs first, then
+// the others, each partition by partition) and passes on what it emits.
+import { RecordBatch } from 'apache-arrow';
+import { StageRunError } from '../workflow/errors.ts';
+import type { Emit, PartitionInfo, ReduceStage } from '../workflow/stage.ts';
+import type { StageNode } from './plan.ts';
+import type { RunContext } from './runner.ts';
+
+export async function runReduce(node: StageNode, ctx: RunContext): Promise<void> {
+  const { stage: resolved } = node;
+  const stage = resolved.stage as ReduceStage;
+  const stats = ctx.stats.get(node.id)!;
+  const outputs = ctx.outputs(node.id);
+  const inputSchemas = resolved.inputs.map((id) => ctx.plan.workflow.byId.get(id)!.schema);
+  const scope = stage.scope(resolved.params);
+  const build = stage.buildInputs?.(resolved.params) ?? [];
+  const order = [...build, ...inputSchemas.keys()].filter((v, i, all) => all.indexOf(v) === i);
+  let open: PartitionInfo | undefined;
+  let opened = 0;
+
+  const timed = async (what: string, call: () => Emit, partition?: PartitionInfo): Promise<void> => {
+    const started = performance.now();
+    let emitted: Awaited<Emit>;
+    try {
+      emitted = await call();
+    } catch (error) {
+      throw new StageRunError(node.id, error, { partition: partition?.key });
+    } finally {
+      stats.seconds += (performance.now() - started) / 1000;
+    }
+    if (!emitted) return;
+    for (const batch of emitted instanceof RecordBatch ? [emitted] : emitted) {
+      if (!open) {
+        if (scope === 'partition') throw new StageRunError(node.id, `emitted rows from ${what}, outside any partition`);
+        open = { index: 0, key: node.id };
+        opened++;
+        for (const c of outputs) await c.put({ kind: 'start', partition: open });
+      }
+      stats.rowsOut += batch.numRows;
+      if (batch.numRows > 0) for (const c of outputs) await c.put({ kind: 'batch', batch });
+    }
+  };
+
+  const reducer = stage.create(resolved.params, {
+    inputSchemas, outputSchema: resolved.schema, baseDir: ctx.plan.workflow.source.baseDir,
+  });
+  inputs: for (const input of order) {
+    const opensPartitions = scope === 'partition' && !build.includes(input);
+    let reading: PartitionInfo = { index: 0, key: '' };
+    for await (const item of ctx.input(node.id, input)) {
+      if (item.kind === 'start') {
+        reading = item.partition;
+        if (opensPartitions) {
+          open = { index: opened++, key: item.partition.key };
+          for (const c of outputs) await c.put({ kind: 'start', partition: open });
+        }
+      } else if (item.kind === 'batch') {
+        stats.rowsIn += item.batch.numRows;
+        await timed('push', () => reducer.push(item.batch, { input, partition: reading }), reading);
+        if (reducer.isDone?.()) break inputs; // stop reading: upstream stops when nobody reads
+      } else {
+        await timed('endPartition', () => reducer.endPartition?.({ input, partition: item.partition }), item.partition);
+        if (opensPartitions) {
+          for (const c of outputs) await c.put({ kind: 'end', partition: open! });
+          open = undefined;
+          stats.tasks++;
+        }
+      }
+    }
+  }
+  for (const input of order) ctx.input(node.id, input).abandon();
+  if (open && scope === 'partition') {
+    for (const c of outputs) await c.put({ kind: 'end', partition: open });
+    open = undefined;
+    stats.tasks++;
+  }
+  await timed('end', () => reducer.end?.());
+  if (scope === 'all') {
+    if (!open) {
+      open = { index: 0, key: node.id };
+      for (const c of outputs) await c.put({ kind: 'start', partition: open });
+    }
+    for (const c of outputs) await c.put({ kind: 'end', partition: open });
+    stats.tasks = 1;
+  }
+  for (const c of outputs) c.close();
+}

@@ -1,0 +1,177 @@
+// Drives one segment from the main thread: turns its input (source chunks, or batches from an
+// upstream stage) into task requests, keeps a bounded window of them in flight on the executor,
+// and passes their outputs on in partition order, whatever order the workers finish in.
+import { createHash } from 'node:crypto';
+import type { RecordBatch } from 'apache-arrow';
+import { batchBytes, decodeBatches, encodeBatches, encodeSchema } from '../arrow/ipc.ts';
+import type { PartitionInfo } from '../workflow/stage.ts';
+import type { Channel } from './channel.ts';
+import type { SegmentNode } from './plan.ts';
+import type { RunContext } from './runner.ts';
+import type { SegmentSpec, StageRef, TaskResult, TaskUnit } from './task.ts';
+import { Wakeup } from './wakeup.ts';
+
+/** Grouping: many small chunks go to a worker in one request, so per-request costs are shared. */
+const groupMaxUnits = 256;
+const groupTargetBytes = 4 << 20;
+/** Batches sent in from upstream are packed into units of about this size. */
+const unitTargetBytes = 1 << 20;
+const unknownChunkBytes = 64 << 10;
+
+/** What the emitter does, in order: open or close a partition, or pass on a unit's output. */
+type Step = { kind: 'start' | 'end'; partition: PartitionInfo } | { kind: 'unit'; index: number };
+
+interface Group {
+  steps: Step[];
+  units: TaskUnit[];
+  bytes: number;
+  result?: Promise<TaskResult>;
+}
+
+const toRef = (s: { id: string; spec: { use: string }; stage: { version: string }; params: unknown }): StageRef => ({
+  id: s.id, use: s.spec.use, version: s.stage.version, params: s.params,
+});
+
+export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<void> {
+  const { root } = node;
+  const spec: SegmentSpec = {
+    key: node.key,
+    baseDir: ctx.plan.workflow.source.baseDir,
+    source: root.kind === 'source' ? toRef(root.stage) : undefined,
+    inputSchema: encodeSchema(root.kind === 'source' ? root.stage.schema : root.schema),
+    maps: node.maps.map((m) => ({ ...toRef(m.stage), parent: m.parent })),
+    exits: node.exits.map((id) => node.maps.findIndex((m) => m.stage.id === id)),
+  };
+  const members = [...(root.kind === 'source' ? [root.stage.id] : []), ...node.maps.map((m) => m.stage.id)];
+  const stats = members.map((id) => ctx.stats.get(id)!);
+  const exitChannels = node.exits.map((id) => ctx.outputs(id));
+  const everyOutput = exitChannels.flat();
+  const abandoned = () => everyOutput.length > 0 && everyOutput.every((c) => c.isAbandoned);
+  const taskId = (p: PartitionInfo) => createHash('sha256').update(`${node.key}\0${p.key}`).digest('hex').slice(0, 32);
+
+  const window: Group[] = [];
+  const maxInFlight = ctx.executor.concurrency * 2 + 1;
+  const producerWakeup = new Wakeup(ctx.signal);
+  const emitterWakeup = new Wakeup(ctx.signal);
+  let producing = true;
+  let group: Group = { steps: [], units: [], bytes: 0 };
+
+  const flush = async () => {
+    if (group.steps.length === 0) return;
+    const g = group;
+    group = { steps: [], units: [], bytes: 0 };
+    if (g.units.length > 0) {
+      g.result = ctx.executor.run({ segment: spec, units: g.units }, { signal: ctx.signal });
+      g.result.catch(() => undefined); // the emitter observes it, in order
+      g.units = []; // their buffers now belong to the worker
+    }
+    window.push(g);
+    emitterWakeup.wake();
+    while (window.filter((w) => w.result).length > maxInFlight) await producerWakeup.wait();
+  };
+  const addUnit = async (unit: TaskUnit, bytes: number) => {
+    group.steps.push({ kind: 'unit', index: group.units.length });
+    group.units.push(unit);
+    group.bytes += bytes;
+    if (group.units.length >= groupMaxUnits || group.bytes >= groupTargetBytes) await flush();
+  };
+  const addMarker = (kind: 'start' | 'end', partition: PartitionInfo) => group.steps.push({ kind, partition });
+
+  const produceFromSource = async () => {
+    if (root.kind !== 'source') return;
+    for (const [index, partition] of (root.stage.partitions ?? []).entries()) {
+      if (abandoned()) break;
+      const info: PartitionInfo = { index, key: partition.key };
+      const task = taskId(info);
+      addMarker('start', info);
+      for await (const chunk of partition.chunks()) await addUnit({ task, partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+      addMarker('end', info);
+    }
+  };
+
+  /** Packs batches from upstream into units; sends what it has whenever the input runs dry. */
+  const produceFromInput = async (input: Channel) => {
+    let pending: RecordBatch[] = [];
+    let pendingBytes = 0;
+    let partition: PartitionInfo | undefined;
+    let task = '';
+    const pack = async () => {
+      if (pending.length === 0 || !partition) return;
+      const bytes = encodeBatches(pending[0].schema, pending);
+      pending = [];
+      pendingBytes = 0;
+      await addUnit({ task, partition, input: bytes }, bytes.byteLength);
+    };
+    const items = input[Symbol.asyncIterator]();
+    while (!abandoned()) {
+      if (input.buffered === 0) {
+        await pack();
+        await flush();
+      }
+      const next = await items.next();
+      if (next.done) break;
+      const item = next.value;
+      if (item.kind === 'batch') {
+        pending.push(item.batch);
+        pendingBytes += batchBytes(item.batch);
+        if (pendingBytes >= unitTargetBytes) await pack();
+      } else if (item.kind === 'start') {
+        partition = item.partition;
+        task = taskId(partition);
+        addMarker('start', partition);
+      } else {
+        await pack();
+        addMarker('end', item.partition);
+      }
+    }
+    await items.return?.();
+  };
+
+  const produce = async () => {
+    try {
+      if (root.kind === 'source') await produceFromSource();
+      else await produceFromInput(ctx.input(node.id, 0));
+      await flush();
+    } finally {
+      producing = false;
+      emitterWakeup.wake();
+    }
+  };
+
+  const emit = async () => {
+    while (producing || window.length > 0) {
+      const g = window[0];
+      if (!g) {
+        await emitterWakeup.wait();
+        continue;
+      }
+      const result = await g.result;
+      const decoded = result?.outputs.map((bytes) => (bytes ? decodeBatches(bytes).batches : []));
+      const offsets = node.exits.map(() => 0);
+      for (const step of g.steps) {
+        if (step.kind !== 'unit') {
+          for (const c of everyOutput) await c.put(step);
+          if (step.kind === 'end') for (const s of stats) s.tasks++;
+          continue;
+        }
+        for (const [exit, channels] of exitChannels.entries()) {
+          const n = result!.batchCounts[exit][step.index];
+          for (const batch of decoded![exit].slice(offsets[exit], offsets[exit] + n)) {
+            for (const c of channels) await c.put({ kind: 'batch', batch });
+          }
+          offsets[exit] += n;
+        }
+      }
+      result?.counts.forEach((c, i) => {
+        stats[i].rowsIn += c.rowsIn;
+        stats[i].rowsOut += c.rowsOut;
+        stats[i].seconds += c.seconds;
+      });
+      window.shift();
+      producerWakeup.wake();
+    }
+    for (const c of everyOutput) c.close();
+  };
+
+  await Promise.all([produce(), emit()]);
+}

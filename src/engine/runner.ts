@@ -1,0 +1,119 @@
+// Runs a plan: one coroutine per node, bounded channels between them, and sinks committed
+// together only when every node has finished; on failure everything stops and nothing is left.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OutputRecord, SinkWriter } from '../workflow/stage.ts';
+import { Channel } from './channel.ts';
+import type { Plan, PlanNode } from './plan.ts';
+import { runReduce } from './run-reduce.ts';
+import { runSegment } from './run-segment.ts';
+import { runSink } from './run-sink.ts';
+import { emptyStats, type StageStats } from './stats.ts';
+import type { Executor } from './task.ts';
+
+export interface RunOptions {
+  executor: Executor;
+  outDir: string;
+  /** Folder for spilled batches; removed at the end. */
+  tempDir: string;
+  /** Bytes of batches each edge may hold before its producer waits (default 64 MiB). */
+  edgeBudgetBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface RunContext {
+  plan: Plan;
+  executor: Executor;
+  outDir: string;
+  signal: AbortSignal;
+  stats: Map<string, StageStats>;
+  /** Channels carrying a stage's output to each of its consumers. */
+  outputs(stageId: string): Channel[];
+  /** The channel feeding input `index` of a node. */
+  input(nodeId: string, index: number): Channel;
+  openedSinks: SinkWriter[];
+}
+
+export interface RunOutcome {
+  outputs: OutputRecord[];
+  stats: StageStats[];
+  /** Peak bytes held by any one edge, for benchmarks. */
+  peakEdgeBytes: number;
+}
+
+export class Runner {
+  readonly stats: Map<string, StageStats>;
+
+  constructor(private readonly plan: Plan, private readonly options: RunOptions) {
+    this.stats = new Map(plan.workflow.stages.map((s) => [s.id, emptyStats(s.id, s.spec.use, s.stage.kind)]));
+    expectedTasks(plan, this.stats);
+  }
+
+  async run(): Promise<RunOutcome> {
+    const { plan, options } = this;
+    const abort = new AbortController();
+    const onOuterAbort = () => abort.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    mkdirSync(options.tempDir, { recursive: true });
+
+    const channels = new Map<string, Channel>();
+    const budgetBytes = options.edgeBudgetBytes ?? 64 << 20;
+    for (const [i, e] of plan.edges.entries()) {
+      const spillFile = e.spill ? join(options.tempDir, `edge-${i}.arrows`) : undefined;
+      channels.set(`${e.to}#${e.input}`, new Channel({ budgetBytes, spillFile }));
+    }
+    const ctx: RunContext = {
+      plan,
+      executor: options.executor,
+      outDir: options.outDir,
+      signal: abort.signal,
+      stats: this.stats,
+      outputs: (stageId) => plan.edges.filter((e) => e.from === stageId).map((e) => channels.get(`${e.to}#${e.input}`)!),
+      input: (nodeId, index) => channels.get(`${nodeId}#${index}`)!,
+      openedSinks: [],
+    };
+
+    const runNode = (node: PlanNode): Promise<unknown> =>
+      node.kind === 'segment' ? runSegment(node, ctx) : node.kind === 'reduce' ? runReduce(node, ctx) : runSink(node, ctx);
+    let failure: unknown;
+    const fail = (error: unknown) => {
+      if (failure !== undefined) return;
+      failure = error;
+      abort.abort(error);
+      for (const c of channels.values()) c.fail(error);
+    };
+    const sinks = await Promise.all(plan.nodes.map((node) => runNode(node).catch((error) => {
+      fail(error);
+      return undefined;
+    })));
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    const peakEdgeBytes = Math.max(0, ...[...channels.values()].map((c) => c.peakBytes));
+    try {
+      if (failure !== undefined) {
+        await Promise.all(ctx.openedSinks.map((w) => w.abort().catch(() => undefined)));
+        throw failure;
+      }
+      const outputs: OutputRecord[] = [];
+      for (const writer of sinks.filter((s): s is SinkWriter => !!s && typeof (s as SinkWriter).commit === 'function')) {
+        outputs.push(...(await writer.commit()));
+      }
+      return { outputs, stats: [...this.stats.values()], peakEdgeBytes };
+    } finally {
+      rmSync(options.tempDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** How many tasks each stage will run, where that is known before running. */
+function expectedTasks(plan: Plan, stats: Map<string, StageStats>) {
+  for (const s of plan.workflow.stages) {
+    const st = stats.get(s.id)!;
+    if (s.stage.kind === 'source') st.tasksTotal = s.partitions?.length;
+    else if (s.stage.kind === 'reduce' && s.stage.scope(s.params) === 'all') st.tasksTotal = 1;
+    else {
+      const build = s.stage.kind === 'reduce' ? s.stage.buildInputs?.(s.params) ?? [] : [];
+      const totals = s.inputs.filter((_, i) => !build.includes(i)).map((id) => stats.get(id)!.tasksTotal);
+      st.tasksTotal = totals.some((t) => t === undefined) ? undefined : totals.reduce((a, b) => a! + b!, 0);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// The serialisable description of work sent to a worker (thread or process): no closures, only
+// stage names, resolved params, schemas as IPC bytes and references to input data.
+import type { Chunk, PartitionInfo } from '../workflow/stage.ts';
+
+export interface StageRef {
+  id: string;
+  /** The `use` of the workflow file (built-in name or `./file.ts#export`). */
+  use: string;
+  version: string;
+  params: unknown;
+}
+
+/** What a fused segment computes; the same for every task of the segment. */
+export interface SegmentSpec {
+  key: string;
+  /** Folder of the workflow file, for relative paths and stage files. */
+  baseDir: string;
+  /** The source stage whose chunks the segment reads, or none when batches are sent in. */
+  source?: StageRef;
+  /** Schema entering the segment (the source's output, or the upstream stage's), as IPC schema bytes. */
+  inputSchema: Uint8Array;
+  maps: (StageRef & { parent: number })[];
+  /** For each exit, the index of its stage in `maps`, or -1 for the source. */
+  exits: number[];
+}
+
+/** One piece of one task (segment × partition): a source chunk, or batches as IPC bytes. */
+export interface TaskUnit {
+  /** The task this unit belongs to: segment key and partition, hashed. */
+  task: string;
+  partition: PartitionInfo;
+  chunk?: Chunk;
+  input?: Uint8Array;
+}
+
+export interface TaskRequest {
+  segment: SegmentSpec;
+  units: TaskUnit[];
+}
+
+export interface StageCounts {
+  rowsIn: number;
+  rowsOut: number;
+  /** Seconds spent in the stage's own code. */
+  seconds: number;
+}
+
+export interface TaskResult {
+  /** Per exit: one IPC stream holding every unit's output batches, or null if there were none. */
+  outputs: (Uint8Array | null)[];
+  /** Per exit, per unit: how many of the stream's batches belong to that unit. */
+  batchCounts: number[][];
+  /** Per stage: the source (if any) first, then `maps` in order. */
+  counts: StageCounts[];
+}
+
+/** Runs tasks somewhere: worker threads here, or worker processes elsewhere. */
+export interface Executor {
+  /** How many requests it can usefully work on at once. */
+  readonly concurrency: number;
+  run(request: TaskRequest, options?: { signal?: AbortSignal }): Promise<TaskResult>;
+  close(): Promise<void>;
+}

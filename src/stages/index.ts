@@ -1,0 +1,24 @@
+// The built-in stage library: every name a workflow file can `use` without a stage file.
+import { arrowSink, arrowSource } from '../../connectors/arrow-ipc.ts';
+import { csvSink, csvSource } from '../../connectors/csv/index.ts';
+import { generateSource } from '../../connectors/generate.ts';
+import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
+import { StageCatalog } from '../workflow/catalog.ts';
+import type { Stage } from '../workflow/stage.ts';
+import { aggregate } from './table/aggregate.ts';
+import { cast } from './table/cast.ts';
+import { concat } from './table/concat.ts';
+import { derive } from './table/derive.ts';
+import { filter } from './table/filter.ts';
+import { join } from './table/join.ts';
+import { limit } from './table/limit.ts';
+import { rename } from './table/rename.ts';
+import { select } from './table/select.ts';
+import { sort } from './table/sort.ts';
+
+export const builtinStages: Stage[] = [
+  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, generateSource,
+  select, rename, cast, filter, derive, sort, aggregate, join, concat, limit,
+];
+
+export const builtinCatalog = new StageCatalog(builtinStages);

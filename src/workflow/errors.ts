@@ -1,0 +1,39 @@
+// Errors users read. Each names what it can of: the workflow file, the stage id, the input file
+// and line, and the cause, so the CLI can print one readable sentence.
+
+/** A column a stage needs is absent from one of its inputs. */
+export class MissingColumnError extends Error {
+  constructor(readonly column: string, readonly available: string[], readonly input = 0) {
+    super(`needs column '${column}', which is not there (columns: ${available.join(', ') || 'none'})`);
+  }
+}
+
+/** A column has a type the stage cannot take. */
+export class ColumnTypeError extends Error {
+  constructor(readonly column: string, readonly expected: string, readonly actual: string, readonly input = 0) {
+    super(`column '${column}' is ${actual}, expected ${expected}`);
+  }
+}
+
+/** Any other reason a stage cannot work with its input schemas or params. */
+export class SchemaError extends Error {}
+
+/** An error while running, with where it happened. */
+export class StageRunError extends Error {
+  constructor(readonly stage: string, readonly cause: unknown, readonly where: { file?: string; partition?: string } = {}) {
+    // An InputError already names its file and line.
+    const at = cause instanceof InputError ? '' : where.file ? ` reading ${where.file}` : where.partition ? ` on partition ${where.partition}` : '';
+    super(`stage '${stage}'${at}: ${messageOf(cause)}`);
+  }
+}
+
+/** An error in input data, pinned to a file and line or row. */
+export class InputError extends Error {
+  constructor(readonly file: string, readonly cause: string, readonly line?: number) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${cause}`);
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

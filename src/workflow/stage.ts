@@ -1,0 +1,138 @@
+// The stage contract: what every built-in stage, connector and user stage file implements.
+// Stages are plain objects; the engine only ever sees this interface, never a domain module.
+import type { RecordBatch, Schema } from 'apache-arrow';
+import type { z } from 'zod';
+
+export type StageKind = 'source' | 'map' | 'reduce' | 'sink' | 'model';
+
+/** One partition of a stream: the unit of caching, retry and distribution. */
+export interface PartitionInfo {
+  /** Position in the stream, from 0. */
+  index: number;
+  /** A stable name: the source file for sources, the input partition's key downstream. */
+  key: string;
+}
+
+/** What a stage sees when its output schema is worked out (before any data is read). */
+export interface SchemaContext<P> {
+  params: P;
+  /** Schemas of the `from` stages, in the order `from` lists them. */
+  inputs: Schema[];
+  /** Folder of the workflow file: relative paths in params resolve against it. */
+  baseDir: string;
+}
+
+interface StageBase<P> {
+  /** The name workflow files `use`, e.g. `table.filter`. */
+  name: string;
+  kind: StageKind;
+  /** Implementation version: change it whenever the same params may give different output. */
+  version: string;
+  description: string;
+  /** Params schema; parse failures become validation problems naming the stage. */
+  params: z.ZodType<P>;
+  /** How many `from` inputs the stage takes (default: none for sources, exactly one otherwise). */
+  inputs?: { min: number; max: number };
+}
+
+/** Serialisable description of a piece of a source partition that a worker reads. */
+export interface Chunk {
+  [key: string]: unknown;
+  /** Approximate bytes, for grouping small chunks and bounding what is in flight. */
+  bytes?: number;
+}
+
+export interface SourcePartition {
+  key: string;
+  /** Input file sizes etc., for progress and planning. */
+  bytes?: number;
+  /** The chunks of this partition, in order; called on the main thread, must be cheap per chunk. */
+  chunks(): AsyncIterable<Chunk> | Iterable<Chunk>;
+}
+
+export interface SourceStage<P = any> extends StageBase<P> {
+  kind: 'source';
+  /** File extensions this source reads (`.csv`), so `quiver inspect` can pick it. */
+  extensions?: string[];
+  /** Main thread: the output schema and the partitions, reading metadata only. */
+  discover(params: P, ctx: { baseDir: string }): Promise<{ schema: Schema; partitions: SourcePartition[] }>;
+  /** Worker: the batches of one chunk, in order. */
+  read(chunk: Chunk, params: P, ctx: { schema: Schema; partition: PartitionInfo }): AsyncIterable<RecordBatch> | Iterable<RecordBatch>;
+}
+
+export type MapFunction = (batch: RecordBatch, partition: PartitionInfo) => RecordBatch | null | Promise<RecordBatch | null>;
+
+export interface MapStage<P = any> extends StageBase<P> {
+  kind: 'map' | 'model';
+  outputSchema(ctx: SchemaContext<P>): Schema;
+  /** Worker: called once per worker per stage instance; returns the per-batch function. */
+  create(params: P, ctx: { inputSchema: Schema; outputSchema: Schema; baseDir: string }): MapFunction | Promise<MapFunction>;
+}
+
+type Emitted = void | null | RecordBatch | RecordBatch[];
+export type Emit = Emitted | Promise<Emitted>;
+
+/** Where a pushed batch comes from. */
+export interface ReduceInput {
+  input: number;
+  partition: PartitionInfo;
+}
+
+/** Stateful consumer of ordered input; runs once, on the main thread. */
+export interface Reducer {
+  push(batch: RecordBatch, at: ReduceInput): Emit;
+  endPartition?(at: ReduceInput): Emit;
+  end?(): Emit;
+  /** True once no more input can change the output (a limit was reached): reading stops. */
+  isDone?(): boolean;
+}
+
+export interface ReduceStage<P = any> extends StageBase<P> {
+  kind: 'reduce';
+  outputSchema(ctx: SchemaContext<P>): Schema;
+  /**
+   * 'partition': each input partition read opens an output partition, and what is emitted while
+   * reading it goes there; 'all': everything goes to one output partition.
+   */
+  scope(params: P): 'partition' | 'all';
+  /** Inputs read completely before the others (a join's build side); they open no output partitions. */
+  buildInputs?(params: P): number[];
+  create(params: P, ctx: { inputSchemas: Schema[]; outputSchema: Schema; baseDir: string }): Reducer;
+}
+
+/** A file a sink made, as the run record lists it. */
+export interface OutputRecord {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface SinkWriter {
+  startPartition(partition: PartitionInfo): void | Promise<void>;
+  write(batch: RecordBatch): void | Promise<void>;
+  endPartition(partition: PartitionInfo): void | Promise<void>;
+  /** Makes the outputs visible, complete (temporary name, fsync, rename). */
+  commit(): Promise<OutputRecord[]>;
+  /** Removes everything written so far. */
+  abort(): Promise<void>;
+}
+
+export interface SinkStage<P = any> extends StageBase<P> {
+  kind: 'sink';
+  /** Optional: can this format hold the input schema? Throw a SchemaError if not. */
+  check?(ctx: SchemaContext<P>): void;
+  open(params: P, ctx: { schema: Schema; outDir: string; stageId: string }): SinkWriter | Promise<SinkWriter>;
+}
+
+export type Stage<P = any> = SourceStage<P> | MapStage<P> | ReduceStage<P> | SinkStage<P>;
+
+/** Identity helpers that give stage objects their parameter types. */
+export const defineSource = <P>(stage: SourceStage<P>) => stage;
+export const defineMap = <P>(stage: MapStage<P>) => stage;
+export const defineReduce = <P>(stage: ReduceStage<P>) => stage;
+export const defineSink = <P>(stage: SinkStage<P>) => stage;
+
+export function isStage(value: unknown): value is Stage {
+  const v = value as Stage | undefined;
+  return !!v && typeof v.name === 'string' && ['source', 'map', 'model', 'reduce', 'sink'].includes(v.kind);
+}

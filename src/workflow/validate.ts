@@ -1,0 +1,174 @@
+// Checks a workflow before any data is read: ids, `use`, `from`, cycles, params, and the Arrow
+// schema on every edge. Every problem becomes one sentence naming the stage (and line).
+import type { Schema } from 'apache-arrow';
+import type { StageCatalog } from './catalog.ts';
+import { ColumnTypeError, MissingColumnError, messageOf } from './errors.ts';
+import { findCycle, topologicalOrder } from './graph.ts';
+import { describeIssue } from './load.ts';
+import { applyOverrides, substitute } from './params.ts';
+import type { SourcePartition, Stage } from './stage.ts';
+import { inputsOf, type ParamValue, type Problem, type StageSpec, type WorkflowSource, type WorkflowSpec } from './types.ts';
+
+export interface ResolvedStage {
+  id: string;
+  spec: StageSpec;
+  stage: Stage;
+  /** Params after `${params.x}` substitution and the stage's own parsing (defaults filled in). */
+  params: unknown;
+  inputs: string[];
+  /** The stage's output schema; for a sink, the schema it receives. */
+  schema: Schema;
+  /** Sources only: the partitions found while discovering the schema. */
+  partitions?: SourcePartition[];
+}
+
+export interface ResolvedWorkflow {
+  spec: WorkflowSpec;
+  source: WorkflowSource;
+  params: Record<string, ParamValue>;
+  /** In topological order. */
+  stages: ResolvedStage[];
+  byId: Map<string, ResolvedStage>;
+}
+
+export interface ValidateOptions {
+  catalog: StageCatalog;
+  /** `key=value` param overrides. */
+  set?: string[];
+}
+
+export async function validateWorkflow(
+  spec: WorkflowSpec,
+  source: WorkflowSource,
+  options: ValidateOptions,
+): Promise<{ workflow?: ResolvedWorkflow; problems: Problem[] }> {
+  const problems: Problem[] = [];
+  const lineOf = new Map(spec.stages.map((s, i) => [s.id, source.stageLines[i]]));
+  const report = (stage: string | undefined, message: string) =>
+    problems.push({ stage, line: stage ? lineOf.get(stage) : undefined, message });
+
+  let params: Record<string, ParamValue> = spec.params ?? {};
+  try {
+    params = applyOverrides(params, options.set ?? []);
+  } catch (error) {
+    report(undefined, messageOf(error));
+  }
+
+  const ids = new Set<string>();
+  for (const s of spec.stages) {
+    if (ids.has(s.id)) report(s.id, `stage id '${s.id}' is used more than once`);
+    ids.add(s.id);
+  }
+
+  const stages = new Map<string, Stage>();
+  await Promise.all(spec.stages.map(async (s) => {
+    try {
+      stages.set(s.id, await options.catalog.resolve(s.use, source.baseDir));
+    } catch (error) {
+      report(s.id, `stage '${s.id}': ${messageOf(error)}`);
+    }
+  }));
+
+  for (const s of spec.stages) {
+    const stage = stages.get(s.id);
+    const inputs = inputsOf(s);
+    for (const input of inputs) {
+      if (!ids.has(input)) report(s.id, `stage '${s.id}': 'from' names '${input}', which is not a stage id (ids: ${[...ids].join(', ')})`);
+    }
+    if (!stage) continue;
+    const { min, max } = stage.inputs ?? (stage.kind === 'source' ? { min: 0, max: 0 } : { min: 1, max: 1 });
+    if (inputs.length < min || inputs.length > max) {
+      const expected = max === 0 ? "no 'from'" : min === max ? `${min} input${min > 1 ? 's' : ''} in 'from'` : `${min} to ${max === Infinity ? 'any number of' : max} inputs in 'from'`;
+      const what = inputs.length === 0 ? "'from' is missing" : `'from' has ${inputs.length}`;
+      report(s.id, `stage '${s.id}' (${s.use}) takes ${expected}, but ${what}`);
+    }
+  }
+
+  const cycle = findCycle(spec.stages.filter((s) => ids.has(s.id)));
+  if (cycle) report(cycle[0], `the stages form a cycle: ${cycle.join(' -> ')}`);
+
+  const parsedParams = new Map<string, unknown>();
+  for (const s of spec.stages) {
+    const stage = stages.get(s.id);
+    if (!stage) continue;
+    const raw = substitute(s.with ?? {}, params, (name) =>
+      report(s.id, `stage '${s.id}': '\${params.${name}}' names no param (params: ${Object.keys(params).join(', ') || 'none'})`));
+    const parsed = stage.params.safeParse(raw, { reportInput: true });
+    if (parsed.success) parsedParams.set(s.id, parsed.data);
+    else for (const issue of parsed.error.issues) report(s.id, `stage '${s.id}' (${s.use}): ${describeIssue(issue, issue.path.join('.'))}${got(issue)}`);
+  }
+
+  if (problems.length > 0) return { problems };
+  return resolveSchemas(spec, source, params, stages, parsedParams, report, problems);
+}
+
+function got(issue: { code: string; input?: unknown }): string {
+  if (issue.code !== 'invalid_type' && issue.code !== 'invalid_value' && issue.code !== 'too_small' && issue.code !== 'too_big') return '';
+  return issue.input === undefined ? '' : ` (got ${JSON.stringify(issue.input)})`;
+}
+
+async function resolveSchemas(
+  spec: WorkflowSpec,
+  source: WorkflowSource,
+  params: Record<string, ParamValue>,
+  stages: Map<string, Stage>,
+  parsedParams: Map<string, unknown>,
+  report: (stage: string | undefined, message: string) => void,
+  problems: Problem[],
+) {
+  const specs = new Map(spec.stages.map((s) => [s.id, s]));
+  const resolved = new Map<string, ResolvedStage>();
+  const order = topologicalOrder(spec.stages);
+  // Sources discover in parallel (file listing and metadata only).
+  const discovered = new Map<string, Awaited<ReturnType<Extract<Stage, { kind: 'source' }>['discover']>>>();
+  await Promise.all(order.map(async (id) => {
+    const stage = stages.get(id)!;
+    if (stage.kind !== 'source') return;
+    try {
+      discovered.set(id, await stage.discover(parsedParams.get(id), { baseDir: source.baseDir }));
+    } catch (error) {
+      report(id, `stage '${id}' (${stage.name}): ${messageOf(error)}`);
+    }
+  }));
+
+  for (const id of order) {
+    const s = specs.get(id)!;
+    const stage = stages.get(id)!;
+    const params = parsedParams.get(id);
+    const inputs = inputsOf(s);
+    const upstream = inputs.map((i) => resolved.get(i));
+    if (upstream.some((u) => !u)) continue; // an input already failed; its problem is reported
+    const inputSchemas = upstream.map((u) => u!.schema);
+    try {
+      let schema: Schema;
+      let partitions: SourcePartition[] | undefined;
+      if (stage.kind === 'source') {
+        const found = discovered.get(id);
+        if (!found) continue;
+        ({ schema, partitions } = found);
+      } else if (stage.kind === 'sink') {
+        stage.check?.({ params, inputs: inputSchemas, baseDir: source.baseDir });
+        schema = inputSchemas[0];
+      } else {
+        schema = stage.outputSchema({ params, inputs: inputSchemas, baseDir: source.baseDir });
+      }
+      resolved.set(id, { id, spec: s, stage, params, inputs, schema, partitions });
+    } catch (error) {
+      report(id, edgeMessage(id, s.use, inputs, error));
+    }
+  }
+  if (problems.length > 0) return { problems };
+  const ordered = order.map((id) => resolved.get(id)!);
+  return { workflow: { spec, source, params, stages: ordered, byId: resolved }, problems };
+}
+
+/** Names both ends of the edge for column problems. */
+function edgeMessage(id: string, use: string, inputs: string[], error: unknown): string {
+  if (error instanceof ColumnTypeError) {
+    return `stage '${id}' (${use}) cannot take column '${error.column}' from stage '${inputs[error.input]}': it is ${error.actual}, but '${id}' needs ${error.expected}`;
+  }
+  if (error instanceof MissingColumnError) {
+    return `stage '${id}' (${use}) needs column '${error.column}', which stage '${inputs[error.input]}' does not give (it gives: ${error.available.join(', ') || 'no columns'})`;
+  }
+  return `stage '${id}' (${use}): ${messageOf(error)}`;
+}
