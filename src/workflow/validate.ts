@@ -35,6 +35,8 @@ export interface ValidateOptions {
   catalog: StageCatalog;
   /** `key=value` param overrides. */
   set?: string[];
+  /** Check structure and params only: no source discovery, no schemas (for `quiver graph`). */
+  structureOnly?: boolean;
 }
 
 export async function validateWorkflow(
@@ -74,6 +76,7 @@ export async function validateWorkflow(
     const inputs = inputsOf(s);
     for (const input of inputs) {
       if (!ids.has(input)) report(s.id, `stage '${s.id}': 'from' names '${input}', which is not a stage id (ids: ${[...ids].join(', ')})`);
+      else if (stages.get(input)?.kind === 'sink') report(s.id, `stage '${s.id}': 'from' names '${input}', a sink, which has no output`);
     }
     if (!stage) continue;
     const { min, max } = stage.inputs ?? (stage.kind === 'source' ? { min: 0, max: 0 } : { min: 1, max: 1 });
@@ -98,7 +101,7 @@ export async function validateWorkflow(
     else for (const issue of parsed.error.issues) report(s.id, `stage '${s.id}' (${s.use}): ${describeIssue(issue, issue.path.join('.'))}${got(issue)}`);
   }
 
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0 || options.structureOnly) return { problems };
   return resolveSchemas(spec, source, params, stages, parsedParams, report, problems);
 }
 

@@ -1,8 +1,6 @@
 // Runs tasks in a pool of worker threads on this machine (piscina). Batches travel as Arrow IPC
 // bytes in transferred ArrayBuffers: moved between threads, never copied or turned into rows.
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Executor, TaskRequest, TaskResult } from '../task.ts';
 
@@ -11,9 +9,7 @@ export interface LocalExecutorOptions {
   workers?: number;
 }
 
-const workerFile = new URL('../../../workers/task-worker.ts', import.meta.url).href;
-// Workers load TypeScript through tsx, found from here so any working directory works.
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const workerFile = new URL('../../../workers/thread.mjs', import.meta.url).href;
 
 export class LocalExecutor implements Executor {
   readonly concurrency: number;
@@ -25,7 +21,6 @@ export class LocalExecutor implements Executor {
       filename: workerFile,
       minThreads: this.concurrency,
       maxThreads: this.concurrency,
-      execArgv: ['--import', tsx],
       idleTimeout: 60_000,
     });
   }

@@ -1,0 +1,68 @@
+// `quiver run FILE|DIR`: runs a workflow (or every workflow file under a folder, each into its own
+// subfolder of --out), with live progress on a terminal and a summary at the end.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
+import { ProgressDisplay } from '../observe/progress.ts';
+import { summaryTable, type RunSummary } from '../observe/summary.ts';
+import { builtinCatalog } from '../stages/index.ts';
+import { parseFlags } from './args.ts';
+import { UsageError } from './usage-error.ts';
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values, target } = parseFlags(args, {
+    set: { type: 'string', multiple: true },
+    out: { type: 'string', default: 'out' },
+    workers: { type: 'string' },
+    executor: { type: 'string', default: 'local' },
+    json: { type: 'boolean', default: false },
+  }, 'one workflow file or folder');
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive whole number, not '${values.workers}'`);
+  if (values.executor !== 'local') {
+    throw new UsageError(`--executor ${values.executor}: only the local executor exists so far (distributed runs come with the broker-backed executor)`);
+  }
+  const folder = statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const files = folder ? workflowFiles(target) : [target];
+  if (files.length === 0) throw new UsageError(`${target} holds no workflow files (*.yaml, *.yml)`);
+
+  const summaries: RunSummary[] = [];
+  let exitCode = 0;
+  for (const file of files) {
+    const out = folder ? join(values.out!, relative(target, file).replace(/\.ya?ml$/, '')) : values.out!;
+    let progress: ProgressDisplay | undefined;
+    try {
+      const summary = await runWorkflow(file, {
+        catalog: builtinCatalog, out, set: values.set, workers,
+        onStart: (stats) => {
+          if (!process.stderr.isTTY) return;
+          if (folder) process.stderr.write(`${file}\n`);
+          progress = new ProgressDisplay(stats);
+          progress.start();
+        },
+      });
+      progress?.stop();
+      summaries.push(summary);
+      if (!values.json) process.stdout.write(summaryTable(summary) + '\n\n');
+      if (summary.status !== 'ok') {
+        process.stderr.write(`quiver run ${file}: ${summary.error}\n`);
+        exitCode = Math.max(exitCode, 1);
+      }
+    } catch (error) {
+      progress?.stop();
+      if (!(error instanceof InvalidWorkflowError)) throw error;
+      for (const p of error.problems) process.stderr.write(formatProblem(file, p) + '\n');
+      exitCode = 2;
+    }
+  }
+  if (values.json) process.stdout.write(JSON.stringify(folder ? summaries : summaries[0] ?? null) + '\n');
+  return exitCode;
+}
+
+/** Workflow files under a folder, in path order. */
+function workflowFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+    .sort();
+}

@@ -1,0 +1,120 @@
+// One run, start to end: load and validate the workflow, plan it, run it on an executor, and
+// leave the outputs, the log and the run record in the output folder.
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { openRunLog } from '../observe/logger.ts';
+import { stageSummaries, type RunSummary } from '../observe/summary.ts';
+import { buildManifest, writeManifest } from '../provenance/manifest.ts';
+import type { WorkflowBuilder } from '../workflow/builder.ts';
+import type { StageCatalog } from '../workflow/catalog.ts';
+import { messageOf } from '../workflow/errors.ts';
+import { loadWorkflowFile } from '../workflow/load.ts';
+import type { OutputRecord } from '../workflow/stage.ts';
+import type { Problem, WorkflowSource, WorkflowSpec } from '../workflow/types.ts';
+import { validateWorkflow, type ResolvedWorkflow } from '../workflow/validate.ts';
+import { LocalExecutor } from './executors/local.ts';
+import { planWorkflow } from './plan.ts';
+import { Runner } from './runner.ts';
+import type { StageStats } from './stats.ts';
+import type { Executor } from './task.ts';
+
+export interface RunWorkflowOptions {
+  catalog: StageCatalog;
+  /** Output folder (default ./out). */
+  out?: string;
+  /** `key=value` param overrides. */
+  set?: string[];
+  /** Worker threads for the local executor (default: one per core). */
+  workers?: number;
+  /** Run elsewhere (e.g. a distributed executor); the caller closes it. */
+  executor?: Executor;
+  /** Bytes each edge may hold before its producer waits (default 64 MiB). */
+  edgeBudgetBytes?: number;
+  /** Called once the run starts, with a live view of per-stage progress. */
+  onStart?: (stats: () => StageStats[]) => void;
+  signal?: AbortSignal;
+}
+
+/** The workflow has problems; nothing was run. */
+export class InvalidWorkflowError extends Error {
+  constructor(readonly file: string, readonly problems: Problem[]) {
+    super(problems.map((p) => formatProblem(file, p)).join('\n'));
+  }
+}
+
+export function formatProblem(file: string, problem: Problem): string {
+  return `${file}${problem.line ? `:${problem.line}` : ''}: ${problem.message}`;
+}
+
+export type WorkflowInput = string | WorkflowBuilder | { spec: WorkflowSpec; source: WorkflowSource };
+
+/** Loads and validates; throws InvalidWorkflowError listing every problem. */
+export async function resolveWorkflow(input: WorkflowInput, options: { catalog: StageCatalog; set?: string[] }): Promise<ResolvedWorkflow> {
+  let spec: WorkflowSpec | undefined;
+  let source: WorkflowSource;
+  if (typeof input === 'string') {
+    const loaded = await loadWorkflowFile(input);
+    if (!loaded.spec) throw new InvalidWorkflowError(input, loaded.problems);
+    ({ spec, source } = loaded as { spec: WorkflowSpec; source: WorkflowSource });
+  } else {
+    ({ spec, source } = input);
+  }
+  const { workflow, problems } = await validateWorkflow(spec, source, options);
+  if (!workflow) throw new InvalidWorkflowError(source.file, problems);
+  return workflow;
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function runWorkflow(input: WorkflowInput, options: RunWorkflowOptions): Promise<RunSummary> {
+  const workflow = await resolveWorkflow(input, options);
+  const outDir = resolve(options.out ?? 'out');
+  const startedAt = new Date();
+  const runId = newRunId(startedAt);
+  const runDir = join(outDir, '.quiver', 'runs', runId);
+  const { log, close: closeLog } = openRunLog(join(runDir, 'log.jsonl'));
+  const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
+  log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: workflow.params, workers: executor.concurrency }, 'run started');
+  for (const s of workflow.stages) {
+    if (s.stage.kind === 'source') {
+      log.info({ event: 'source', stage: s.id, partitions: s.partitions?.length, schema: s.schema.fields.map((f) => `${f.name}: ${f.type}`) }, 'source discovered');
+    }
+  }
+
+  const runner = new Runner(planWorkflow(workflow), {
+    executor, outDir, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes,
+  });
+  options.onStart?.(() => [...runner.stats.values()]);
+  let outputs: OutputRecord[] = [];
+  let error: string | undefined;
+  try {
+    outputs = (await runner.run()).outputs;
+  } catch (failure) {
+    error = messageOf(failure);
+    log.error({ event: 'run-failed', error }, 'run failed');
+  } finally {
+    if (!options.executor) await executor.close();
+  }
+  const endedAt = new Date();
+  const status = error === undefined ? 'ok' : 'failed';
+  const stats = [...runner.stats.values()];
+  const manifestPath = join(runDir, 'manifest.json');
+  await writeManifest(manifestPath, buildManifest({
+    runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
+    executor: { kind: options.executor ? 'custom' : 'local', workers: executor.concurrency },
+  }));
+  log.info({ event: 'run-end', status, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 }, 'run ended');
+  await closeLog();
+  return {
+    runId,
+    workflow: workflow.spec.name,
+    status,
+    stages: stageSummaries(stats),
+    outputs: outputs.map((o) => o.path),
+    manifest: manifestPath,
+    seconds: (endedAt.getTime() - startedAt.getTime()) / 1000,
+    ...(error !== undefined ? { error } : {}),
+  };
+}

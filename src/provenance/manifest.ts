@@ -1,0 +1,103 @@
+// The run record (OUT/.quiver/runs/RUN_ID/manifest.json): what ran, on what, with what, and what
+// came out, so a result can be explained and reproduced later. Written last, atomically.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { cpus, platform, release, arch } from 'node:os';
+import { dirname, relative } from 'node:path';
+import type { StageStats } from '../engine/stats.ts';
+import type { OutputRecord } from '../workflow/stage.ts';
+import type { ResolvedWorkflow } from '../workflow/validate.ts';
+
+export interface Manifest {
+  manifestVersion: 1;
+  runId: string;
+  status: 'ok' | 'failed';
+  error?: string;
+  startedAt: string;
+  endedAt: string;
+  workflow: { name: string; file: string; sha256: string; text: string };
+  params: Record<string, unknown>;
+  stages: { id: string; use: string; kind: string; version: string; params: unknown; stats: Omit<StageStats, 'id' | 'use' | 'kind'> }[];
+  inputs: { stage: string; path: string; bytes?: number; modified?: string }[];
+  outputs: { path: string; sha256: string; bytes: number }[];
+  executor: { kind: string; workers: number };
+  runtime: { quiver: string; node: string; platform: string; arch: string; osRelease: string; cpu: string; cpus: number };
+  packages: Record<string, string>;
+}
+
+const packageRoot = new URL('../../', import.meta.url);
+
+/** Versions of quiver's dependencies as the lockfile resolved them. */
+export function lockedPackages(): { quiver: string; packages: Record<string, string> } {
+  try {
+    const lock = JSON.parse(readFileSync(new URL('package-lock.json', packageRoot), 'utf8')) as {
+      version: string; packages: Record<string, { version?: string; dependencies?: Record<string, string> }>;
+    };
+    const root = lock.packages[''];
+    const packages: Record<string, string> = {};
+    for (const name of Object.keys(root.dependencies ?? {}).sort()) {
+      const version = lock.packages[`node_modules/${name}`]?.version;
+      if (version) packages[name] = version;
+    }
+    return { quiver: lock.version, packages };
+  } catch {
+    return { quiver: 'unknown', packages: {} };
+  }
+}
+
+export function buildManifest(args: {
+  runId: string; status: 'ok' | 'failed'; error?: string; startedAt: Date; endedAt: Date; outDir: string;
+  workflow: ResolvedWorkflow; stats: StageStats[]; outputs: OutputRecord[]; executor: { kind: string; workers: number };
+}): Manifest {
+  const { workflow, outDir } = args;
+  const { quiver, packages } = lockedPackages();
+  const statsById = new Map(args.stats.map((s) => [s.id, s]));
+  const inputs: Manifest['inputs'] = [];
+  for (const s of workflow.stages) {
+    for (const p of s.partitions ?? []) {
+      let info: { bytes?: number; modified?: string } = {};
+      try {
+        const st = statSync(p.key);
+        info = { bytes: st.size, modified: st.mtime.toISOString() };
+      } catch {
+        // generated partitions have no file
+      }
+      inputs.push({ stage: s.id, path: p.key, ...info });
+    }
+  }
+  return {
+    manifestVersion: 1,
+    runId: args.runId,
+    status: args.status,
+    ...(args.error ? { error: args.error } : {}),
+    startedAt: args.startedAt.toISOString(),
+    endedAt: args.endedAt.toISOString(),
+    workflow: {
+      name: workflow.spec.name,
+      file: workflow.source.file,
+      sha256: createHash('sha256').update(workflow.source.text).digest('hex'),
+      text: workflow.source.text,
+    },
+    params: workflow.params,
+    stages: workflow.stages.map((s) => {
+      const { id: _id, use: _use, kind: _kind, ...stats } = statsById.get(s.id)!;
+      return { id: s.id, use: s.spec.use, kind: s.stage.kind, version: s.stage.version, params: s.params, stats };
+    }),
+    inputs,
+    outputs: args.outputs.map((o) => ({ ...o, path: relative(outDir, o.path) })),
+    executor: args.executor,
+    runtime: {
+      quiver, node: process.version, platform: platform(), arch: arch(), osRelease: release(),
+      cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length,
+    },
+    packages,
+  };
+}
+
+export async function writeManifest(path: string, manifest: Manifest): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.tmp`;
+  await writeFile(temp, JSON.stringify(manifest, null, 2) + '\n');
+  await rename(temp, path);
+}
