@@ -26,7 +26,7 @@ export async function loadWorkflowFile(file: string): Promise<Loaded> {
 
 export function parseWorkflow(text: string, file: string, baseDir: string): Loaded {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const stagesNode = doc.get('stages');
   const stageLines = isSeq(stagesNode)
     ? stagesNode.items.map((item) => {
@@ -38,7 +38,10 @@ export function parseWorkflow(text: string, file: string, baseDir: string): Load
   if (doc.errors.length > 0) {
     return {
       source,
-      problems: doc.errors.map((e) => ({ message: `YAML: ${e.message.split('\n')[0]}`, line: e.linePos?.[0]?.line })),
+      problems: doc.errors.map((e) => ({
+        message: `YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+        line: e.linePos?.[0]?.line,
+      })),
     };
   }
   const parsed = workflowSpecSchema.safeParse(doc.toJS());

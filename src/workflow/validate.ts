@@ -57,8 +57,8 @@ export async function validateWorkflow(
   }
 
   const ids = new Set<string>();
-  for (const s of spec.stages) {
-    if (ids.has(s.id)) report(s.id, `stage id '${s.id}' is used more than once`);
+  for (const [i, s] of spec.stages.entries()) {
+    if (ids.has(s.id)) problems.push({ stage: s.id, line: source.stageLines[i], message: `stage id '${s.id}' is used more than once` });
     ids.add(s.id);
   }
 

@@ -1,0 +1,65 @@
+// The `quiver` command as other tools see it: exit codes, stdout, stderr (DESIGN.md §3).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { repoRoot, scratchDir } from '../helpers.ts';
+
+const quiver = (...args: string[]) => {
+  const result = spawnSync(process.execPath, [join(repoRoot, 'src/cli/quiver.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+};
+const fixture = (name: string) => join('test', 'fixtures', name);
+
+describe('quiver CLI', { timeout: 60_000 }, () => {
+  test('validate: 0 and a summary for a valid file; 2 and one sentence per problem otherwise', () => {
+    const ok = quiver('validate', fixture('generated.yaml'));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('valid, 3 stages');
+    expect(ok.stdout).toContain('gen: 3 partitions; id: int64, x: float64');
+    const bad = quiver('validate', fixture('broken.yaml'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      "test/fixtures/broken.yaml:5: stage 'dbl': stage file './stages.ts' has no export 'doubel' (stages it exports: burn, double, record, tally, withTotal)",
+      'test/fixtures/broken.yaml:8: the stages form a cycle: a -> b -> a',
+    ]);
+    expect(quiver('validate', 'nope.yaml')).toMatchObject({ code: 2, stderr: 'nope.yaml: cannot read workflow: no such file\n' });
+  });
+
+  test('run --json prints one summary object; the record and outputs are where it says', () => {
+    const out = scratchDir();
+    const run = quiver('run', fixture('generated.yaml'), '--out', out, '--json', '--set', 'partitions=4', '--workers', '2');
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(Object.keys(summary)).toEqual(expect.arrayContaining(['runId', 'status', 'stages', 'outputs', 'manifest']));
+    expect(summary.status).toBe('ok');
+    expect(summary.stages.map((s: { id: string }) => s.id)).toEqual(['gen', 'dbl', 'rec']);
+    for (const s of summary.stages) expect(Object.keys(s)).toEqual(expect.arrayContaining(['id', 'tasks', 'cached', 'rowsIn', 'rowsOut', 'quarantined', 'seconds']));
+    expect(summary.stages[0]).toMatchObject({ tasks: 4, rowsOut: 4000 });
+    expect(summary.outputs).toEqual([join(out, 'rec.json')]);
+    expect(JSON.parse(readFileSync(summary.manifest, 'utf8')).params).toEqual({ partitions: 4, fail: false });
+  });
+
+  test('run: a failing run exits 1 naming the stage; an invalid one exits 2; bad flags exit 2', () => {
+    const out = scratchDir();
+    const failed = quiver('run', fixture('generated.yaml'), '--out', out, '--set', 'fail=true');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/stage 'dbl' on partition generated-0000\d: asked to fail/);
+    expect(failed.stdout).toContain('FAILED');
+    const invalid = quiver('run', fixture('generated.yaml'), '--out', out, '--set', 'partitions=-1');
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("stage 'gen' (source.generate): 'partitions'");
+    expect(quiver('run', fixture('generated.yaml'), '--workers', 'lots').code).toBe(2);
+    expect(quiver('run', fixture('generated.yaml'), '--frobnicate').code).toBe(2);
+  });
+
+  test('graph prints Mermaid or dot', () => {
+    const mermaid = quiver('graph', fixture('generated.yaml'));
+    expect(mermaid.code).toBe(0);
+    expect(mermaid.stdout).toContain('gen --> dbl');
+    expect(mermaid.stdout).toContain('dbl --> rec');
+    const dot = quiver('graph', fixture('generated.yaml'), '--format', 'dot');
+    expect(dot.stdout).toContain('"gen" -> "dbl";');
+    expect(quiver('graph', fixture('broken.yaml')).code).toBe(2);
+  });
+});
