@@ -48,6 +48,7 @@ async function instantiate(spec: SegmentSpec, catalog: StageCatalog): Promise<In
 
 export async function runTask(request: TaskRequest, catalog: StageCatalog): Promise<TaskResult> {
   const { segment, units } = request;
+  if (units.length === 0) return { outputs: segment.exits.map(() => null), batchCounts: segment.exits.map(() => []), counts: [] };
   let pending = instances.get(segment.key);
   if (!pending) {
     pending = instantiate(segment, catalog);

@@ -38,6 +38,12 @@ export class LocalExecutor implements Executor {
     return this.pool.run(request, { transferList, signal: options.signal });
   }
 
+  /** Resolves once every thread has started and loaded the task runner. */
+  async warm(): Promise<void> {
+    const ping = { segment: { key: 'ping', baseDir: '.', inputSchema: new Uint8Array(), maps: [], exits: [] }, units: [] };
+    await Promise.all(Array.from({ length: this.concurrency * 2 }, () => this.pool.run(ping)));
+  }
+
   async close(): Promise<void> {
     await this.pool.destroy();
   }
