@@ -1,0 +1,65 @@
+// The worker side of source.csv: one chunk (a whole file, or bytes cut from a large one) into
+// record batches of at most `batchRows` rows.
+import { readFileSync } from 'node:fs';
+import { makeData, RecordBatch, Struct, type Data, type Schema } from 'apache-arrow';
+import { InputError } from '../../src/workflow/errors.ts';
+import type { CsvChunk } from './chunks.ts';
+import { columnBuilder, type ColumnBuilder, type ColumnSpec } from './columns.ts';
+import { dialectFor, formatFor, type CsvParams } from './params.ts';
+import { checkHeader, readPreamble } from './preamble.ts';
+import { countLines, FieldTable, ParseFault, splitRecords, type Dialect } from './tokenize.ts';
+
+/** How each column of `schema` is read under `params`. */
+export function columnSpecs(schema: Schema, params: CsvParams): ColumnSpec[] {
+  return schema.fields.map((field) => {
+    const ownFormat = typeof params.timestampFormat === 'object' && params.timestampFormat[field.name] !== undefined;
+    return { field, declared: params.schema?.[field.name] !== undefined || ownFormat, format: formatFor(params, field.name) };
+  });
+}
+
+/** Field ranges held at once: ~9 bytes each, so wide files get shorter batches rather than huge tables. */
+const MAX_FIELDS = 1 << 22;
+
+/** Rows of a field table for `bytes` of input: a record takes at least `columns` bytes (its delimiters and newline). */
+export function tableRows(wanted: number, columns: number, bytes: number): number {
+  return Math.max(1, Math.min(wanted, Math.floor(bytes / columns) + 1, Math.floor(MAX_FIELDS / columns)));
+}
+
+/** Record batches of buf[pos..end), whose byte `base` is on line `baseLine`. */
+export function* parseBatches(
+  buf: Uint8Array, pos: number, end: number, base: number, baseLine: number,
+  file: string, dialect: Dialect, params: CsvParams, schema: Schema, specs = columnSpecs(schema, params),
+): Generator<RecordBatch> {
+  const lineAt = (offset: number) => baseLine + countLines(buf, base, offset);
+  const ctx = { file, quote: dialect.quote, nullValues: params.nullValues, timezone: params.timezone, lineAt };
+  const builders: ColumnBuilder[] = specs.map((spec) => columnBuilder(spec, ctx));
+  const columns = schema.fields.length;
+  const capacity = tableRows(params.batchRows, columns, end - pos);
+  const table = new FieldTable(columns, capacity);
+  const type = new Struct(schema.fields);
+  while (pos < end) {
+    try {
+      pos = splitRecords(buf, pos, end, dialect, table);
+    } catch (error) {
+      if (error instanceof ParseFault) throw new InputError(file, error.message, lineAt(error.offset));
+      throw error;
+    }
+    if (table.rows === 0) break;
+    const children: Data[] = builders.map((build, column) => build(buf, table, column));
+    yield new RecordBatch(schema, makeData({ type, length: table.rows, nullCount: 0, children }));
+  }
+}
+
+/** The batches of one chunk. */
+export function* readChunk(chunk: CsvChunk, params: CsvParams, schema: Schema): Generator<RecordBatch> {
+  const dialect = dialectFor(params, chunk.path);
+  if (chunk.data) {
+    yield* parseBatches(chunk.data, 0, chunk.data.byteLength, 0, chunk.firstLine ?? 1, chunk.path, dialect, params, schema);
+    return;
+  }
+  const buf = readFileSync(chunk.path);
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const preamble = readPreamble(bytes, bytes.length, dialect, params, chunk.path, true);
+  checkHeader(chunk.header, preamble.header, chunk.path, preamble.headerLine);
+  yield* parseBatches(bytes, preamble.dataStart, bytes.length, 0, 1, chunk.path, dialect, params, schema);
+}
