@@ -7,8 +7,9 @@ import { Message, RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/m
 import { MessageHeader } from 'apache-arrow/enum';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
+import { SchemaCache } from './schema-cache.ts';
 
-const encodedSchemas = new WeakMap<Schema, Uint8Array>();
+const encodedSchemas = new SchemaCache<Uint8Array>();
 const decodedSchemas = new Map<string, Schema>();
 
 function hasDictionary(type: DataType): boolean {
@@ -22,11 +23,7 @@ export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): 
   if (schema.fields.some((f) => hasDictionary(f.type))) {
     return RecordBatchStreamWriter.writeAll(new Table(schema, [...batches])).toUint8Array(true);
   }
-  let schemaMessage = encodedSchemas.get(schema);
-  if (!schemaMessage) {
-    schemaMessage = Message.encode(Message.from(schema));
-    encodedSchemas.set(schema, schemaMessage);
-  }
+  const schemaMessage = encodedSchemas.get(schema, (s) => Message.encode(Message.from(s)));
   const parts = batches.map((batch) => {
     const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
     const header = new BatchHeader(batch.numRows, nodes, bufferRegions, null, variadicBufferCounts);

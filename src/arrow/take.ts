@@ -111,10 +111,21 @@ export function takeData<T extends DataType>(data: Data<T>, indices: Int32Array)
 type Typed = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 
 function gather(src: Typed, stride: number, indices: Int32Array): Typed {
+  if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
+    // Copying 64-bit integers as BigInts allocates per element; copy their two 32-bit halves.
+    const halves = gather(new Uint32Array(src.buffer, src.byteOffset, src.length * 2), stride * 2, indices) as Uint32Array;
+    const Big = src.constructor as new (buffer: ArrayBuffer) => Typed;
+    return new Big(halves.buffer as ArrayBuffer);
+  }
   const Ctor = src.constructor as new (n: number) => Typed;
   const out = new Ctor(indices.length * stride);
   if (stride === 1) {
     for (let i = 0; i < indices.length; i++) out[i] = src[indices[i]];
+  } else if (stride === 2) {
+    for (let i = 0; i < indices.length; i++) {
+      out[2 * i] = src[2 * indices[i]];
+      out[2 * i + 1] = src[2 * indices[i] + 1];
+    }
   } else {
     for (let i = 0; i < indices.length; i++) out.set(src.subarray(indices[i] * stride, (indices[i] + 1) * stride) as never, i * stride);
   }

@@ -2,6 +2,7 @@
 // pushes its batches through the segment's fused map stages, and collects what leaves the segment.
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { decodeBatches, decodeSchema, encodeBatches } from '../arrow/ipc.ts';
+import { SchemaCache } from '../arrow/schema-cache.ts';
 import { typeName } from '../arrow/types.ts';
 import type { StageCatalog } from '../workflow/catalog.ts';
 import { StageRunError } from '../workflow/errors.ts';
@@ -111,14 +112,12 @@ export async function runTask(request: TaskRequest, catalog: StageCatalog): Prom
   return { outputs, batchCounts, counts };
 }
 
-const checked = new WeakMap<Schema, Schema>();
+const descriptions = new SchemaCache<string>();
 
 /** A stage must produce the schema it declared; catching it here names the stage. */
 function checkSchema(stage: string, actual: Schema, declared: Schema) {
-  if (checked.get(actual) === declared) return;
-  const describe = (s: Schema) => s.fields.map((f) => `${f.name}: ${typeName(f.type)}`).join(', ');
+  const describe = (s: Schema) => descriptions.get(s, () => s.fields.map((f) => `${f.name}: ${typeName(f.type)}`).join(', '));
   if (describe(actual) !== describe(declared)) {
     throw new StageRunError(stage, `produced columns (${describe(actual)}) but declared (${describe(declared)})`);
   }
-  checked.set(actual, declared);
 }
