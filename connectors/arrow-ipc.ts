@@ -1,14 +1,188 @@
-// STUB: replaced by the real connector.
+// `source.arrow` and `sink.arrow`: Arrow IPC files (`ARROW1` magic and footer, also called
+// Feather V2) and streams, told apart by their bytes.
+//
+// Reading: discover reads each file's schema only (the footer, or the stream's first message).
+// A partition's chunks are groups of record batches up to `chunkBytes`: from the footer's blocks
+// for the file format, from a scan of message headers for streams (bodies are skipped). A worker
+// reads only the byte ranges of its chunk, with the schema and the dictionary messages that its
+// batches need, and decodes them. Bodies compressed with LZ4_FRAME (pyarrow's Feather default)
+// are decompressed here; ZSTD bodies fail with a message saying so.
+//
+// Writing: batches are encoded one at a time and appended to the output file as they arrive.
+import { open } from 'node:fs/promises';
+import { CompressionType, compressionRegistry, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
-import { defineSink, defineSource } from '../src/workflow/stage.ts';
+import { decodeBatches } from '../src/arrow/ipc.ts';
+import { InputError, messageOf } from '../src/workflow/errors.ts';
+import { defineSink, defineSource, type Chunk } from '../src/workflow/stage.ts';
+import { fileSink, outputPath } from './file-sink.ts';
+import { conformBatch, mapLimited, matchFiles, mergeSchema, readAt } from './arrow-ipc/inputs.ts';
+import { lz4DecompressFrame } from './arrow-ipc/lz4.ts';
+import { codecName, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './arrow-ipc/messages.ts';
+import { IpcWriter } from './arrow-ipc/writer.ts';
+
+const sourceParams = z.object({
+  path: z.string().min(1).describe('an Arrow IPC file or stream, or a glob; relative to the workflow folder'),
+  chunkBytes: z.number().int().min(1).default(16 * 1024 * 1024).describe('bytes of record batches a worker reads at a time'),
+}).strict();
+
+/** What a worker reads: byte ranges of one file. */
+interface ArrowChunk extends Chunk {
+  path: string;
+  /** Where the schema is: a stream's first message, or the file format's footer. */
+  schema: Range;
+  schemaIn: 'message' | 'footer';
+  /** Dictionary messages the chunk's batches need, in file order. */
+  dictionaries: Range[];
+  /** The chunk's record batches (and, in streams, dictionary messages between them), in order. */
+  ranges: Range[];
+  batches: number;
+  bytes: number;
+}
+
+const rangeEnd = (ranges: Range[]) => {
+  const last = ranges[ranges.length - 1];
+  return last ? last[0] + last[1] : 0;
+};
+
+const addRange = (ranges: Range[], [offset, length]: Range) => {
+  const last = ranges[ranges.length - 1];
+  if (last && last[0] + last[1] === offset) last[1] += length;
+  else ranges.push([offset, length]);
+};
+
+async function* chunksOf(path: string, key: string, size: number, layout: IpcLayout, chunkBytes: number): AsyncGenerator<ArrowChunk> {
+  if (layout.format === 'file') {
+    // The footer lists every block: no need to open the file again.
+    let chunk: ArrowChunk | undefined;
+    for (const range of layout.batches!) {
+      chunk ??= { path, schema: layout.footer!, schemaIn: 'footer', dictionaries: layout.dictionaries!, ranges: [], batches: 0, bytes: 0 };
+      addRange(chunk.ranges, range);
+      chunk.batches++;
+      chunk.bytes += range[1];
+      if (chunk.bytes >= chunkBytes) {
+        yield chunk;
+        chunk = undefined;
+      }
+    }
+    if (chunk) yield chunk;
+    return;
+  }
+  const handle = await open(path, 'r');
+  try {
+    const schema = await schemaRange(handle, size, key);
+    // Dictionary state: per id, the last replacement and the deltas after it.
+    const state = new Map<number, Range[]>();
+    let chunk: ArrowChunk | undefined;
+    for await (const batch of scanStream(handle, size, key)) {
+      for (const u of batch.updates) {
+        if (u.isDelta && state.has(u.id)) state.get(u.id)!.push(u.range);
+        else state.set(u.id, [u.range]);
+      }
+      if (!chunk) {
+        // Dictionary messages before the chunk's first batch travel as its dictionary state;
+        // those between its batches are inside its byte ranges.
+        const dictionaries = [...state.values()].flat().sort((a, b) => a[0] - b[0]);
+        chunk = { path, schema, schemaIn: 'message', dictionaries, ranges: [], batches: 0, bytes: 0 };
+      } else {
+        for (const u of batch.updates) {
+          addRange(chunk.ranges, u.range);
+          chunk.bytes += u.range[1];
+        }
+      }
+      addRange(chunk.ranges, batch.range);
+      chunk.batches++;
+      chunk.bytes += batch.range[1];
+      if (chunk.bytes >= chunkBytes) {
+        yield chunk;
+        chunk = undefined;
+      }
+    }
+    if (chunk) yield chunk;
+  } finally {
+    await handle.close();
+  }
+}
+
+function checkCodec(file: string, compression: number | undefined) {
+  if (compression === undefined) return;
+  if (compressionRegistry.get(compression)?.decode) return;
+  if (compression === CompressionType.LZ4_FRAME) {
+    compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (bytes) => lz4DecompressFrame(bytes) });
+    return;
+  }
+  throw new InputError(file, `its record batches are compressed with ${codecName(compression)}, which quiver cannot decompress `
+    + `(it reads uncompressed and LZ4_FRAME bodies); rewrite it uncompressed, e.g. pyarrow.feather.write_feather(table, path, compression='uncompressed')`);
+}
 
 export const arrowSource = defineSource({
-  name: 'source.arrow', kind: 'source', version: '0', description: 'not implemented yet', params: z.object({}).passthrough(),
-  discover: () => { throw new Error('not implemented'); },
-  read: () => { throw new Error('not implemented'); },
+  name: 'source.arrow',
+  kind: 'source',
+  version: '1',
+  description: 'Arrow IPC files and streams (.arrow, .arrows, .feather, .ipc); one partition per file.',
+  extensions: ['.arrow', '.arrows', '.feather', '.ipc'],
+  params: sourceParams,
+  async discover(p, { baseDir }) {
+    const files = await matchFiles(p.path, baseDir);
+    const layouts = await mapLimited(files, 16, async (f) => {
+      const handle = await open(f.path, 'r');
+      try {
+        return await readLayout(handle, f.bytes, f.key);
+      } finally {
+        await handle.close();
+      }
+    });
+    let schema = layouts[0].schema;
+    for (let i = 1; i < files.length; i++) schema = mergeSchema(schema, layouts[i].schema, files[i].key, files[0].key);
+    const partitions = files.map((f, i) => ({
+      key: f.key,
+      bytes: f.bytes,
+      chunks: () => chunksOf(f.path, f.key, f.bytes, layouts[i], p.chunkBytes),
+    }));
+    return { schema, partitions };
+  },
+  async *read(raw, _p, { schema, partition }) {
+    const chunk = raw as ArrowChunk;
+    const file = partition.key;
+    const handle = await open(chunk.path, 'r');
+    let bytes: Uint8Array;
+    try {
+      const pieces: Uint8Array[] = [chunk.schemaIn === 'footer'
+        ? await footerSchemaMessage(handle, chunk.path, chunk.schema, file)
+        : await readAt(handle, chunk.schema[0], chunk.schema[1], file, 'the schema')];
+      for (const [offset, length] of [...chunk.dictionaries, ...chunk.ranges]) {
+        pieces.push(await readAt(handle, offset, length, file, `the messages at byte ${offset}`));
+      }
+      bytes = joinMessages(pieces, file, (compression) => checkCodec(file, compression));
+    } finally {
+      await handle.close();
+    }
+    let batches: RecordBatch[];
+    try {
+      batches = decodeBatches(bytes).batches.map((b) => conformBatch(b, schema));
+    } catch (error) {
+      throw new InputError(file, `corrupt record batch in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}: ${messageOf(error)}`);
+    }
+    if (batches.length !== chunk.batches) {
+      throw new InputError(file, `corrupt: expected ${chunk.batches} record batches in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}, decoded ${batches.length}`);
+    }
+    yield* batches;
+  },
 });
 
+const sinkParams = z.object({
+  path: outputPath,
+  format: z.enum(['file', 'stream']).optional().describe("IPC file (footer, random access) or stream; default: 'stream' for .arrows, else 'file'"),
+}).strict();
+
 export const arrowSink = defineSink({
-  name: 'sink.arrow', kind: 'sink', version: '0', description: 'not implemented yet', params: z.object({}).passthrough(),
-  open: () => { throw new Error('not implemented'); },
+  name: 'sink.arrow',
+  kind: 'sink',
+  version: '1',
+  description: 'Writes Arrow IPC files (format: file, the default) or streams (format: stream, the default for .arrows).',
+  params: sinkParams,
+  open(p, ctx) {
+    const format = p.format ?? (p.path.toLowerCase().endsWith('.arrows') ? 'stream' : 'file');
+    return fileSink(p.path, format === 'stream' ? 'arrows' : 'arrow', ctx, (file, schema) => IpcWriter.open(file, schema, format));
+  },
 });

@@ -7,8 +7,9 @@ export function plainValue(value: unknown, type: DataType): unknown {
   switch (type.typeId) {
     case Type.Timestamp:
     case Type.Date: {
-      const ms = Number(value) / ({ 0: 1e-3, 1: 1, 2: 1e3, 3: 1e6 }[(type as unknown as { unit: number }).unit] ?? 1);
-      return Number.isFinite(ms) ? new Date(type.typeId === Type.Date && (type as unknown as { unit: number }).unit === 0 ? Number(value) * 86400000 : ms).toISOString() : String(value);
+      // Arrow JS reads every unit back as milliseconds since the epoch.
+      const ms = Number(value);
+      return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(value);
     }
     case Type.List:
     case Type.FixedSizeList: {

@@ -1,0 +1,82 @@
+// Opening Parquet files with parquet-wasm: a check of the magic and footer length first (so that
+// a file that is not Parquet, or cut short, gets a sentence saying so), then parquet-wasm's
+// ParquetFile over a file-backed Blob, which reads the footer and later only the byte ranges of
+// the row groups asked for.
+import { openAsBlob } from 'node:fs';
+import { open } from 'node:fs/promises';
+import * as pw from 'parquet-wasm';
+import type { Schema } from 'apache-arrow';
+import { decodeBatches } from '../../src/arrow/ipc.ts';
+import { InputError, messageOf } from '../../src/workflow/errors.ts';
+
+const PAR1 = 0x31524150; // 'PAR1' little-endian
+const PARE = 0x45524150; // encrypted footer
+
+/** Checks what parquet-wasm would otherwise report vaguely: magic bytes and footer length. */
+export async function checkParquetFile(path: string, file: string): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) throw new InputError(file, 'not a Parquet file (empty)');
+    const head = Buffer.alloc(4);
+    await handle.read(head, 0, Math.min(4, size), 0);
+    if (size < 4 || head.readUInt32LE(0) !== PAR1) {
+      throw new InputError(file, head.readUInt32LE(0) === PARE
+        ? 'encrypted Parquet files are not supported'
+        : 'not a Parquet file (bad magic: it does not start with PAR1)');
+    }
+    if (size < 12) throw new InputError(file, `truncated: a Parquet file needs at least 12 bytes, this one has ${size}`);
+    const tail = Buffer.alloc(8);
+    await handle.read(tail, 0, 8, size - 8);
+    if (tail.readUInt32LE(4) !== PAR1) {
+      throw new InputError(file, tail.readUInt32LE(4) === PARE
+        ? 'encrypted Parquet files are not supported'
+        : 'truncated: it starts with PAR1 but does not end with it (cut short, or still being written?)');
+    }
+    const footer = tail.readUInt32LE(0);
+    if (footer + 12 > size) throw new InputError(file, `truncated: footer says ${footer} bytes but the file has ${size}`);
+    return size;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A ParquetFile over the file (footer read, data not). */
+export async function openParquet(path: string, file: string): Promise<pw.ParquetFile> {
+  await checkParquetFile(path, file);
+  try {
+    return await pw.ParquetFile.fromFile(await openAsBlob(path));
+  } catch (error) {
+    throw new InputError(file, `cannot read the Parquet footer: ${messageOf(error)}`);
+  }
+}
+
+/** The Arrow schema parquet-wasm reads the file as. */
+export function arrowSchema(file: pw.ParquetFile): Schema {
+  return decodeBatches(file.schema().intoIPCStream()).schema;
+}
+
+/** Per row group: rows, and uncompressed bytes of the columns read (all, or `columns`). */
+export function rowGroups(file: pw.ParquetFile, columns?: string[]): { rows: number; bytes: number }[] {
+  const metadata = file.metadata();
+  try {
+    const wanted = columns && new Set(columns);
+    return metadata.rowGroups().map((group) => {
+      try {
+        let bytes = 0;
+        if (!wanted) bytes = group.totalByteSize();
+        else {
+          for (const column of group.columns()) {
+            if (wanted.has(column.columnPath()[0])) bytes += column.uncompressedSize();
+            column.free();
+          }
+        }
+        return { rows: group.numRows(), bytes };
+      } finally {
+        group.free();
+      }
+    });
+  } finally {
+    metadata.free();
+  }
+}
