@@ -2,6 +2,7 @@
 // subfolder of --out), with live progress on a terminal and a summary at the end.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { LocalExecutor } from '../engine/executors/local.ts';
 import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
 import { ProgressDisplay } from '../observe/progress.ts';
 import { summaryTable, type RunSummary } from '../observe/summary.ts';
@@ -28,12 +29,22 @@ export async function runCommand(args: string[]): Promise<number> {
 
   const summaries: RunSummary[] = [];
   let exitCode = 0;
-  for (const file of files) {
+  // One pool for every workflow of a folder: starting worker threads is the slow part of small runs.
+  const executor = new LocalExecutor({ workers });
+  try {
+    for (const file of files) exitCode = Math.max(exitCode, await runOne(file));
+  } finally {
+    await executor.close();
+  }
+  if (values.json) process.stdout.write(JSON.stringify(folder ? summaries : summaries[0] ?? null) + '\n');
+  return exitCode;
+
+  async function runOne(file: string): Promise<number> {
     const out = folder ? join(values.out!, relative(target, file).replace(/\.ya?ml$/, '')) : values.out!;
     let progress: ProgressDisplay | undefined;
     try {
       const summary = await runWorkflow(file, {
-        catalog: builtinCatalog, out, set: values.set, workers,
+        catalog: builtinCatalog, out, set: values.set, executor,
         onStart: (stats) => {
           if (!process.stderr.isTTY) return;
           if (folder) process.stderr.write(`${file}\n`);
@@ -44,19 +55,16 @@ export async function runCommand(args: string[]): Promise<number> {
       progress?.stop();
       summaries.push(summary);
       if (!values.json) process.stdout.write(summaryTable(summary) + '\n\n');
-      if (summary.status !== 'ok') {
-        process.stderr.write(`quiver run ${file}: ${summary.error}\n`);
-        exitCode = Math.max(exitCode, 1);
-      }
+      if (summary.status === 'ok') return 0;
+      process.stderr.write(`quiver run ${file}: ${summary.error}\n`);
+      return 1;
     } catch (error) {
       progress?.stop();
       if (!(error instanceof InvalidWorkflowError)) throw error;
       for (const p of error.problems) process.stderr.write(formatProblem(file, p) + '\n');
-      exitCode = 2;
+      return 2;
     }
   }
-  if (values.json) process.stdout.write(JSON.stringify(folder ? summaries : summaries[0] ?? null) + '\n');
-  return exitCode;
 }
 
 /** Workflow files under a folder, in path order. */

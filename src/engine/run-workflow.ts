@@ -103,7 +103,7 @@ export async function runWorkflow(input: WorkflowInput, options: RunWorkflowOpti
   const manifestPath = join(runDir, 'manifest.json');
   await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
-    executor: { kind: options.executor ? 'custom' : 'local', workers: executor.concurrency },
+    executor: { kind: executor.constructor.name, workers: executor.concurrency },
   }));
   log.info({ event: 'run-end', status, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 }, 'run ended');
   await closeLog();

@@ -37,7 +37,7 @@ export function stageSummaries(stats: StageStats[]): StageSummary[] {
 export function summaryTable(summary: RunSummary): string {
   const header = ['stage', 'use', 'tasks', 'cached', 'rows in', 'rows out', 'quarantined', 'time'];
   const rows = summary.stages.map((s) => [
-    s.id, s.use, String(s.tasks), String(s.cached), formatCount(s.rowsIn), formatCount(s.rowsOut), String(s.quarantined), formatSeconds(s.seconds),
+    s.id, s.use, String(s.tasks), String(s.cached), s.use.startsWith('source.') ? '-' : formatCount(s.rowsIn), formatCount(s.rowsOut), String(s.quarantined), formatSeconds(s.seconds),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
