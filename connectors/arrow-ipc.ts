@@ -16,7 +16,7 @@ import { decodeBatches } from '../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../src/workflow/errors.ts';
 import { defineSink, defineSource, type Chunk } from '../src/workflow/stage.ts';
 import { fileSink, outputPath } from './file-sink.ts';
-import { conformBatch, mapLimited, matchFiles, mergeSchema, readAt } from './arrow-ipc/inputs.ts';
+import { conformBatch, mapLimited, matchFiles, mergeSchema, readAt } from './input-files.ts';
 import { lz4DecompressFrame } from './arrow-ipc/lz4.ts';
 import { codecName, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './arrow-ipc/messages.ts';
 import { IpcWriter } from './arrow-ipc/writer.ts';
@@ -136,6 +136,7 @@ export const arrowSource = defineSource({
     for (let i = 1; i < files.length; i++) schema = mergeSchema(schema, layouts[i].schema, files[i].key, files[0].key);
     const partitions = files.map((f, i) => ({
       key: f.key,
+      file: f.path,
       bytes: f.bytes,
       chunks: () => chunksOf(f.path, f.key, f.bytes, layouts[i], p.chunkBytes),
     }));

@@ -5,24 +5,41 @@ import { mkdirSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+const gatherBytes = 1 << 20;
+
 export class OutputFile {
   readonly tempPath: string;
   private handle?: Promise<FileHandle>;
   private readonly hash = createHash('sha256');
   private written = 0;
   private pending: Promise<unknown> = Promise.resolve();
+  private gathered: Uint8Array[] = [];
+  private gatheredBytes = 0;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
     this.tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   }
 
-  /** Appends bytes; writes are queued in order, so callers may await or not. */
+  /**
+   * Appends bytes (which must not change afterwards). Small pieces are gathered into writes of
+   * about 1 MiB, since a system call per batch costs more than the batch; writes stay in order.
+   */
   write(bytes: Uint8Array): Promise<void> {
-    if (!this.handle) this.handle = open(this.tempPath, 'w');
     this.hash.update(bytes);
-    const position = this.written;
     this.written += bytes.byteLength;
+    this.gathered.push(bytes);
+    this.gatheredBytes += bytes.byteLength;
+    return this.gatheredBytes >= gatherBytes ? this.flushGathered() : Promise.resolve();
+  }
+
+  private flushGathered(): Promise<void> {
+    if (this.gatheredBytes === 0) return this.pending as Promise<void>;
+    const bytes = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered, this.gatheredBytes);
+    const position = this.written - this.gatheredBytes;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    if (!this.handle) this.handle = open(this.tempPath, 'w');
     const next = this.pending.then(async () => {
       const handle = await this.handle!;
       let done = 0;
@@ -41,6 +58,7 @@ export class OutputFile {
 
   /** Flushes to disk and closes, still under the temporary name. */
   async finish(): Promise<void> {
+    await this.flushGathered();
     if (!this.handle) this.handle = open(this.tempPath, 'w');
     await this.pending;
     const handle = await this.handle;

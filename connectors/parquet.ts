@@ -15,7 +15,7 @@ import { decodeBatches } from '../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../src/workflow/errors.ts';
 import { defineSink, defineSource, type Chunk } from '../src/workflow/stage.ts';
 import { fileSink, outputPath } from './file-sink.ts';
-import { conformBatch, mapLimited, matchFiles, mergeSchema } from './arrow-ipc/inputs.ts';
+import { conformBatch, mapLimited, matchFiles, mergeSchema } from './input-files.ts';
 import { arrowSchema, openParquet, rowGroups } from './parquet/file.ts';
 import { ParquetStreamWriter, compressions, type CompressionName } from './parquet/writer.ts';
 
@@ -89,6 +89,7 @@ export const parquetSource = defineSource({
     for (let i = 1; i < files.length; i++) schema = mergeSchema(schema, infos[i].schema, files[i].key, files[0].key);
     const partitions = files.map((f, i) => ({
       key: f.key,
+      file: f.path,
       bytes: f.bytes,
       *chunks(): Iterable<ParquetChunk> {
         for (const [rowGroup, g] of infos[i].groups.entries()) yield { path: f.path, rowGroup, rows: g.rows, bytes: g.bytes };

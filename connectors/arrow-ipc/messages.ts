@@ -12,7 +12,7 @@ import { MessageHeader } from 'apache-arrow/enum';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { Message, type DictionaryBatch, type RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
-import { readAt } from './inputs.ts';
+import { readAt } from '../input-files.ts';
 
 export const MAGIC = new Uint8Array([0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]); // ARROW1
 /** A byte range: [offset, length]. */

@@ -13,7 +13,7 @@ import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { takeData } from '../../src/arrow/take.ts';
 import type { FormatWriter } from '../file-sink.ts';
 import type { OutputFile } from '../output-file.ts';
-import { conformBatch } from './inputs.ts';
+import { conformBatch } from '../input-files.ts';
 import { MAGIC } from './messages.ts';
 
 const aligned = (n: number) => (n + 7) & ~7;

@@ -1,9 +1,7 @@
 // The main-thread side of source.csv: which files, what schema (declared types, and the rest
 // inferred from a sample of the first file), and the partitions with their chunks.
-import { open, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { open } from 'node:fs/promises';
 import { Field, Schema, type DataType } from 'apache-arrow';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import { parseType } from '../../src/arrow/types.ts';
 import { InputError, MissingColumnError } from '../../src/workflow/errors.ts';
 import type { SourcePartition } from '../../src/workflow/stage.ts';
@@ -14,20 +12,8 @@ import { dialectFor, formatFor, SAMPLE_BYTES, SAMPLE_ROWS, type CsvParams } from
 import { columnNames, readPreamble, type Preamble } from './preamble.ts';
 import { columnSpecs, tableRows } from './read.ts';
 import { compileFormat, zoneConverter } from './timestamps.ts';
+import { matchFiles } from '../input-files.ts';
 import { countLines, FieldTable, ParseFault, readRecord, splitRecords, type Dialect } from './tokenize.ts';
-
-/** The files `path` names, absolute and sorted; throws when there are none. */
-export async function matchFiles(path: string, baseDir: string): Promise<string[]> {
-  if (!isDynamicPattern(path)) {
-    const file = isAbsolute(path) ? path : resolve(baseDir, path);
-    const info = await stat(file).catch(() => undefined);
-    if (info?.isFile()) return [file];
-    throw new Error(`no file matches '${path}' in ${baseDir}`);
-  }
-  const files = await glob(path, { cwd: baseDir, absolute: true, onlyFiles: true, expandDirectories: false });
-  if (files.length === 0) throw new Error(`no file matches '${path}' in ${baseDir}`);
-  return files.map((f) => resolve(f)).sort();
-}
 
 /** The first `bytes` of a file (fewer if it is shorter), and whether that is the whole file. */
 async function readPrefix(path: string, bytes: number): Promise<{ buf: Uint8Array; complete: boolean; size: number }> {
@@ -71,7 +57,8 @@ async function readSample(file: string, dialect: Dialect, params: CsvParams) {
 }
 
 export async function discoverCsv(params: CsvParams, baseDir: string): Promise<{ schema: Schema; partitions: SourcePartition[] }> {
-  const files = await matchFiles(params.path, baseDir);
+  const inputs = await matchFiles(params.path, baseDir);
+  const files = inputs.map((f) => f.path);
   const first = files[0];
   const dialect = dialectFor(params, first);
 
@@ -129,16 +116,16 @@ export async function discoverCsv(params: CsvParams, baseDir: string): Promise<{
   }
 
   const header = preamble.header;
-  const partitions: SourcePartition[] = await Promise.all(files.map(async (path) => {
-    const bytes = path === first ? sample.size : (await stat(path)).size;
+  const partitions: SourcePartition[] = inputs.map(({ path, key, bytes }) => {
     return {
-      key: path,
+      key,
+      file: path,
       bytes,
       chunks(): AsyncIterable<CsvChunk> | Iterable<CsvChunk> {
         if (bytes > params.chunkBytes) return splitFile(path, params, header);
         return [{ path, bytes, ...(header ? { header } : {}) }];
       },
     };
-  }));
+  });
   return { schema, partitions };
 }

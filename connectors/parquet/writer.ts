@@ -11,7 +11,7 @@ import { RecordBatch, Struct, makeBuilder, makeData, type Schema } from 'apache-
 import { encodeBatches } from '../../src/arrow/ipc.ts';
 import type { FormatWriter } from '../file-sink.ts';
 import type { OutputFile } from '../output-file.ts';
-import { conformBatch } from '../arrow-ipc/inputs.ts';
+import { conformBatch } from '../input-files.ts';
 
 export const compressions = {
   snappy: pw.Compression.SNAPPY,

@@ -56,14 +56,9 @@ export function buildManifest(args: {
   const inputs: Manifest['inputs'] = [];
   for (const s of workflow.stages) {
     for (const p of s.partitions ?? []) {
-      let info: { bytes?: number; modified?: string } = {};
-      try {
-        const st = statSync(p.key);
-        info = { bytes: st.size, modified: st.mtime.toISOString() };
-      } catch {
-        // generated partitions have no file
-      }
-      inputs.push({ stage: s.id, path: p.key, ...info });
+      if (!p.file) continue; // generated partitions have no file
+      const st = statSync(p.file, { throwIfNoEntry: false });
+      inputs.push({ stage: s.id, path: p.key, ...(st ? { bytes: st.size, modified: st.mtime.toISOString() } : {}) });
     }
   }
   return {

@@ -43,7 +43,10 @@ export interface Chunk {
 }
 
 export interface SourcePartition {
+  /** Stable name: for files, the path relative to the workflow folder (so it means the same on every machine). */
   key: string;
+  /** The input file, absolute, when the partition is one. */
+  file?: string;
   /** Input file sizes etc., for progress and planning. */
   bytes?: number;
   /** The chunks of this partition, in order; called on the main thread, must be cheap per chunk. */

@@ -300,8 +300,10 @@ describe('sink.arrow', { timeout: 60_000 }, () => {
       const temp = readdirSync(out).find((f) => f.endsWith('.tmp'));
       return temp ? statSync(join(out, temp)).size : 0;
     };
+    // Batches over 1 MiB each: the output file gathers smaller writes up to that size.
+    const bigBatches = Array.from({ length: 5 }, (_, k) => makeBatch(k * 100_000, 100_000, colours));
     const sizes: number[] = [];
-    for (const batch of fiveBatches) {
+    for (const batch of bigBatches) {
       await writer.write(batch);
       sizes.push(onDisk());
     }

@@ -235,7 +235,7 @@ describe('sink.parquet', { timeout: 60_000 }, () => {
 
   test('writes as it goes: row groups reach the file before the input ends', async () => {
     const schema = new Schema([new Field('id', new Int32(), false), new Field('x', new Float64(), false)]);
-    const batchRows = 10_000;
+    const batchRows = 50_000; // row groups of ~1 MB: the output file gathers writes up to 1 MiB
     const batch = (k: number) => {
       const id = Int32Array.from({ length: batchRows }, (_, i) => k * batchRows + i);
       const x = Float64Array.from(id, (v) => Math.sin(v));
@@ -245,7 +245,7 @@ describe('sink.parquet', { timeout: 60_000 }, () => {
       }));
     };
     const out = join(dir, 'out-streaming');
-    const writer = await parquetSink.open(parquetSink.params.parse({ path: 's.parquet', rowGroupRows: 20_000 }), { schema, outDir: out, stageId: 'out' });
+    const writer = await parquetSink.open(parquetSink.params.parse({ path: 's.parquet', rowGroupRows: 100_000 }), { schema, outDir: out, stageId: 'out' });
     await writer.startPartition({ index: 0, key: 'p' });
     const onDisk = () => {
       const temp = readdirSync(out).find((f) => f.endsWith('.tmp'));
@@ -261,13 +261,13 @@ describe('sink.parquet', { timeout: 60_000 }, () => {
     await writer.endPartition({ index: 0, key: 'p' });
     await writer.commit();
     const final = statSync(join(out, 's.parquet')).size;
-    // 5 row groups of 20,000 rows: bytes appear as they fill, long before the input ends
+    // 5 row groups of 100,000 rows: bytes appear as they fill, long before the input ends
     const first = sizes.findIndex((size) => size > 0);
     expect(first).toBeGreaterThanOrEqual(1); // not before a row group is full
     expect(first).toBeLessThanOrEqual(4);
     expect(sizes[8]).toBeGreaterThan(sizes[first]);
     expect(sizes[8]).toBeLessThan(final);
     expect(await duckdb(`SELECT count(DISTINCT row_group_id) FROM parquet_metadata('${join(out, 's.parquet')}')`)).toEqual([[5n]]);
-    expect(await duckdb(`SELECT count(*), sum(id)::BIGINT FROM '${join(out, 's.parquet')}'`)).toEqual([[100_000n, 4_999_950_000n]]);
+    expect(await duckdb(`SELECT count(*), sum(id)::BIGINT FROM '${join(out, 's.parquet')}'`)).toEqual([[500_000n, 124_999_750_000n]]);
   });
 });

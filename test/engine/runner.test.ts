@@ -81,11 +81,7 @@ describe('runner', { timeout: 60_000 }, () => {
     expect(rec.sums.rows).toBe(3600);
     expect(rec.sums.doubled).toBe(2 * rec.sums.sum);
     expect(rec.partitions).toEqual([{ index: 0, key: 'tally', rows: 1 }]);
-    const keys = Array.from({ length: 12 }, (_, i) => `generated-${String(i).padStart(5, '0')}`);
-    const order = readFileSync(join(dir, 'tally.json'), 'utf8');
-    expect(order).toContain('"rows":1');
-    const manifest = JSON.parse(readFileSync(summary.manifest, 'utf8'));
-    expect(manifest.inputs.map((i: { path: string }) => i.path)).toEqual(keys);
+
   });
 
   test('two branches of one source meeting again in a two-input stage do not deadlock (the edge spills)', async () => {

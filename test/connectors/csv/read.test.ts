@@ -159,7 +159,8 @@ describe('files', () => {
     writeCsv(sub, 'c.txt', 'x\n3\n');
     const p = csvSource.params.parse({ path: '*.csv' });
     const { partitions } = await csvSource.discover(p, { baseDir: sub });
-    expect(partitions.map((x) => x.key)).toEqual([join(sub, 'a.csv'), join(sub, 'b.csv')]);
+    expect(partitions.map((x) => x.key)).toEqual(['a.csv', 'b.csv']); // relative to the workflow folder
+    expect(partitions.map((x) => x.file)).toEqual([join(sub, 'a.csv'), join(sub, 'b.csv')]);
     expect(values((await readCsv({ path: '*.csv' }, sub)).table, 'x')).toEqual([1, 2]);
   });
 

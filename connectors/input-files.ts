@@ -1,12 +1,12 @@
-// What file sources share (source.arrow and source.parquet): matching `path` to input files,
+// What file sources share (csv, arrow, parquet): matching `path` to input files,
 // checking that every file has the first file's columns, and handing batches out with the
 // declared schema. Plain helpers, no Arrow IPC specifics.
 import { stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Data, DataType, Field, RecordBatch, Schema, Struct, makeData, type Dictionary } from 'apache-arrow';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { typeName } from '../../src/arrow/types.ts';
-import { InputError } from '../../src/workflow/errors.ts';
+import { typeName } from '../src/arrow/types.ts';
+import { InputError } from '../src/workflow/errors.ts';
 
 export interface InputFile {
   /** Absolute path: what workers open. */
@@ -20,10 +20,10 @@ export interface InputFile {
 export async function matchFiles(pattern: string, baseDir: string): Promise<InputFile[]> {
   let paths: string[];
   if (isDynamicPattern(pattern)) {
-    paths = await glob([pattern], { cwd: baseDir, absolute: true, onlyFiles: true, expandDirectories: false });
+    paths = (await glob([pattern], { cwd: baseDir, absolute: true, onlyFiles: true, expandDirectories: false })).map((p) => resolve(p));
     if (paths.length === 0) throw new Error(`no file matches '${pattern}' in ${baseDir}`);
   } else {
-    const path = resolve(baseDir, pattern);
+    const path = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new Error(`no file matches '${pattern}' in ${baseDir}`);
     if (info.isDirectory()) throw new Error(`'${pattern}' is a folder; give a file or a glob such as '${pattern.replace(/\/$/, '')}/*'`);
