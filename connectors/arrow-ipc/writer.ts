@@ -10,6 +10,8 @@ import { MetadataVersion } from 'apache-arrow/enum';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
 import { DictionaryBatch, Message, RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
+import { assembleGenerally } from '../../src/arrow/ipc.ts';
+import { encodeRecordBatch, handlesFields, type EncodedBatch } from '../../src/arrow/ipc-batch.ts';
 import { takeData } from '../../src/arrow/take.ts';
 import type { FormatWriter } from '../file-sink.ts';
 import type { OutputFile } from '../output-file.ts';
@@ -19,20 +21,15 @@ import { MAGIC } from './messages.ts';
 const aligned = (n: number) => (n + 7) & ~7;
 
 /** One message, framed: prefix, metadata padded to 8 bytes, body. */
-function frame(message: Uint8Array, assembled?: VectorAssembler): { bytes: Uint8Array; metaDataLength: number; bodyLength: number } {
+function frame(message: Uint8Array, body?: Omit<EncodedBatch, 'metadata'>): { bytes: Uint8Array; metaDataLength: number; bodyLength: number } {
   const metaDataLength = aligned(message.byteLength + 8);
-  const bodyLength = assembled?.byteLength ?? 0;
+  const bodyLength = body?.bodyLength ?? 0;
   const bytes = new Uint8Array(metaDataLength + bodyLength);
   const view = new DataView(bytes.buffer);
   view.setInt32(0, -1, true);
   view.setInt32(4, metaDataLength - 8, true);
   bytes.set(message, 8);
-  if (assembled) {
-    const regions = assembled.bufferRegions;
-    assembled.buffers.forEach((buffer, i) => {
-      bytes.set(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), metaDataLength + regions[i].offset);
-    });
-  }
+  body?.pieces.forEach((piece, i) => bytes.set(piece, metaDataLength + body.offsets[i]));
   return { bytes, metaDataLength, bodyLength };
 }
 
@@ -61,7 +58,11 @@ export class IpcWriter implements FormatWriter {
   /** Top-level dictionary columns by dictionary id. */
   private readonly topLevel = new Map<number, number>();
 
+  /** Columns ipc-batch.ts encodes directly (no dictionaries): the fast path. */
+  private readonly plainLayout: boolean;
+
   private constructor(private readonly file: OutputFile, private readonly schema: Schema, private readonly format: 'file' | 'stream') {
+    this.plainLayout = handlesFields(schema.fields);
     schema.fields.forEach((f, i) => {
       if (DataType.isDictionary(f.type)) this.topLevel.set((f.type as Dictionary).id, i);
     });
@@ -83,8 +84,8 @@ export class IpcWriter implements FormatWriter {
     return this.file.write(bytes);
   }
 
-  private async emitMessage(message: Uint8Array, assembled: VectorAssembler, blocks: FileBlock[]) {
-    const framed = frame(message, assembled);
+  private async emitMessage(message: Uint8Array, body: Omit<EncodedBatch, 'metadata'>, blocks: FileBlock[]) {
+    const framed = frame(message, body);
     blocks.push(new FileBlock(framed.metaDataLength, framed.bodyLength, this.position));
     await this.emit(framed.bytes);
   }
@@ -93,7 +94,8 @@ export class IpcWriter implements FormatWriter {
     const assembled = VectorAssembler.assemble(new Vector([data]));
     const header = new BatchHeader(data.length, assembled.nodes, assembled.bufferRegions, null, assembled.variadicBufferCounts);
     const message = Message.encode(Message.from(new DictionaryBatch(header, id, isDelta), assembled.byteLength));
-    await this.emitMessage(message, assembled, this.dictionaryBlocks);
+    const pieces = assembled.buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    await this.emitMessage(message, { pieces, offsets: assembled.bufferRegions.map((r) => r.offset), bodyLength: assembled.byteLength }, this.dictionaryBlocks);
   }
 
   async write(input: RecordBatch): Promise<void> {
@@ -102,9 +104,8 @@ export class IpcWriter implements FormatWriter {
       const remapped = await this.writeDictionaries(id, dictionary);
       if (remapped) batch = remapped(batch);
     }
-    const assembled = VectorAssembler.assemble(batch);
-    const header = new BatchHeader(batch.numRows, assembled.nodes, assembled.bufferRegions, null, assembled.variadicBufferCounts);
-    await this.emitMessage(Message.encode(Message.from(header, assembled.byteLength)), assembled, this.recordBlocks);
+    const encoded = this.plainLayout ? encodeRecordBatch(batch) : assembleGenerally(batch);
+    await this.emitMessage(encoded.metadata, encoded, this.recordBlocks);
   }
 
   /** Sends what a reader needs of this dictionary; returns how to remap the batch if needed. */

@@ -2,11 +2,13 @@
 // Arrow JS's reader and writer spend most of their time in stream machinery on small batches;
 // this writes and reads the same stream format directly (one allocation, schema decoded once
 // per distinct schema), and falls back to Arrow JS for dictionaries and compressed bodies.
-import { RecordBatch, RecordBatchStreamWriter, Schema, Struct, Table, Type, makeData, tableFromIPC, type DataType } from 'apache-arrow';
+import { RecordBatch, RecordBatchStreamWriter, Schema, Table, Type, tableFromIPC, type DataType } from 'apache-arrow';
 import { Message, RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { MessageHeader } from 'apache-arrow/enum';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
+import { makeBatch } from './batch.ts';
+import { encodeRecordBatch, handlesFields, loadColumns, readBatchHeader, type EncodedBatch } from './ipc-batch.ts';
 import { SchemaCache } from './schema-cache.ts';
 
 const encodedSchemas = new SchemaCache<Uint8Array>();
@@ -24,13 +26,10 @@ export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): 
     return RecordBatchStreamWriter.writeAll(new Table(schema, [...batches])).toUint8Array(true);
   }
   const schemaMessage = encodedSchemas.get(schema, (s) => Message.encode(Message.from(s)));
-  const parts = batches.map((batch) => {
-    const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
-    const header = new BatchHeader(batch.numRows, nodes, bufferRegions, null, variadicBufferCounts);
-    return { message: Message.encode(Message.from(header, byteLength)), bodyLength: byteLength, buffers, bufferRegions };
-  });
+  const fast = handlesFields(schema.fields);
+  const parts = batches.map((batch) => (fast ? encodeRecordBatch(batch) : assembleGenerally(batch)));
   let total = aligned(schemaMessage.byteLength + 8) + 8;
-  for (const p of parts) total += aligned(p.message.byteLength + 8) + p.bodyLength;
+  for (const p of parts) total += aligned(p.metadata.byteLength + 8) + p.bodyLength;
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   let pos = 0;
@@ -43,14 +42,24 @@ export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): 
   };
   writeMessage(schemaMessage);
   for (const p of parts) {
-    writeMessage(p.message);
-    p.buffers.forEach((buffer, i) => {
-      out.set(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), pos + p.bufferRegions[i].offset);
-    });
+    writeMessage(p.metadata);
+    p.pieces.forEach((piece, i) => out.set(piece, pos + p.offsets[i]));
     pos += p.bodyLength;
   }
   view.setInt32(pos, -1, true); // end of stream: continuation marker and a zero length
   return out;
+}
+
+/** Arrow JS's own assembly, for layouts ipc-batch.ts does not handle. */
+export function assembleGenerally(batch: RecordBatch): EncodedBatch {
+  const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
+  const header = new BatchHeader(batch.numRows, nodes, bufferRegions, null, variadicBufferCounts);
+  return {
+    metadata: Message.encode(Message.from(header, byteLength)),
+    pieces: buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
+    offsets: bufferRegions.map((r) => r.offset),
+    bodyLength: byteLength,
+  };
 }
 
 /** Decodes an IPC stream produced by `encodeBatches` (or any writer). */
@@ -58,6 +67,7 @@ export function decodeBatches(bytes: Uint8Array): { schema: Schema; batches: Rec
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
   let schema: Schema | undefined;
+  let fast = false;
   const batches: RecordBatch[] = [];
   while (pos + 8 <= bytes.byteLength) {
     const length = view.getInt32(pos + 4, true);
@@ -73,6 +83,14 @@ export function decodeBatches(bytes: Uint8Array): { schema: Schema; batches: Rec
         decodedSchemas.set(key, schema);
       }
       if (schema.fields.some((f) => hasDictionary(f.type))) return fallback(bytes);
+      fast = handlesFields(schema.fields);
+      continue;
+    }
+    const plain = fast ? readBatchHeader(metadata) : undefined;
+    if (plain) {
+      const body = bytes.subarray(pos, pos + plain.bodyLength);
+      pos += plain.bodyLength;
+      batches.push(makeBatch(schema, loadColumns(schema.fields, plain, body), plain.length));
       continue;
     }
     const message = Message.decode(metadata);
@@ -83,7 +101,7 @@ export function decodeBatches(bytes: Uint8Array): { schema: Schema; batches: Rec
     pos += message.bodyLength;
     const children = new VectorLoader(body, header.nodes, header.buffers, new Map(), schema.metadataVersion, header.variadicBufferCounts)
       .visitMany(schema.fields);
-    batches.push(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: header.length, children })));
+    batches.push(makeBatch(schema, children, header.length));
   }
   if (!schema) throw new Error('Arrow IPC stream has no schema message');
   return { schema, batches };
