@@ -3,8 +3,9 @@
 // declared schema. Plain helpers, no Arrow IPC specifics.
 import { stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { Data, DataType, Field, RecordBatch, Schema, Struct, makeData, type Dictionary } from 'apache-arrow';
+import { Data, DataType, Field, RecordBatch, Schema, type Dictionary } from 'apache-arrow';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { makeBatch } from '../src/arrow/batch.ts';
 import { typeName } from '../src/arrow/types.ts';
 import { InputError } from '../src/workflow/errors.ts';
 
@@ -108,13 +109,16 @@ function retype(data: Data, type: DataType): Data {
 /** The batch with the declared schema: columns picked by name, in the declared order. */
 export function conformBatch(batch: RecordBatch, schema: Schema): RecordBatch {
   if (batch.schema === schema) return batch;
+  const fields = batch.schema.fields;
+  // The usual case: the very same field objects (Arrow JS copies the Schema, not its fields).
+  if (fields.length === schema.fields.length && fields.every((f, i) => f === schema.fields[i])) {
+    return makeBatch(schema, batch.data.children as Data[], batch.numRows);
+  }
   const children = schema.fields.map((field) => {
-    const index = batch.schema.fields.findIndex((f) => f.name === field.name);
+    const index = fields.findIndex((f) => f.name === field.name);
     if (index < 0) throw new Error(`column '${field.name}' is missing from a batch read`);
     return retype(batch.data.children[index], field.type);
   });
-  const out = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children }));
-  // The constructor copies the schema; the declared object itself lets consumers cache by identity.
-  (out as { schema: Schema }).schema = schema;
-  return out;
+  // makeBatch keeps the declared schema object itself, so consumers can cache by identity.
+  return makeBatch(schema, children, batch.numRows);
 }

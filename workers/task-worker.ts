@@ -1,9 +1,12 @@
-// Entry point of a worker thread: runs task requests with the built-in stage catalog and moves
-// the output bytes back to the main thread without copying them.
+// Entry point of a worker thread: unpacks task requests, runs them with the built-in stage
+// catalog, and moves the output bytes back to the main thread without copying them.
 import { Piscina } from 'piscina';
 import { runTask } from '../src/engine/run-task.ts';
-import type { TaskRequest, TaskResult } from '../src/engine/task.ts';
+import { unpackSegment, unpackUnits, type PackedRequest } from '../src/engine/task-codec.ts';
+import type { SegmentSpec, TaskResult } from '../src/engine/task.ts';
 import { builtinCatalog } from '../src/stages/index.ts';
+
+const segments = new Map<string, SegmentSpec>();
 
 class MovableResult {
   constructor(private readonly result: TaskResult) {}
@@ -15,6 +18,9 @@ class MovableResult {
   }
 }
 
-export default async function (request: TaskRequest) {
-  return Piscina.move(new MovableResult(await runTask(request, builtinCatalog)) as never);
+export default async function (packed: PackedRequest) {
+  let segment = segments.get(packed.key);
+  if (!segment) segments.set(packed.key, (segment = unpackSegment(packed.segment)));
+  const result = await runTask({ segment, units: unpackUnits(packed) }, builtinCatalog);
+  return Piscina.move(new MovableResult(result) as never);
 }

@@ -115,44 +115,51 @@ function countNulls(data: Data, length: number): number {
   return nulls;
 }
 
+/** Lengths and offsets are whole numbers below 2^53: two 32-bit halves, without BigInt. */
+function setInt64(view: DataView, at: number, value: number) {
+  view.setUint32(at, value >>> 0, true);
+  view.setUint32(at + 4, Math.floor(value / 4294967296), true);
+}
+
 function writeMessage(length: number, nodes: number[], pieces: Uint8Array[], offsets: number[], bodyLength: number): Uint8Array {
   const nodeCount = nodes.length / 2;
   const nodesAt = 76;
   const buffersAt = nodesAt + 4 + 16 * nodeCount + 4;
-  const size = pad8(buffersAt + 4 + 16 * pieces.length);
-  const bytes = new Uint8Array(size);
+  const bytes = new Uint8Array(pad8(buffersAt + 4 + 16 * pieces.length));
   const view = new DataView(bytes.buffer);
-  const u16 = (at: number, v: number) => view.setUint16(at, v, true);
-  const u32 = (at: number, v: number) => view.setUint32(at, v, true);
-  const i64 = (at: number, v: number) => view.setBigInt64(at, BigInt(v), true);
-  u32(0, 16);
-  // Message vtable
-  u16(4, 12); u16(6, 20); u16(8, 4); u16(10, 6); u16(12, 16); u16(14, 8);
-  // Message table
-  view.setInt32(16, 16 - 4, true);
-  view.setInt16(20, 4, true); // MetadataVersion.V5
-  bytes[22] = 3; // MessageHeader.RecordBatch
-  i64(24, bodyLength);
-  u32(32, 56 - 32);
-  // RecordBatch vtable
-  u16(40, 10); u16(42, 20); u16(44, 8); u16(46, 4); u16(48, 16);
-  // RecordBatch table
-  view.setInt32(56, 56 - 40, true);
-  u32(60, nodesAt - 60);
-  i64(64, length);
-  u32(72, buffersAt - 72);
-  u32(nodesAt, nodeCount);
+  bytes.set(messagePrefix);
+  setInt64(view, 24, bodyLength);
+  setInt64(view, 64, length);
+  view.setUint32(72, buffersAt - 72, true);
+  view.setUint32(nodesAt, nodeCount, true);
   for (let i = 0; i < nodeCount; i++) {
-    i64(nodesAt + 4 + 16 * i, nodes[2 * i]);
-    i64(nodesAt + 12 + 16 * i, nodes[2 * i + 1]);
+    setInt64(view, nodesAt + 4 + 16 * i, nodes[2 * i]);
+    setInt64(view, nodesAt + 12 + 16 * i, nodes[2 * i + 1]);
   }
-  u32(buffersAt, pieces.length);
+  view.setUint32(buffersAt, pieces.length, true);
   for (let i = 0; i < pieces.length; i++) {
-    i64(buffersAt + 4 + 16 * i, offsets[i]);
-    i64(buffersAt + 12 + 16 * i, pieces[i].byteLength);
+    setInt64(view, buffersAt + 4 + 16 * i, offsets[i]);
+    setInt64(view, buffersAt + 12 + 16 * i, pieces[i].byteLength);
   }
   return bytes;
 }
+
+/** The fixed first 64 bytes of every message this module writes (see the layout above). */
+const messagePrefix = (() => {
+  const bytes = new Uint8Array(64);
+  const view = new DataView(bytes.buffer);
+  const u16s = (at: number, ...values: number[]) => values.forEach((v, i) => view.setUint16(at + 2 * i, v, true));
+  view.setUint32(0, 16, true);
+  u16s(4, 12, 20, 4, 6, 16, 8); // Message vtable: sizes, then version, header_type, header, bodyLength
+  view.setInt32(16, 16 - 4, true);
+  view.setInt16(20, 4, true); // MetadataVersion.V5
+  bytes[22] = 3; // MessageHeader.RecordBatch
+  view.setUint32(32, 56 - 32, true);
+  u16s(40, 10, 20, 8, 4, 16); // RecordBatch vtable: sizes, then length, nodes, buffers
+  view.setInt32(56, 56 - 40, true);
+  view.setUint32(60, 76 - 60, true);
+  return bytes;
+})();
 
 /** The parts of a RecordBatch message a reader needs, or undefined if it is not a plain one. */
 export interface BatchHeader {
@@ -162,85 +169,120 @@ export interface BatchHeader {
   bodyLength: number;
 }
 
+/** Reads flatbuffer tables: `field(table, id)` is the field's position, or 0 when absent. */
+class FlatReader {
+  readonly view: DataView;
+
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  field(table: number, id: number): number {
+    const vtable = table - this.view.getInt32(table, true);
+    const slot = 4 + 2 * id;
+    const offset = slot < this.view.getUint16(vtable, true) ? this.view.getUint16(vtable + slot, true) : 0;
+    return offset === 0 ? 0 : table + offset;
+  }
+
+  indirect(at: number): number {
+    return at + this.view.getUint32(at, true);
+  }
+
+  int64(at: number): number {
+    return this.view.getUint32(at, true) + this.view.getInt32(at + 4, true) * 4294967296;
+  }
+
+  /** A vector of 16-byte structs of two int64s, flattened. */
+  pairs(table: number, id: number): Float64Array {
+    const at = this.field(table, id);
+    if (!at) return new Float64Array(0);
+    const vector = this.indirect(at);
+    const out = new Float64Array(this.view.getUint32(vector, true) * 2);
+    for (let i = 0; i < out.length; i++) out[i] = this.int64(vector + 4 + 8 * i);
+    return out;
+  }
+}
+
 /** Reads a Message flatbuffer; undefined unless it is an uncompressed RecordBatch. */
 export function readBatchHeader(metadata: Uint8Array): BatchHeader | undefined {
-  const view = new DataView(metadata.buffer, metadata.byteOffset, metadata.byteLength);
-  const table = (at: number) => {
-    const vtable = at - view.getInt32(at, true);
-    const vtableSize = view.getUint16(vtable, true);
-    return (field: number) => {
-      const slot = 4 + 2 * field;
-      const offset = slot < vtableSize ? view.getUint16(vtable + slot, true) : 0;
-      return offset === 0 ? 0 : at + offset;
-    };
-  };
-  const indirect = (at: number) => at + view.getUint32(at, true);
-  const int64 = (at: number) => Number(view.getBigInt64(at, true));
-  const message = table(view.getUint32(0, true));
-  const headerType = message(1);
+  const r = new FlatReader(metadata);
+  const message = r.view.getUint32(0, true);
+  const headerType = r.field(message, 1);
   if (!headerType || metadata[headerType] !== 3) return undefined;
-  const batch = table(indirect(message(2)));
-  if (batch(3) || batch(4)) return undefined; // compressed body, or variadic buffers
-  const pairs = (field: number) => {
-    const at = batch(field);
-    if (!at) return new Float64Array(0);
-    const vector = indirect(at);
-    const count = view.getUint32(vector, true);
-    const out = new Float64Array(count * 2);
-    for (let i = 0; i < count * 2; i++) out[i] = int64(vector + 4 + 8 * i);
-    return out;
+  const batch = r.indirect(r.field(message, 2));
+  if (r.field(batch, 3) || r.field(batch, 4)) return undefined; // compressed body, or variadic buffers
+  const length = r.field(batch, 0);
+  const bodyLength = r.field(message, 3);
+  return {
+    length: length ? r.int64(length) : 0,
+    nodes: r.pairs(batch, 1),
+    buffers: r.pairs(batch, 2),
+    bodyLength: bodyLength ? r.int64(bodyLength) : 0,
   };
-  const bodyLength = message(3) ? int64(message(3)) : 0;
-  return { length: batch(0) ? int64(batch(0)) : 0, nodes: pairs(1), buffers: pairs(2), bodyLength };
 }
+
+type TypedCtor = { new (buffer: ArrayBufferLike, offset: number, length: number): ArrayBufferView; BYTES_PER_ELEMENT: number };
 
 /** Builds the columns of `fields` from a body; throws UnsupportedLayout for other types. */
 export function loadColumns(fields: Field[], header: BatchHeader, body: Uint8Array): Data[] {
-  let node = 0;
-  let buffer = 0;
-  const region = (): Uint8Array => {
-    const offset = header.buffers[2 * buffer];
-    const length = header.buffers[2 * buffer + 1];
-    buffer++;
-    return body.subarray(offset, offset + length);
-  };
-  const typed = <T>(bytes: Uint8Array, Ctor: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number }, count: number): T => {
-    const width = Ctor.BYTES_PER_ELEMENT;
-    if ((bytes.byteOffset % width) === 0) return new Ctor(bytes.buffer, bytes.byteOffset, count);
-    return new Ctor(bytes.slice(0, count * width).buffer, 0, count); // unaligned: copy
-  };
-  const load = (type: DataType): Data => {
-    const length = header.nodes[2 * node];
-    const nullCount = header.nodes[2 * node + 1];
-    node++;
+  const loader = new ColumnLoader(header, body);
+  return fields.map((f) => loader.load(f.type));
+}
+
+class ColumnLoader {
+  private node = 0;
+  private buffer = 0;
+
+  constructor(private readonly header: BatchHeader, private readonly body: Uint8Array) {}
+
+  private region(): Uint8Array {
+    const offset = this.header.buffers[2 * this.buffer];
+    const length = this.header.buffers[2 * this.buffer + 1];
+    this.buffer++;
+    return this.body.subarray(offset, offset + length);
+  }
+
+  /** A typed view of the next buffer (a copy when it is not aligned for the type). */
+  private typed(Ctor: TypedCtor, count: number): ArrayBufferView {
+    const bytes = this.region();
+    if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(bytes.buffer, bytes.byteOffset, count);
+    return new Ctor(bytes.slice(0, count * Ctor.BYTES_PER_ELEMENT).buffer, 0, count);
+  }
+
+  load(type: DataType): Data {
+    const length = this.header.nodes[2 * this.node];
+    const nullCount = this.header.nodes[2 * this.node + 1];
+    this.node++;
     if (type.typeId === Type.Null) return new Data(type, 0, length, length, [] as never);
-    const validity = region();
+    const validity = this.region();
     const nullBitmap = nullCount > 0 ? validity : emptyBytes;
     switch (type.typeId) {
       case Type.Bool:
-        return new Data(type, 0, length, nullCount, [undefined, region(), nullBitmap] as never);
+        return new Data(type, 0, length, nullCount, [undefined, this.region(), nullBitmap] as never);
       case Type.Int: case Type.Float: case Type.Date: case Type.Timestamp: case Type.Time:
       case Type.Duration: case Type.Interval: case Type.Decimal: case Type.FixedSizeBinary: {
-        const Ctor = (type as unknown as { ArrayType: { new (b: ArrayBufferLike, o: number, n: number): ArrayBufferView; BYTES_PER_ELEMENT: number } }).ArrayType;
-        const values = typed(region(), Ctor, length * strideForType(type));
+        const values = this.typed((type as unknown as { ArrayType: TypedCtor }).ArrayType, length * strideForType(type));
         return new Data(type, 0, length, nullCount, [undefined, values, nullBitmap] as never);
       }
       case Type.Utf8: case Type.Binary:
-        return new Data(type, 0, length, nullCount, [typed(region(), Int32Array, length + 1), region(), nullBitmap] as never);
+        return new Data(type, 0, length, nullCount, [this.typed(Int32Array, length + 1), this.region(), nullBitmap] as never);
       case Type.LargeUtf8: case Type.LargeBinary:
-        return new Data(type, 0, length, nullCount, [typed(region(), BigInt64Array, length + 1), region(), nullBitmap] as never);
-      case Type.List: case Type.Map:
-        return new Data(type, 0, length, nullCount, [typed(region(), Int32Array, length + 1), undefined, nullBitmap] as never, [load(type.children[0].type)]);
-      case Type.LargeList:
-        return new Data(type, 0, length, nullCount, [typed(region(), BigInt64Array, length + 1), undefined, nullBitmap] as never, [load(type.children[0].type)]);
+        return new Data(type, 0, length, nullCount, [this.typed(BigInt64Array as never, length + 1), this.region(), nullBitmap] as never);
+      case Type.List: case Type.Map: {
+        const offsets = this.typed(Int32Array, length + 1);
+        return new Data(type, 0, length, nullCount, [offsets, undefined, nullBitmap] as never, [this.load(type.children[0].type)]);
+      }
+      case Type.LargeList: {
+        const offsets = this.typed(BigInt64Array as never, length + 1);
+        return new Data(type, 0, length, nullCount, [offsets, undefined, nullBitmap] as never, [this.load(type.children[0].type)]);
+      }
       case Type.FixedSizeList:
       case Type.Struct:
-        return new Data(type, 0, length, nullCount, [undefined, undefined, nullBitmap] as never, type.children.map((f) => load(f.type)));
+        return new Data(type, 0, length, nullCount, [undefined, undefined, nullBitmap] as never, type.children.map((f) => this.load(f.type)));
       default:
         throw new UnsupportedLayout(`${type} columns take the general path`);
     }
-  };
-  return fields.map((f) => load(f.type));
+  }
 }
 
 /** Whether every column of a schema has a layout this module handles. */

@@ -50,22 +50,37 @@ export class Channel implements AsyncIterable<Item> {
     return this.spill?.size ?? 0;
   }
 
-  async put(item: Item): Promise<void> {
+  /** Adds an item; returns a promise only when the writer has to wait for room. */
+  put(item: Item): Promise<void> | undefined {
     const bytes = item.kind === 'batch' ? batchBytes(item.batch) : 0;
-    while (bytes > 0 && !this.error && !this.abandoned && this.bytes > 0 && this.bytes + bytes > this.options.budgetBytes) {
+    if (this.mustWait(bytes)) {
       if (this.options.spillFile && item.kind === 'batch') return this.spillBatch(item.batch);
-      await new Promise<void>((resolve) => this.wakeWriters.push(resolve));
+      return this.putLater(item, bytes);
     }
+    this.accept(item, bytes);
+    return undefined;
+  }
+
+  private mustWait(bytes: number): boolean {
+    return bytes > 0 && !this.error && !this.abandoned && this.bytes > 0 && this.bytes + bytes > this.options.budgetBytes;
+  }
+
+  private async putLater(item: Item, bytes: number): Promise<void> {
+    while (this.mustWait(bytes)) await new Promise<void>((resolve) => this.wakeWriters.push(resolve));
+    this.accept(item, bytes);
+  }
+
+  private accept(item: Item, bytes: number): void {
     if (this.error) throw this.error;
     if (this.abandoned) return;
     if (this.closed) throw new Error('write to a closed channel');
     this.held.push({ item, bytes });
     this.bytes += bytes;
-    this.peakBytes = Math.max(this.peakBytes, this.bytes);
+    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
     this.wakeReader?.();
   }
 
-  private spillBatch(batch: RecordBatch) {
+  private spillBatch(batch: RecordBatch): undefined {
     if (!this.spill) {
       const path = this.options.spillFile!;
       this.spill = { fd: openSync(path, 'w+'), size: 0, path };
@@ -75,6 +90,7 @@ export class Channel implements AsyncIterable<Item> {
     this.held.push({ spilled: { offset: this.spill.size, length: bytes.byteLength } });
     this.spill.size += bytes.byteLength;
     this.wakeReader?.();
+    return undefined;
   }
 
   /** No more items will come. */
@@ -92,18 +108,26 @@ export class Channel implements AsyncIterable<Item> {
     this.release();
   }
 
+  /** The next item if one is ready (without waiting), else undefined. */
+  poll(): Item | undefined {
+    if (this.error) throw this.error;
+    return this.head < this.held.length ? this.take() : undefined;
+  }
+
+  /** The next item, waiting for it; undefined once the channel is closed and drained. */
+  async next(): Promise<Item | undefined> {
+    while (true) {
+      const item = this.poll();
+      if (item || this.closed) return item;
+      await new Promise<void>((resolve) => (this.wakeReader = resolve));
+      this.wakeReader = undefined;
+    }
+  }
+
+  /** For-await reading, for places where a promise per item does not matter. */
   async *[Symbol.asyncIterator](): AsyncIterator<Item> {
     try {
-      while (true) {
-        if (this.error) throw this.error;
-        if (this.head < this.held.length) {
-          yield this.take();
-          continue;
-        }
-        if (this.closed) return;
-        await new Promise<void>((resolve) => (this.wakeReader = resolve));
-        this.wakeReader = undefined;
-      }
+      for (let item = await this.next(); item; item = await this.next()) yield item;
     } finally {
       this.abandon();
     }
@@ -142,4 +166,13 @@ export class Channel implements AsyncIterable<Item> {
     rmSync(this.spill.path, { force: true });
     this.spill = undefined;
   }
+}
+
+/** Puts an item into every channel; returns a promise only if one of them makes it wait. */
+export function putAll(channels: Channel[], item: Item, from = 0): Promise<void> | undefined {
+  for (let i = from; i < channels.length; i++) {
+    const waiting = channels[i].put(item);
+    if (waiting) return waiting.then(() => putAll(channels, item, i + 1));
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@
 import { RecordBatch } from 'apache-arrow';
 import { StageRunError } from '../workflow/errors.ts';
 import type { Emit, PartitionInfo, ReduceStage } from '../workflow/stage.ts';
+import { putAll } from './channel.ts';
 import type { StageNode } from './plan.ts';
 import type { RunContext } from './runner.ts';
 
@@ -34,10 +35,10 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
         if (scope === 'partition') throw new StageRunError(node.id, `emitted rows from ${what}, outside any partition`);
         open = { index: 0, key: node.id };
         opened++;
-        for (const c of outputs) await c.put({ kind: 'start', partition: open });
+        await putAll(outputs, { kind: 'start', partition: open });
       }
       stats.rowsOut += batch.numRows;
-      if (batch.numRows > 0) for (const c of outputs) await c.put({ kind: 'batch', batch });
+      if (batch.numRows > 0) await putAll(outputs, { kind: 'batch', batch });
     }
   };
 
@@ -47,12 +48,13 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
   inputs: for (const input of order) {
     const opensPartitions = scope === 'partition' && !build.includes(input);
     let reading: PartitionInfo = { index: 0, key: '' };
-    for await (const item of ctx.input(node.id, input)) {
+    const channel = ctx.input(node.id, input);
+    for (let item = channel.poll() ?? (await channel.next()); item; item = channel.poll() ?? (await channel.next())) {
       if (item.kind === 'start') {
         reading = item.partition;
         if (opensPartitions) {
           open = { index: opened++, key: item.partition.key };
-          for (const c of outputs) await c.put({ kind: 'start', partition: open });
+          await putAll(outputs, { kind: 'start', partition: open });
         }
       } else if (item.kind === 'batch') {
         stats.rowsIn += item.batch.numRows;
@@ -61,7 +63,7 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
       } else {
         await timed('endPartition', () => reducer.endPartition?.({ input, partition: item.partition }), item.partition);
         if (opensPartitions) {
-          for (const c of outputs) await c.put({ kind: 'end', partition: open! });
+          await putAll(outputs, { kind: 'end', partition: open! });
           open = undefined;
           stats.tasks++;
         }
@@ -70,7 +72,7 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
   }
   for (const input of order) ctx.input(node.id, input).abandon();
   if (open && scope === 'partition') {
-    for (const c of outputs) await c.put({ kind: 'end', partition: open });
+    await putAll(outputs, { kind: 'end', partition: open });
     open = undefined;
     stats.tasks++;
   }
@@ -78,9 +80,9 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
   if (scope === 'all') {
     if (!open) {
       open = { index: 0, key: node.id };
-      for (const c of outputs) await c.put({ kind: 'start', partition: open });
+      await putAll(outputs, { kind: 'start', partition: open });
     }
-    for (const c of outputs) await c.put({ kind: 'end', partition: open });
+    await putAll(outputs, { kind: 'end', partition: open });
     stats.tasks = 1;
   }
   for (const c of outputs) c.close();

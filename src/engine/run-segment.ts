@@ -1,11 +1,10 @@
 // Drives one segment from the main thread: turns its input (source chunks, or batches from an
 // upstream stage) into task requests, keeps a bounded window of them in flight on the executor,
 // and passes their outputs on in partition order, whatever order the workers finish in.
-import { createHash } from 'node:crypto';
 import type { RecordBatch } from 'apache-arrow';
 import { batchBytes, decodeBatches, encodeBatches, encodeSchema } from '../arrow/ipc.ts';
 import type { PartitionInfo } from '../workflow/stage.ts';
-import type { Channel } from './channel.ts';
+import { putAll, type Channel } from './channel.ts';
 import type { SegmentNode } from './plan.ts';
 import type { RunContext } from './runner.ts';
 import type { SegmentSpec, StageRef, TaskResult, TaskUnit } from './task.ts';
@@ -47,7 +46,6 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
   const exitChannels = node.exits.map((id) => ctx.outputs(id));
   const everyOutput = exitChannels.flat();
   const abandoned = () => everyOutput.length > 0 && everyOutput.every((c) => c.isAbandoned);
-  const taskId = (p: PartitionInfo) => createHash('sha256').update(`${node.key}\0${p.key}`).digest('hex').slice(0, 32);
 
   const window: Group[] = [];
   const maxInFlight = ctx.executor.concurrency * 2 + 1;
@@ -82,9 +80,8 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     for (const [index, partition] of (root.stage.partitions ?? []).entries()) {
       if (abandoned()) break;
       const info: PartitionInfo = { index, key: partition.key };
-      const task = taskId(info);
       addMarker('start', info);
-      for await (const chunk of partition.chunks()) await addUnit({ task, partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+      for await (const chunk of partition.chunks()) await addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
       addMarker('end', info);
     }
   };
@@ -94,37 +91,34 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     let pending: RecordBatch[] = [];
     let pendingBytes = 0;
     let partition: PartitionInfo | undefined;
-    let task = '';
     const pack = async () => {
       if (pending.length === 0 || !partition) return;
       const bytes = encodeBatches(pending[0].schema, pending);
       pending = [];
       pendingBytes = 0;
-      await addUnit({ task, partition, input: bytes }, bytes.byteLength);
+      await addUnit({ partition, input: bytes }, bytes.byteLength);
     };
-    const items = input[Symbol.asyncIterator]();
     while (!abandoned()) {
-      if (input.buffered === 0) {
-        await pack();
+      let item = input.poll();
+      if (!item) {
+        await pack(); // nothing more is ready: let the workers start on what we have
         await flush();
+        item = await input.next();
+        if (!item) break;
       }
-      const next = await items.next();
-      if (next.done) break;
-      const item = next.value;
       if (item.kind === 'batch') {
         pending.push(item.batch);
         pendingBytes += batchBytes(item.batch);
         if (pendingBytes >= unitTargetBytes) await pack();
       } else if (item.kind === 'start') {
         partition = item.partition;
-        task = taskId(partition);
         addMarker('start', partition);
       } else {
         await pack();
         addMarker('end', item.partition);
       }
     }
-    await items.return?.();
+    input.abandon();
   };
 
   const produce = async () => {
@@ -150,14 +144,17 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
       const offsets = node.exits.map(() => 0);
       for (const step of g.steps) {
         if (step.kind !== 'unit') {
-          for (const c of everyOutput) await c.put(step);
+          const waiting = putAll(everyOutput, step);
+          if (waiting) await waiting;
           if (step.kind === 'end') for (const s of stats) s.tasks++;
           continue;
         }
         for (const [exit, channels] of exitChannels.entries()) {
           const n = result!.batchCounts[exit][step.index];
-          for (const batch of decoded![exit].slice(offsets[exit], offsets[exit] + n)) {
-            for (const c of channels) await c.put({ kind: 'batch', batch });
+          const batches = decoded![exit];
+          for (let b = offsets[exit]; b < offsets[exit] + n; b++) {
+            const waiting = putAll(channels, { kind: 'batch', batch: batches[b] });
+            if (waiting) await waiting;
           }
           offsets[exit] += n;
         }

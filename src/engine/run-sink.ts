@@ -12,7 +12,8 @@ export async function runSink(node: StageNode, ctx: RunContext): Promise<SinkWri
   const writer = await stage.open(resolved.params, { schema: resolved.schema, outDir: ctx.outDir, stageId: node.id });
   ctx.openedSinks.push(writer);
   let partition: PartitionInfo | undefined;
-  for await (const item of ctx.input(node.id, 0)) {
+  const input = ctx.input(node.id, 0);
+  for (let item = input.poll() ?? (await input.next()); item; item = input.poll() ?? (await input.next())) {
     const started = performance.now();
     try {
       if (item.kind === 'start') {

@@ -24,10 +24,11 @@ export interface SegmentSpec {
   exits: number[];
 }
 
-/** One piece of one task (segment × partition): a source chunk, or batches as IPC bytes. */
+/**
+ * One piece of one task: a source chunk, or batches as IPC bytes. A task is a segment × partition;
+ * its identity is (segment key, partition key), which every request carries.
+ */
 export interface TaskUnit {
-  /** The task this unit belongs to: segment key and partition, hashed. */
-  task: string;
   partition: PartitionInfo;
   chunk?: Chunk;
   input?: Uint8Array;

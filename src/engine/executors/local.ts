@@ -2,6 +2,7 @@
 // bytes in transferred ArrayBuffers: moved between threads, never copied or turned into rows.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { packRequest } from '../task-codec.ts';
 import type { Executor, TaskRequest, TaskResult } from '../task.ts';
 
 export interface LocalExecutorOptions {
@@ -26,22 +27,18 @@ export class LocalExecutor implements Executor {
   }
 
   run(request: TaskRequest, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
-    const transferList: ArrayBuffer[] = [];
-    for (const unit of request.units) {
-      for (const value of [unit.input, ...Object.values(unit.chunk ?? {})]) {
-        // Only whole buffers move; views into a shared buffer are copied.
-        if (value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) {
-          transferList.push(value.buffer as ArrayBuffer);
-        }
-      }
-    }
-    return this.pool.run(request, { transferList, signal: options.signal });
+    const packed = packRequest(request);
+    // Only whole buffers move; views into a shared buffer are copied.
+    const transferList = packed.attachments
+      .filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength)
+      .map((a) => a.buffer as ArrayBuffer);
+    return this.pool.run(packed, { transferList, signal: options.signal });
   }
 
   /** Resolves once every thread has started and loaded the task runner. */
   async warm(): Promise<void> {
     const ping = { segment: { key: 'ping', baseDir: '.', inputSchema: new Uint8Array(), maps: [], exits: [] }, units: [] };
-    await Promise.all(Array.from({ length: this.concurrency * 2 }, () => this.pool.run(ping)));
+    await Promise.all(Array.from({ length: this.concurrency * 2 }, () => this.run(ping)));
   }
 
   async close(): Promise<void> {
