@@ -12,7 +12,9 @@ import { DictionaryBatch, Message, RecordBatch as BatchHeader } from 'apache-arr
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { assembleGenerally } from '../../src/arrow/ipc.ts';
 import { encodeRecordBatch, handlesFields, type EncodedBatch } from '../../src/arrow/ipc-batch.ts';
+import { SchemaCache } from '../../src/arrow/schema-cache.ts';
 import { takeData } from '../../src/arrow/take.ts';
+import { typeName } from '../../src/arrow/types.ts';
 import type { FormatWriter } from '../file-sink.ts';
 import type { OutputFile } from '../output-file.ts';
 import { conformBatch } from '../input-files.ts';
@@ -60,6 +62,12 @@ export class IpcWriter implements FormatWriter {
 
   /** Columns ipc-batch.ts encodes directly (no dictionaries): the fast path. */
   private readonly plainLayout: boolean;
+  private readonly matches = new SchemaCache<boolean>();
+
+  private sameColumns(schema: Schema): boolean {
+    return this.matches.get(schema, (s) => s.fields.length === this.schema.fields.length
+      && s.fields.every((f, i) => f.name === this.schema.fields[i].name && typeName(f.type) === typeName(this.schema.fields[i].type)));
+  }
 
   private constructor(private readonly file: OutputFile, private readonly schema: Schema, private readonly format: 'file' | 'stream') {
     this.plainLayout = handlesFields(schema.fields);
@@ -99,6 +107,10 @@ export class IpcWriter implements FormatWriter {
   }
 
   async write(input: RecordBatch): Promise<void> {
+    if (this.plainLayout && this.sameColumns(input.schema)) {
+      const encoded = encodeRecordBatch(input); // the message holds no schema: column order and types are what matter
+      return this.emitMessage(encoded.metadata, encoded, this.recordBlocks);
+    }
     let batch = conformBatch(input, this.schema);
     for (const [id, dictionary] of batch.dictionaries) {
       const remapped = await this.writeDictionaries(id, dictionary);

@@ -4,6 +4,7 @@ import { RecordBatch } from 'apache-arrow';
 import { StageRunError } from '../workflow/errors.ts';
 import type { Emit, PartitionInfo, ReduceStage } from '../workflow/stage.ts';
 import { putAll } from './channel.ts';
+import { checkSchema } from './check-schema.ts';
 import type { StageNode } from './plan.ts';
 import type { RunContext } from './runner.ts';
 
@@ -37,6 +38,7 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
         opened++;
         await putAll(outputs, { kind: 'start', partition: open });
       }
+      checkSchema(node.id, batch.schema, resolved.schema);
       stats.rowsOut += batch.numRows;
       if (batch.numRows > 0) await putAll(outputs, { kind: 'batch', batch });
     }

@@ -2,11 +2,10 @@
 // pushes its batches through the segment's fused map stages, and collects what leaves the segment.
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { decodeBatches, decodeSchema, encodeBatches } from '../arrow/ipc.ts';
-import { SchemaCache } from '../arrow/schema-cache.ts';
-import { typeName } from '../arrow/types.ts';
 import type { StageCatalog } from '../workflow/catalog.ts';
 import { StageRunError } from '../workflow/errors.ts';
 import type { MapFunction, SourceStage } from '../workflow/stage.ts';
+import { checkSchema } from './check-schema.ts';
 import type { SegmentSpec, StageCounts, TaskRequest, TaskResult } from './task.ts';
 
 interface Instance {
@@ -110,14 +109,4 @@ export async function runTask(request: TaskRequest, catalog: StageCatalog): Prom
 
   const outputs = exitBatches.map((batches) => (batches.length ? encodeBatches(batches[0].schema, batches) : null));
   return { outputs, batchCounts, counts };
-}
-
-const descriptions = new SchemaCache<string>();
-
-/** A stage must produce the schema it declared; catching it here names the stage. */
-function checkSchema(stage: string, actual: Schema, declared: Schema) {
-  const describe = (s: Schema) => descriptions.get(s, () => s.fields.map((f) => `${f.name}: ${typeName(f.type)}`).join(', '));
-  if (describe(actual) !== describe(declared)) {
-    throw new StageRunError(stage, `produced columns (${describe(actual)}) but declared (${describe(declared)})`);
-  }
 }
