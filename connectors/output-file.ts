@@ -26,16 +26,17 @@ export class OutputFile {
    * about 1 MiB, since a system call per batch costs more than the batch; writes stay in order.
    */
   write(bytes: Uint8Array): Promise<void> {
-    this.hash.update(bytes);
     this.written += bytes.byteLength;
     this.gathered.push(bytes);
     this.gatheredBytes += bytes.byteLength;
-    return this.gatheredBytes >= gatherBytes ? this.flushGathered() : Promise.resolve();
+    // Either way, the promise settles once every write issued so far has landed.
+    return this.gatheredBytes >= gatherBytes ? this.flushGathered() : (this.pending as Promise<void>);
   }
 
   private flushGathered(): Promise<void> {
     if (this.gatheredBytes === 0) return this.pending as Promise<void>;
     const bytes = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered, this.gatheredBytes);
+    this.hash.update(bytes);
     const position = this.written - this.gatheredBytes;
     this.gathered = [];
     this.gatheredBytes = 0;

@@ -22,17 +22,15 @@ import { MAGIC } from './messages.ts';
 
 const aligned = (n: number) => (n + 7) & ~7;
 
-/** One message, framed: prefix, metadata padded to 8 bytes, body. */
-function frame(message: Uint8Array, body?: Omit<EncodedBatch, 'metadata'>): { bytes: Uint8Array; metaDataLength: number; bodyLength: number } {
-  const metaDataLength = aligned(message.byteLength + 8);
-  const bodyLength = body?.bodyLength ?? 0;
-  const bytes = new Uint8Array(metaDataLength + bodyLength);
+const zeros = new Uint8Array(8);
+
+/** The 8 bytes before a message: continuation marker, then the padded metadata length. */
+function prefix(metaDataLength: number): Uint8Array {
+  const bytes = new Uint8Array(8);
   const view = new DataView(bytes.buffer);
   view.setInt32(0, -1, true);
   view.setInt32(4, metaDataLength - 8, true);
-  bytes.set(message, 8);
-  body?.pieces.forEach((piece, i) => bytes.set(piece, metaDataLength + body.offsets[i]));
-  return { bytes, metaDataLength, bodyLength };
+  return bytes;
 }
 
 interface DictionaryState {
@@ -83,7 +81,7 @@ export class IpcWriter implements FormatWriter {
       head.set(MAGIC);
       await writer.emit(head);
     }
-    await writer.emit(frame(Message.encode(Message.from(schema))).bytes);
+    await writer.emitMessage(Message.encode(Message.from(schema)));
     return writer;
   }
 
@@ -92,10 +90,21 @@ export class IpcWriter implements FormatWriter {
     return this.file.write(bytes);
   }
 
-  private async emitMessage(message: Uint8Array, body: Omit<EncodedBatch, 'metadata'>, blocks: FileBlock[]) {
-    const framed = frame(message, body);
-    blocks.push(new FileBlock(framed.metaDataLength, framed.bodyLength, this.position));
-    await this.emit(framed.bytes);
+  /** Writes a message in pieces (the output file gathers them): prefix, metadata, padded body. */
+  private emitMessage(message: Uint8Array, body?: Omit<EncodedBatch, 'metadata'>, blocks?: FileBlock[]): Promise<void> {
+    const metaDataLength = aligned(message.byteLength + 8);
+    const bodyLength = body?.bodyLength ?? 0;
+    blocks?.push(new FileBlock(metaDataLength, bodyLength, this.position));
+    this.emit(prefix(metaDataLength));
+    this.emit(message);
+    if (metaDataLength > message.byteLength + 8) this.emit(zeros.subarray(0, metaDataLength - message.byteLength - 8));
+    let at = 0;
+    body?.pieces.forEach((piece, i) => {
+      if (body.offsets[i] > at) this.emit(zeros.subarray(0, body.offsets[i] - at));
+      this.emit(piece);
+      at = body.offsets[i] + piece.byteLength;
+    });
+    return this.emit(zeros.subarray(0, bodyLength - at));
   }
 
   private async writeDictionary(data: Data, id: number, isDelta: boolean) {
