@@ -18,7 +18,7 @@ import { defineSink, defineSource, type Chunk } from '../src/workflow/stage.ts';
 import { fileSink, outputPath } from './file-sink.ts';
 import { conformBatch, mapLimited, matchFiles, mergeSchema, readAt } from './input-files.ts';
 import { lz4DecompressFrame } from './arrow-ipc/lz4.ts';
-import { codecName, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './arrow-ipc/messages.ts';
+import { codecName, decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './arrow-ipc/messages.ts';
 import { IpcWriter } from './arrow-ipc/writer.ts';
 
 const sourceParams = z.object({
@@ -147,18 +147,27 @@ export const arrowSource = defineSource({
     const file = partition.key;
     const handle = await open(chunk.path, 'r');
     let bytes: Uint8Array;
+    let batches: RecordBatch[] | undefined;
     try {
-      const pieces: Uint8Array[] = [chunk.schemaIn === 'footer'
-        ? await footerSchemaMessage(handle, chunk.path, chunk.schema, file)
-        : await readAt(handle, chunk.schema[0], chunk.schema[1], file, 'the schema')];
+      const messages: Uint8Array[] = [];
       for (const [offset, length] of [...chunk.dictionaries, ...chunk.ranges]) {
-        pieces.push(await readAt(handle, offset, length, file, `the messages at byte ${offset}`));
+        messages.push(await readAt(handle, offset, length, file, `the messages at byte ${offset}`));
       }
-      bytes = joinMessages(pieces, file, (compression) => checkCodec(file, compression));
+      batches = chunk.dictionaries.length === 0 ? decodeInPlace(messages, schema, file) : undefined;
+      if (batches && batches.length !== chunk.batches) {
+        throw new InputError(file, `corrupt: expected ${chunk.batches} record batches in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}, decoded ${batches.length}`);
+      }
+      if (batches) {
+        yield* batches;
+        return;
+      }
+      const schemaMessage = chunk.schemaIn === 'footer'
+        ? await footerSchemaMessage(handle, chunk.path, chunk.schema, file)
+        : await readAt(handle, chunk.schema[0], chunk.schema[1], file, 'the schema');
+      bytes = joinMessages([schemaMessage, ...messages], file, (compression) => checkCodec(file, compression));
     } finally {
       await handle.close();
     }
-    let batches: RecordBatch[];
     try {
       batches = decodeBatches(bytes).batches.map((b) => conformBatch(b, schema));
     } catch (error) {

@@ -142,6 +142,8 @@ const sinkParams = z.object({
   path: outputPath,
   compression: z.enum(Object.keys(compressions) as [CompressionName, ...CompressionName[]]).default('snappy'),
   rowGroupRows: z.number().int().min(1).default(122_880).describe('rows per row group'),
+  dictionary: z.enum(['auto', 'always', 'never']).default('auto')
+    .describe('dictionary-encode columns: auto = all but floating-point ones, whose values rarely repeat'),
 }).strict();
 
 export const parquetSink = defineSink({

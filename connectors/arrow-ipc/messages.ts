@@ -7,10 +7,12 @@
 // footer flatbuffer (schema and the blocks of every dictionary and record batch), int32 footer
 // length, `ARROW1`.
 import type { FileHandle } from 'node:fs/promises';
-import type { Schema } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
 import { MessageHeader } from 'apache-arrow/enum';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { Message, type DictionaryBatch, type RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
+import { makeBatch } from '../../src/arrow/batch.ts';
+import { handlesFields, loadColumns, readBatchHeader, UnsupportedLayout } from '../../src/arrow/ipc-batch.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { readAt } from '../input-files.ts';
 
@@ -295,4 +297,53 @@ export function joinMessages(pieces: Uint8Array[], file: string, check: (compres
 
 export function codecName(type: number): string {
   return codecNames[type] ?? `codec ${type}`;
+}
+
+/**
+ * Decodes record-batch messages where they lie in `pieces`, without first copying them into one
+ * stream: the fast path for plain layouts. Undefined when a message needs the general path
+ * (a dictionary batch, a compressed body, a layout ipc-batch.ts does not handle).
+ */
+export function decodeInPlace(pieces: Uint8Array[], schema: Schema, file: string): RecordBatch[] | undefined {
+  if (!handlesFields(schema.fields)) return undefined;
+  const batches: RecordBatch[] = [];
+  for (const bytes of pieces) {
+    let pos = 0;
+    while (pos < bytes.byteLength) {
+      if (pos + 8 > bytes.byteLength) throw new InputError(file, 'corrupt: a message is cut short');
+      const marker = int32(bytes, pos);
+      const prefix = marker === -1 ? 8 : 4;
+      const length = marker === -1 ? int32(bytes, pos + 4) : marker;
+      if (length === 0) break;
+      if (length < 0 || pos + prefix + length > bytes.byteLength) throw new InputError(file, 'corrupt: a message header runs past its block');
+      let header;
+      try {
+        header = readBatchHeader(bytes.subarray(pos + prefix, pos + prefix + length));
+      } catch (error) {
+        throw new InputError(file, `corrupt message header (${messageOf(error)})`);
+      }
+      if (!header) return undefined;
+      const bodyStart = pos + prefix + length;
+      if (!(header.bodyLength >= 0) || bodyStart + header.bodyLength > bytes.byteLength) throw new InputError(file, 'corrupt: a message body runs past its block');
+      for (let i = 0; i < header.buffers.length; i += 2) {
+        if (!(header.buffers[i] >= 0 && header.buffers[i + 1] >= 0 && header.buffers[i] + header.buffers[i + 1] <= header.bodyLength)) {
+          throw new InputError(file, `corrupt record batch header: a buffer at ${header.buffers[i]}+${header.buffers[i + 1]} lies outside its ${header.bodyLength}-byte body`);
+        }
+      }
+      for (let i = 0; i < header.nodes.length; i += 2) {
+        if (!(header.nodes[i] >= 0 && header.nodes[i + 1] >= 0 && header.nodes[i + 1] <= header.nodes[i])) {
+          throw new InputError(file, 'corrupt record batch header: impossible lengths');
+        }
+      }
+      const body = bytes.subarray(bodyStart, bodyStart + header.bodyLength);
+      try {
+        batches.push(makeBatch(schema, loadColumns(schema.fields, header, body), header.length));
+      } catch (error) {
+        if (error instanceof UnsupportedLayout) return undefined;
+        throw new InputError(file, `corrupt record batch: ${messageOf(error)}`);
+      }
+      pos = bodyStart + header.bodyLength;
+    }
+  }
+  return batches;
 }

@@ -7,7 +7,7 @@
 // Measured (see test/connectors/parquet.test.ts): the first bytes reach the file when the first
 // row group is full, long before the input ends; the footer comes when the input stream closes.
 import * as pw from 'parquet-wasm';
-import { RecordBatch, Struct, makeBuilder, makeData, type Schema } from 'apache-arrow';
+import { RecordBatch, Struct, Type, makeBuilder, makeData, type Schema } from 'apache-arrow';
 import { encodeBatches } from '../../src/arrow/ipc.ts';
 import type { FormatWriter } from '../file-sink.ts';
 import type { OutputFile } from '../output-file.ts';
@@ -27,6 +27,7 @@ export type CompressionName = keyof typeof compressions;
 export interface ParquetWriteOptions {
   compression: CompressionName;
   rowGroupRows: number;
+  dictionary: 'auto' | 'always' | 'never';
 }
 
 /** A batch with no rows (dictionary columns get an empty dictionary). */
@@ -52,14 +53,22 @@ export class ParquetStreamWriter implements FormatWriter {
         pulled?.();
       },
     }, { highWaterMark: 1 });
-    const properties = new pw.WriterPropertiesBuilder()
+    let builder = new pw.WriterPropertiesBuilder()
       .setCompression(compressions[options.compression])
       .setMaxRowGroupSize(options.rowGroupRows)
       // Dictionary pages stop at 128 KiB, then the column chunk goes on plain: at the default 1 MiB a
       // column of unique float64s (a whole 122,880-row group is 983 KB) never falls back and costs 25 %
       // more; low-cardinality columns (labels, codes, quantised values) keep their dictionaries.
       .setDictionaryPageSizeLimit(128 * 1024)
-      .build();
+      .setDictionaryEnabled(options.dictionary !== 'never');
+    // Trying a dictionary on measured floating-point values nearly doubles the encoding time and
+    // the file comes out bigger (measured: 0.82 s vs 1.47 s, 173 vs 180 MB for 4 M rows x 6 columns).
+    if (options.dictionary === 'auto') {
+      for (const field of schema.fields) {
+        if (field.type.typeId === Type.Float) builder = builder.setColumnDictionaryEnabled(field.name, false);
+      }
+    }
+    const properties = builder.build();
     // transformParquetStream resolves only once it has seen the first batch (it takes the schema
     // from it), so an empty batch goes first: that also makes a file with no rows valid.
     const output = pw.transformParquetStream(input, properties);
@@ -69,7 +78,7 @@ export class ParquetStreamWriter implements FormatWriter {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        await this.file.write(value as Uint8Array);
+        await this.file.write(value as Uint8Array, { owned: true }); // a fresh copy out of wasm memory
       }
     })().catch((error) => {
       this.failure ??= error;

@@ -1,0 +1,37 @@
+// A thread that writes and hashes output files, so neither the system calls nor sha256 of the
+// bytes (about 0.6 GB/s here) run on the main thread. Plain JavaScript: it needs nothing else.
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+
+const files = new Map(); // id -> { fd, hash, failed }
+
+parentPort.on('message', (message) => {
+  const { op, id } = message;
+  let file = files.get(id);
+  try {
+    if (op === 'write') {
+      if (!file) files.set(id, (file = { fd: openSync(message.path, 'w'), hash: createHash('sha256') }));
+      const { bytes, position } = message;
+      for (let done = 0; done < bytes.byteLength;) done += writeSync(file.fd, bytes, done, bytes.byteLength - done, position + done);
+      file.hash.update(bytes);
+      parentPort.postMessage({ op: 'written', id, seq: message.seq });
+    } else if (op === 'finish') {
+      if (!file) files.set(id, (file = { fd: openSync(message.path, 'w'), hash: createHash('sha256') }));
+      fsyncSync(file.fd);
+      closeSync(file.fd);
+      files.delete(id);
+      parentPort.postMessage({ op: 'finished', id, sha256: file.hash.digest('hex') });
+    } else if (op === 'abort') {
+      if (file) closeSync(file.fd);
+      files.delete(id);
+      parentPort.postMessage({ op: 'aborted', id });
+    }
+  } catch (error) {
+    if (file) {
+      try { closeSync(file.fd); } catch { /* already closed */ }
+      files.delete(id);
+    }
+    parentPort.postMessage({ op: 'error', id, seq: message.seq, message: error.message });
+  }
+});
