@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 
 const gatherBytes = 1 << 20;
 /** Bytes handed to the writer thread and not yet written, per file, before `write` waits. */
-const inFlightBytes = 32 << 20;
+const inFlightBytes = 8 << 20;
 
 type Reply = { op: 'written' | 'finished' | 'aborted' | 'error'; id: number; seq?: number; sha256?: string; message?: string };
 

@@ -97,8 +97,13 @@ export class ParquetStreamWriter implements FormatWriter {
     return new ParquetStreamWriter(file, schema, options);
   }
 
+  /** Reused for the IPC bytes handed to parquet-wasm, which copies them in at once. */
+  private scratch = new Uint8Array(0);
+
   private toWasm(batch: RecordBatch): pw.RecordBatch[] {
-    const table = pw.Table.fromIPCStream(encodeBatches(this.schema, [conformBatch(batch, this.schema)]));
+    let bytes = encodeBatches(this.schema, [conformBatch(batch, this.schema)], this.scratch);
+    if (bytes.buffer !== this.scratch.buffer) this.scratch = bytes = new Uint8Array(bytes); // grow (and keep) the scratch buffer
+    const table = pw.Table.fromIPCStream(bytes);
     try {
       return table.recordBatches();
     } finally {

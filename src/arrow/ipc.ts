@@ -20,8 +20,11 @@ function hasDictionary(type: DataType): boolean {
 
 const aligned = (n: number) => (n + 7) & ~7;
 
-/** Encodes batches (all with one schema) as one IPC stream. */
-export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): Uint8Array {
+/**
+ * Encodes batches (all with one schema) as one IPC stream. With `scratch`, the bytes are written
+ * into it when they fit (for a consumer that copies them at once, so one buffer serves every call).
+ */
+export function encodeBatches(schema: Schema, batches: readonly RecordBatch[], scratch?: Uint8Array): Uint8Array {
   if (schema.fields.some((f) => hasDictionary(f.type))) {
     return RecordBatchStreamWriter.writeAll(new Table(schema, [...batches])).toUint8Array(true);
   }
@@ -30,8 +33,8 @@ export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): 
   const parts = batches.map((batch) => (fast ? encodeRecordBatch(batch) : assembleGenerally(batch)));
   let total = aligned(schemaMessage.byteLength + 8) + 8;
   for (const p of parts) total += aligned(p.metadata.byteLength + 8) + p.bodyLength;
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
+  const out = scratch && scratch.byteLength >= total ? scratch.subarray(0, total) : new Uint8Array(total);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let pos = 0;
   const writeMessage = (message: Uint8Array) => {
     const size = aligned(message.byteLength + 8);
@@ -47,6 +50,7 @@ export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): 
     pos += p.bodyLength;
   }
   view.setInt32(pos, -1, true); // end of stream: continuation marker and a zero length
+  view.setInt32(pos + 4, 0, true);
   return out;
 }
 

@@ -12,7 +12,7 @@ import { Wakeup } from './wakeup.ts';
 
 /** Grouping: many small chunks go to a worker in one request, so per-request costs are shared. */
 const groupMaxUnits = 256;
-const groupTargetBytes = 4 << 20;
+const groupTargetBytes = 2 << 20;
 /** Batches sent in from upstream are packed into units of about this size. */
 const unitTargetBytes = 1 << 20;
 const unknownChunkBytes = 64 << 10;

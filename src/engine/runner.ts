@@ -57,7 +57,7 @@ export class Runner {
     mkdirSync(options.tempDir, { recursive: true });
 
     const channels = new Map<string, Channel>();
-    const budgetBytes = options.edgeBudgetBytes ?? 64 << 20;
+    const budgetBytes = options.edgeBudgetBytes ?? 16 << 20;
     for (const [i, e] of plan.edges.entries()) {
       const spillFile = e.spill ? join(options.tempDir, `edge-${i}.arrows`) : undefined;
       channels.set(`${e.to}#${e.input}`, new Channel({ budgetBytes, spillFile }));
