@@ -10,9 +10,14 @@ import type { RunContext } from './runner.ts';
 import type { SegmentSpec, StageRef, TaskResult, TaskUnit } from './task.ts';
 import { Wakeup } from './wakeup.ts';
 
-/** Grouping: many small chunks go to a worker in one request, so per-request costs are shared. */
+/**
+ * Grouping: many small chunks go to a worker in one request, so per-request costs are shared; but
+ * never so few requests that workers would sit idle (a source is split into at least `spread`
+ * requests per worker, when its size is known).
+ */
 const groupMaxUnits = 256;
-const groupTargetBytes = 2 << 20;
+const groupMaxBytes = 2 << 20;
+const spread = 8;
 /** Batches sent in from upstream are packed into units of about this size. */
 const unitTargetBytes = 1 << 20;
 const unknownChunkBytes = 64 << 10;
@@ -47,6 +52,7 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
   const everyOutput = exitChannels.flat();
   const abandoned = () => everyOutput.length > 0 && everyOutput.every((c) => c.isAbandoned);
 
+  const { maxUnits, maxBytes } = groupLimits(root.kind === 'source' ? root.stage.partitions ?? [] : undefined, ctx.executor.concurrency);
   const window: Group[] = [];
   const maxInFlight = ctx.executor.concurrency * 2 + 1;
   const producerWakeup = new Wakeup(ctx.signal);
@@ -71,7 +77,7 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     group.steps.push({ kind: 'unit', index: group.units.length });
     group.units.push(unit);
     group.bytes += bytes;
-    if (group.units.length >= groupMaxUnits || group.bytes >= groupTargetBytes) await flush();
+    if (group.units.length >= maxUnits || group.bytes >= maxBytes) await flush();
   };
   const addMarker = (kind: 'start' | 'end', partition: PartitionInfo) => group.steps.push({ kind, partition });
 
@@ -171,4 +177,15 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
   };
 
   await Promise.all([produce(), emit()]);
+}
+
+/** How big a request may grow, from what a source says of its size up front. */
+function groupLimits(partitions: { bytes?: number }[] | undefined, workers: number) {
+  if (!partitions) return { maxUnits: groupMaxUnits, maxBytes: groupMaxBytes };
+  const requests = workers * spread;
+  const bytes = partitions.reduce((sum, p) => sum + (p.bytes ?? unknownChunkBytes), 0);
+  return {
+    maxUnits: Math.max(1, Math.min(groupMaxUnits, Math.floor(partitions.length / requests))),
+    maxBytes: Math.max(64 << 10, Math.min(groupMaxBytes, bytes / requests)),
+  };
 }

@@ -6,7 +6,7 @@ import { benchDir, cleanup, report, timedRun, warmExecutor } from './common.ts';
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const wf = workflow('scaling', { baseDir: fixtures })
   .stage('gen', 'source.generate', { partitions: 16, rows: 40_000, batchRows: 10_000, columns: { id: 'int64', x: 'float64' } })
-  .stage('burn', './stages.ts#burn', { rounds: 60 }, { from: 'gen' })
+  .stage('burn', './stages.ts#burn', { rounds: 400 }, { from: 'gen' })
   .stage('out', 'sink.arrow', { path: 'out.arrow' }, { from: 'burn' });
 const times: Record<number, number> = {};
 for (const workers of [1, 2]) {
