@@ -10,7 +10,7 @@ import { MetadataVersion } from 'apache-arrow/enum';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
 import { DictionaryBatch, Message, RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
-import { assembleGenerally } from '../../src/arrow/ipc.ts';
+import { assembleGenerally, frameMessage } from '../../src/arrow/ipc.ts';
 import { encodeRecordBatch, handlesFields, type EncodedBatch } from '../../src/arrow/ipc-batch.ts';
 import { SchemaCache } from '../../src/arrow/schema-cache.ts';
 import { takeData } from '../../src/arrow/take.ts';
@@ -20,18 +20,8 @@ import type { OutputFile } from '../output-file.ts';
 import { conformBatch } from '../input-files.ts';
 import { MAGIC } from './messages.ts';
 
-const aligned = (n: number) => (n + 7) & ~7;
 
 const zeros = new Uint8Array(8);
-
-/** The 8 bytes before a message: continuation marker, then the padded metadata length. */
-function prefix(metaDataLength: number): Uint8Array {
-  const bytes = new Uint8Array(8);
-  const view = new DataView(bytes.buffer);
-  view.setInt32(0, -1, true);
-  view.setInt32(4, metaDataLength - 8, true);
-  return bytes;
-}
 
 interface DictionaryState {
   /** The dictionary last written (its first chunk identifies it) and how many of its chunks went out. */
@@ -81,7 +71,7 @@ export class IpcWriter implements FormatWriter {
       head.set(MAGIC);
       await writer.emit(head);
     }
-    await writer.emitMessage(Message.encode(Message.from(schema)));
+    await writer.emitMessage(frameMessage(Message.encode(Message.from(schema))));
     return writer;
   }
 
@@ -90,27 +80,25 @@ export class IpcWriter implements FormatWriter {
     return this.file.write(bytes);
   }
 
-  /** Writes a message in pieces (the output file gathers them): prefix, metadata, padded body. */
-  private emitMessage(message: Uint8Array, body?: Omit<EncodedBatch, 'metadata'>, blocks?: FileBlock[]): Promise<void> {
-    const metaDataLength = aligned(message.byteLength + 8);
+  /** Writes a framed message and its body in pieces (the output file gathers them). */
+  private emitMessage(framed: Uint8Array, body?: Omit<EncodedBatch, 'framed'>, blocks?: FileBlock[]): Promise<void> {
     const bodyLength = body?.bodyLength ?? 0;
-    blocks?.push(new FileBlock(metaDataLength, bodyLength, this.position));
-    this.emit(prefix(metaDataLength));
-    this.emit(message);
-    if (metaDataLength > message.byteLength + 8) this.emit(zeros.subarray(0, metaDataLength - message.byteLength - 8));
+    blocks?.push(new FileBlock(framed.byteLength, bodyLength, this.position));
+    let written = this.emit(framed);
     let at = 0;
     body?.pieces.forEach((piece, i) => {
+      if (piece.byteLength === 0) return;
       if (body.offsets[i] > at) this.emit(zeros.subarray(0, body.offsets[i] - at));
-      this.emit(piece);
+      written = this.emit(piece);
       at = body.offsets[i] + piece.byteLength;
     });
-    return this.emit(zeros.subarray(0, bodyLength - at));
+    return bodyLength > at ? this.emit(zeros.subarray(0, bodyLength - at)) : written;
   }
 
   private async writeDictionary(data: Data, id: number, isDelta: boolean) {
     const assembled = VectorAssembler.assemble(new Vector([data]));
     const header = new BatchHeader(data.length, assembled.nodes, assembled.bufferRegions, null, assembled.variadicBufferCounts);
-    const message = Message.encode(Message.from(new DictionaryBatch(header, id, isDelta), assembled.byteLength));
+    const message = frameMessage(Message.encode(Message.from(new DictionaryBatch(header, id, isDelta), assembled.byteLength)));
     const pieces = assembled.buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
     await this.emitMessage(message, { pieces, offsets: assembled.bufferRegions.map((r) => r.offset), bodyLength: assembled.byteLength }, this.dictionaryBlocks);
   }
@@ -118,7 +106,7 @@ export class IpcWriter implements FormatWriter {
   async write(input: RecordBatch): Promise<void> {
     if (this.plainLayout && this.sameColumns(input.schema)) {
       const encoded = encodeRecordBatch(input); // the message holds no schema: column order and types are what matter
-      return this.emitMessage(encoded.metadata, encoded, this.recordBlocks);
+      return this.emitMessage(encoded.framed, encoded, this.recordBlocks);
     }
     let batch = conformBatch(input, this.schema);
     for (const [id, dictionary] of batch.dictionaries) {
@@ -126,7 +114,7 @@ export class IpcWriter implements FormatWriter {
       if (remapped) batch = remapped(batch);
     }
     const encoded = this.plainLayout ? encodeRecordBatch(batch) : assembleGenerally(batch);
-    await this.emitMessage(encoded.metadata, encoded, this.recordBlocks);
+    await this.emitMessage(encoded.framed, encoded, this.recordBlocks);
   }
 
   /** Sends what a reader needs of this dictionary; returns how to remap the batch if needed. */

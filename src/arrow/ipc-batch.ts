@@ -17,8 +17,8 @@ import { strideForType } from 'apache-arrow/type';
 export class UnsupportedLayout extends Error {}
 
 export interface EncodedBatch {
-  /** The flatbuffer Message, padded to 8 bytes. */
-  metadata: Uint8Array;
+  /** The message as the stream frames it: continuation marker, length, flatbuffer padded to 8 bytes. */
+  framed: Uint8Array;
   /** Body pieces and where each goes in the body (offsets are 8-byte aligned). */
   pieces: Uint8Array[];
   offsets: number[];
@@ -39,7 +39,7 @@ export function encodeRecordBatch(batch: RecordBatch): EncodedBatch {
     offsets.push(bodyLength);
     bodyLength += pad8(piece.byteLength);
   }
-  return { metadata: writeMessage(batch.numRows, nodes, pieces, offsets, bodyLength), pieces, offsets, bodyLength };
+  return { framed: writeMessage(batch.numRows, nodes, pieces, offsets, bodyLength), pieces, offsets, bodyLength };
 }
 
 /** Copies validity or boolean bits starting at bit `offset` into a fresh, 0-based bitmap. */
@@ -121,13 +121,18 @@ function setInt64(view: DataView, at: number, value: number) {
   view.setUint32(at + 4, Math.floor(value / 4294967296), true);
 }
 
+/** The framed message: 8 bytes of stream framing, then the flatbuffer (offsets below count from it). */
 function writeMessage(length: number, nodes: number[], pieces: Uint8Array[], offsets: number[], bodyLength: number): Uint8Array {
   const nodeCount = nodes.length / 2;
   const nodesAt = 76;
   const buffersAt = nodesAt + 4 + 16 * nodeCount + 4;
-  const bytes = new Uint8Array(pad8(buffersAt + 4 + 16 * pieces.length));
-  const view = new DataView(bytes.buffer);
-  bytes.set(messagePrefix);
+  const size = pad8(buffersAt + 4 + 16 * pieces.length);
+  const framed = new Uint8Array(8 + size);
+  const frame = new DataView(framed.buffer);
+  frame.setInt32(0, -1, true);
+  frame.setInt32(4, size, true);
+  const view = new DataView(framed.buffer, 8);
+  framed.set(messagePrefix, 8);
   setInt64(view, 24, bodyLength);
   setInt64(view, 64, length);
   view.setUint32(72, buffersAt - 72, true);
@@ -141,7 +146,7 @@ function writeMessage(length: number, nodes: number[], pieces: Uint8Array[], off
     setInt64(view, buffersAt + 4 + 16 * i, offsets[i]);
     setInt64(view, buffersAt + 12 + 16 * i, pieces[i].byteLength);
   }
-  return bytes;
+  return framed;
 }
 
 /** The fixed first 64 bytes of every message this module writes (see the layout above). */

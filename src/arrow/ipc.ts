@@ -28,24 +28,18 @@ export function encodeBatches(schema: Schema, batches: readonly RecordBatch[], s
   if (schema.fields.some((f) => hasDictionary(f.type))) {
     return RecordBatchStreamWriter.writeAll(new Table(schema, [...batches])).toUint8Array(true);
   }
-  const schemaMessage = encodedSchemas.get(schema, (s) => Message.encode(Message.from(s)));
+  const schemaMessage = encodedSchemas.get(schema, (s) => frameMessage(Message.encode(Message.from(s))));
   const fast = handlesFields(schema.fields);
   const parts = batches.map((batch) => (fast ? encodeRecordBatch(batch) : assembleGenerally(batch)));
-  let total = aligned(schemaMessage.byteLength + 8) + 8;
-  for (const p of parts) total += aligned(p.metadata.byteLength + 8) + p.bodyLength;
+  let total = schemaMessage.byteLength + 8;
+  for (const p of parts) total += p.framed.byteLength + p.bodyLength;
   const out = scratch && scratch.byteLength >= total ? scratch.subarray(0, total) : new Uint8Array(total);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  let pos = 0;
-  const writeMessage = (message: Uint8Array) => {
-    const size = aligned(message.byteLength + 8);
-    view.setInt32(pos, -1, true);
-    view.setInt32(pos + 4, size - 8, true);
-    out.set(message, pos + 8);
-    pos += size;
-  };
-  writeMessage(schemaMessage);
+  out.set(schemaMessage, 0);
+  let pos = schemaMessage.byteLength;
   for (const p of parts) {
-    writeMessage(p.metadata);
+    out.set(p.framed, pos);
+    pos += p.framed.byteLength;
     p.pieces.forEach((piece, i) => out.set(piece, pos + p.offsets[i]));
     pos += p.bodyLength;
   }
@@ -59,7 +53,7 @@ export function assembleGenerally(batch: RecordBatch): EncodedBatch {
   const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
   const header = new BatchHeader(batch.numRows, nodes, bufferRegions, null, variadicBufferCounts);
   return {
-    metadata: Message.encode(Message.from(header, byteLength)),
+    framed: frameMessage(Message.encode(Message.from(header, byteLength))),
     pieces: buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
     offsets: bufferRegions.map((r) => r.offset),
     bodyLength: byteLength,
@@ -109,6 +103,17 @@ export function decodeBatches(bytes: Uint8Array): { schema: Schema; batches: Rec
   }
   if (!schema) throw new Error('Arrow IPC stream has no schema message');
   return { schema, batches };
+}
+
+/** A flatbuffer message with its stream framing: continuation marker, length, padding to 8 bytes. */
+export function frameMessage(message: Uint8Array): Uint8Array {
+  const size = aligned(message.byteLength);
+  const framed = new Uint8Array(8 + size);
+  const view = new DataView(framed.buffer);
+  view.setInt32(0, -1, true);
+  view.setInt32(4, size, true);
+  framed.set(message, 8);
+  return framed;
 }
 
 function fallback(bytes: Uint8Array) {

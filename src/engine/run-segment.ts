@@ -73,11 +73,11 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     emitterWakeup.wake();
     while (window.filter((w) => w.result).length > maxInFlight) await producerWakeup.wait();
   };
-  const addUnit = async (unit: TaskUnit, bytes: number) => {
+  const addUnit = (unit: TaskUnit, bytes: number): Promise<void> | undefined => {
     group.steps.push({ kind: 'unit', index: group.units.length });
     group.units.push(unit);
     group.bytes += bytes;
-    if (group.units.length >= maxUnits || group.bytes >= maxBytes) await flush();
+    return group.units.length >= maxUnits || group.bytes >= maxBytes ? flush() : undefined;
   };
   const addMarker = (kind: 'start' | 'end', partition: PartitionInfo) => group.steps.push({ kind, partition });
 
@@ -87,7 +87,16 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
       if (abandoned()) break;
       const info: PartitionInfo = { index, key: partition.key };
       addMarker('start', info);
-      for await (const chunk of partition.chunks()) await addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+      const chunks = partition.chunks();
+      // Most sources list their chunks synchronously: no promise per chunk for those.
+      if (Symbol.iterator in chunks) {
+        for (const chunk of chunks) {
+          const full = addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+          if (full) await full;
+        }
+      } else {
+        for await (const chunk of chunks) await addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+      }
       addMarker('end', info);
     }
   };
