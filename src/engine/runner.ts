@@ -37,8 +37,6 @@ export interface RunContext {
 export interface RunOutcome {
   outputs: OutputRecord[];
   stats: StageStats[];
-  /** Peak bytes held by any one edge, for benchmarks. */
-  peakEdgeBytes: number;
 }
 
 export class Runner {
@@ -73,7 +71,7 @@ export class Runner {
       openedSinks: [],
     };
 
-    const runNode = (node: PlanNode): Promise<unknown> =>
+    const runNode = (node: PlanNode): Promise<SinkWriter | void> =>
       node.kind === 'segment' ? runSegment(node, ctx) : node.kind === 'reduce' ? runReduce(node, ctx) : runSink(node, ctx);
     let failure: unknown;
     const fail = (error: unknown) => {
@@ -82,22 +80,17 @@ export class Runner {
       abort.abort(error);
       for (const c of channels.values()) c.fail(error);
     };
-    const sinks = await Promise.all(plan.nodes.map((node) => runNode(node).catch((error) => {
-      fail(error);
-      return undefined;
-    })));
+    // Sink writers come back in plan order, so outputs are listed the same way every run.
+    const finished = await Promise.all(plan.nodes.map((node) => runNode(node).catch((error) => fail(error))));
     options.signal?.removeEventListener('abort', onOuterAbort);
-    const peakEdgeBytes = Math.max(0, ...[...channels.values()].map((c) => c.peakBytes));
     try {
       if (failure !== undefined) {
         await Promise.all(ctx.openedSinks.map((w) => w.abort().catch(() => undefined)));
         throw failure;
       }
       const outputs: OutputRecord[] = [];
-      for (const writer of sinks.filter((s): s is SinkWriter => !!s && typeof (s as SinkWriter).commit === 'function')) {
-        outputs.push(...(await writer.commit()));
-      }
-      return { outputs, stats: [...this.stats.values()], peakEdgeBytes };
+      for (const writer of finished) if (writer) outputs.push(...(await writer.commit()));
+      return { outputs, stats: [...this.stats.values()] };
     } finally {
       rmSync(options.tempDir, { recursive: true, force: true });
     }
