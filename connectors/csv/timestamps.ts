@@ -2,6 +2,7 @@
 // with an optional `Z` or `±HH:MM`), and strftime-like formats (`%m/%d/%Y`, `%b %d %Y`,
 // `%Y%m%d %H%M%S`). Values without an offset are wall-clock times in the `timezone` param (an IANA
 // name via Intl, or a fixed `±HH:MM`); results are milliseconds since the epoch, UTC.
+import { daysFromCivil, daysInMonth } from '../../src/arrow/iso-time.ts';
 
 /** What a successful parse leaves behind (module state, so the hot path allocates nothing). */
 export const parsed = {
@@ -12,21 +13,6 @@ export const parsed = {
 };
 
 const DAY_MS = 86_400_000;
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
 
 /** Turns wall-clock milliseconds (as if UTC) in a zone into UTC milliseconds. */
 export type ZoneConverter = (localMs: number) => number;

@@ -19,7 +19,11 @@ export function daysFromCivil(year: number, month: number, day: number): number 
 
 const daysIn = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-const daysInMonth = (y: number, m: number) => (m === 2 && isLeap(y) ? 29 : daysIn[m - 1]);
+
+/** Days in a month (1-12) of a year of the proleptic Gregorian calendar. */
+export function daysInMonth(y: number, m: number): number {
+  return m === 2 && isLeap(y) ? 29 : daysIn[m - 1];
+}
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 

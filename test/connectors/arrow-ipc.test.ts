@@ -11,44 +11,16 @@ import {
 import * as pw from 'parquet-wasm';
 import { describe, expect, test } from 'vitest';
 import { arrowSink, arrowSource } from '../../connectors/arrow-ipc.ts';
-import { decodeSchema, encodeSchema } from '../../src/arrow/ipc.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import type { SinkStage, SourceStage } from '../../src/workflow/stage.ts';
 import { duckdb, scratchDir } from '../helpers.ts';
+import * as harness from './stage-harness.ts';
 
 const dir = scratchDir('quiver-arrow-');
 
-async function readSource(stage: SourceStage, params: unknown, baseDir = dir) {
-  const parsed = stage.params.parse(params);
-  const { schema, partitions } = await stage.discover(parsed, { baseDir });
-  const declared = decodeSchema(encodeSchema(schema));
-  const out: { key: string; chunks: number; batches: RecordBatch[] }[] = [];
-  for (const [index, partition] of partitions.entries()) {
-    const batches: RecordBatch[] = [];
-    let chunks = 0;
-    for await (const chunk of partition.chunks()) {
-      chunks++;
-      // as a worker gets it: a structured clone, with the schema decoded from IPC bytes
-      for await (const batch of stage.read(structuredClone(chunk), parsed, { schema: declared, partition: { index, key: partition.key } })) {
-        expect(batch.schema).toBe(declared);
-        batches.push(batch);
-      }
-    }
-    out.push({ key: partition.key, chunks, batches });
-  }
-  return { schema, partitions: out };
-}
-
-async function writeSink(stage: SinkStage, params: unknown, schema: Schema, partitions: RecordBatch[][], outDir: string) {
-  const writer = await stage.open(stage.params.parse(params), { schema, outDir, stageId: 'out' });
-  for (const [index, batches] of partitions.entries()) {
-    const info = { index, key: `part-${index}.arrow` };
-    await writer.startPartition(info);
-    for (const batch of batches) await writer.write(batch);
-    await writer.endPartition(info);
-  }
-  return writer.commit();
-}
+const readSource = (stage: SourceStage, params: unknown, baseDir = dir) => harness.readSource(stage, params, baseDir);
+const writeSink = (stage: SinkStage, params: unknown, schema: Schema, partitions: RecordBatch[][], outDir: string) =>
+  harness.writeSink(stage, params, schema, partitions, outDir, 'arrow');
 
 const json = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 const rowsOf = (batches: RecordBatch[]) => batches.flatMap((b) => b.toArray().map((row) => json(row.toJSON())));

@@ -6,44 +6,16 @@ import { join } from 'node:path';
 import { Field, Float64, Int32, RecordBatch, Schema, Struct, Type, makeData, tableFromArrays, type Vector } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
 import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
-import { decodeSchema, encodeSchema } from '../../src/arrow/ipc.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import type { SinkStage, SourceStage } from '../../src/workflow/stage.ts';
 import { duckdb, scratchDir } from '../helpers.ts';
+import * as harness from './stage-harness.ts';
 
 const dir = scratchDir('quiver-parquet-');
 
-/** Runs a source as the engine does: discover, chunks on this thread, read with the schema sent as IPC. */
-async function readSource(stage: SourceStage, params: unknown, baseDir = dir) {
-  const parsed = stage.params.parse(params);
-  const { schema, partitions } = await stage.discover(parsed, { baseDir });
-  const declared = decodeSchema(encodeSchema(schema));
-  const out: { key: string; chunks: number; batches: RecordBatch[] }[] = [];
-  for (const [index, partition] of partitions.entries()) {
-    const batches: RecordBatch[] = [];
-    let chunks = 0;
-    for await (const chunk of partition.chunks()) {
-      chunks++;
-      for await (const batch of stage.read(structuredClone(chunk), parsed, { schema: declared, partition: { index, key: partition.key } })) {
-        expect(batch.schema).toBe(declared);
-        batches.push(batch);
-      }
-    }
-    out.push({ key: partition.key, chunks, batches });
-  }
-  return { schema, partitions: out };
-}
-
-async function writeSink(stage: SinkStage, params: unknown, schema: Schema, partitions: RecordBatch[][], outDir: string) {
-  const writer = await stage.open(stage.params.parse(params), { schema, outDir, stageId: 'out' });
-  for (const [index, batches] of partitions.entries()) {
-    const info = { index, key: `part-${index}.parquet` };
-    await writer.startPartition(info);
-    for (const batch of batches) await writer.write(batch);
-    await writer.endPartition(info);
-  }
-  return writer.commit();
-}
+const readSource = (stage: SourceStage, params: unknown, baseDir = dir) => harness.readSource(stage, params, baseDir);
+const writeSink = (stage: SinkStage, params: unknown, schema: Schema, partitions: RecordBatch[][], outDir: string) =>
+  harness.writeSink(stage, params, schema, partitions, outDir, 'parquet');
 
 const columns = `
   i::INTEGER AS id,

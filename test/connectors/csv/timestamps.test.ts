@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { compileFormat, daysFromCivil, parsed, parseIso, zoneConverter } from '../../../connectors/csv/timestamps.ts';
+import { daysFromCivil } from '../../../src/arrow/iso-time.ts';
+import { compileFormat, parsed, parseIso, zoneConverter } from '../../../connectors/csv/timestamps.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const utc = zoneConverter('UTC');

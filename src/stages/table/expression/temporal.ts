@@ -1,6 +1,7 @@
 // Dates and times: units in nanoseconds, ISO 8601 literals, and the calendar (proleptic Gregorian,
 // UTC) in integer arithmetic, so year()/month()/day()/hour() need no Date object per row.
 import { Type, type DataType, type Timestamp } from 'apache-arrow';
+import { daysFromCivil, daysInMonth } from '../../../arrow/iso-time.ts';
 import type { BigVec, NumVec } from './vectors.ts';
 
 const NS_PER_DAY = 86_400_000_000_000n;
@@ -10,19 +11,6 @@ export function unitNanos(type: DataType): bigint {
   if (type.typeId === Type.Date) return (type as unknown as { unit: number }).unit === 0 ? NS_PER_DAY : 1_000_000n;
   return [1_000_000_000n, 1_000_000n, 1_000n, 1n][(type as Timestamp).unit];
 }
-
-/** Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-const daysInMonth = (y: number, m: number) =>
-  m === 2 ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
 
 const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
