@@ -28,7 +28,7 @@ export interface RunWorkflowOptions {
   workers?: number;
   /** Run elsewhere (e.g. a distributed executor); the caller closes it. */
   executor?: Executor;
-  /** Bytes each edge may hold before its producer waits (default 64 MiB). */
+  /** Bytes each edge may hold before its producer waits (default 16 MiB). */
   edgeBudgetBytes?: number;
   /** Called once the run starts, with a live view of per-stage progress. */
   onStart?: (stats: () => StageStats[]) => void;

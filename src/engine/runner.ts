@@ -16,7 +16,7 @@ export interface RunOptions {
   outDir: string;
   /** Folder for spilled batches; removed at the end. */
   tempDir: string;
-  /** Bytes of batches each edge may hold before its producer waits (default 64 MiB). */
+  /** Bytes of batches each edge may hold before its producer waits (default 16 MiB). */
   edgeBudgetBytes?: number;
   signal?: AbortSignal;
 }
