@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { repoRoot, scratchDir } from '../helpers.ts';
+import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
 
 const quiver = (...args: string[]) => {
   const result = spawnSync(process.execPath, [join(repoRoot, 'src/cli/quiver.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });
@@ -51,6 +51,23 @@ describe('quiver CLI', { timeout: 60_000 }, () => {
     expect(invalid.stderr).toContain("stage 'gen' (source.generate): 'partitions'");
     expect(quiver('run', fixture('generated.yaml'), '--workers', 'lots').code).toBe(2);
     expect(quiver('run', fixture('generated.yaml'), '--frobnicate').code).toBe(2);
+  });
+
+  test('inspect shows the schema and first rows a source reads, with that source\'s inference', async () => {
+    const csv = quiver('inspect', 'data/finance/vega_sp500-2000.csv', '--rows', '2', '--json');
+    expect(csv.code).toBe(0);
+    const shown = JSON.parse(csv.stdout);
+    expect(shown.format).toBe('source.csv');
+    expect(shown.schema.map((f: { name: string; type: string }) => `${f.name}: ${f.type}`)).toEqual([
+      'date: timestamp[ms, UTC]', 'open: float64', 'high: float64', 'low: float64', 'close: float64', 'adjclose: float64', 'volume: int64',
+    ]);
+    const [first] = await duckdb(`SELECT open, close, volume FROM read_csv('${join(repoRoot, 'data/finance/vega_sp500-2000.csv')}') LIMIT 1`);
+    expect(shown.rows[0]).toMatchObject({ date: '2000-01-03T00:00:00.000Z', open: first[0], close: first[1], volume: Number(first[2]) });
+    expect(shown.rows).toHaveLength(2);
+    const text = quiver('inspect', 'data/finance/pyalgotrade_nt-spy-minute-2011-03.csv', '--with', 'header=false', '--with', 'delimiter=";"');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('column_1: utf8');
+    expect(quiver('inspect', 'README.md').stderr).toContain("no connector reads '.md'");
   });
 
   test('graph prints Mermaid or dot', () => {
