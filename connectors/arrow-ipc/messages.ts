@@ -234,6 +234,21 @@ class WindowReader {
 const codecNames = ['LZ4_FRAME', 'ZSTD'];
 
 /**
+ * The flatbuffer metadata of the message framed at `pos` (current or pre-0.15 framing), or
+ * undefined at an end-of-stream marker; the body follows it directly.
+ */
+function metadataAt(bytes: Uint8Array, pos: number, file: string): Uint8Array | undefined {
+  if (pos + 4 > bytes.byteLength) throw new InputError(file, 'corrupt: a message is cut short');
+  const marker = int32(bytes, pos);
+  const prefix = marker === -1 ? 8 : 4;
+  if (pos + prefix > bytes.byteLength) throw new InputError(file, 'corrupt: a message is cut short');
+  const length = marker === -1 ? int32(bytes, pos + 4) : marker;
+  if (length === 0) return undefined;
+  if (length < 0 || pos + prefix + length > bytes.byteLength) throw new InputError(file, 'corrupt: a message header runs past its block');
+  return bytes.subarray(pos + prefix, pos + prefix + length);
+}
+
+/**
  * Rebuilds an IPC stream from whole messages (each `bytes` holds one or more), normalising the
  * framing to the current format. `check` sees each record batch or dictionary header.
  */
@@ -243,20 +258,16 @@ export function joinMessages(pieces: Uint8Array[], file: string, check: (compres
   for (const bytes of pieces) {
     let pos = 0;
     while (pos < bytes.byteLength) {
-      if (pos + 4 > bytes.byteLength) throw new InputError(file, 'corrupt: a message is cut short');
-      const marker = int32(bytes, pos);
-      const prefix = marker === -1 ? 8 : 4;
-      const length = marker === -1 ? int32(bytes, pos + 4) : marker;
-      if (length === 0) break;
-      if (length < 0 || pos + prefix + length > bytes.byteLength) throw new InputError(file, 'corrupt: a message header runs past its block');
-      const meta = bytes.subarray(pos + prefix, pos + prefix + length);
+      const meta = metadataAt(bytes, pos, file);
+      if (!meta) break;
+      const length = meta.byteLength;
       let message: Message;
       try {
         message = Message.decode(meta);
       } catch (error) {
         throw new InputError(file, `corrupt message header (${messageOf(error)})`);
       }
-      const bodyStart = pos + prefix + length;
+      const bodyStart = meta.byteOffset - bytes.byteOffset + length;
       const bodyEnd = bodyStart + message.bodyLength;
       if (bodyEnd > bytes.byteLength) throw new InputError(file, 'corrupt: a message body runs past its block');
       if (message.headerType === MessageHeader.RecordBatch || message.headerType === MessageHeader.DictionaryBatch) {
@@ -310,20 +321,16 @@ export function decodeInPlace(pieces: Uint8Array[], schema: Schema, file: string
   for (const bytes of pieces) {
     let pos = 0;
     while (pos < bytes.byteLength) {
-      if (pos + 8 > bytes.byteLength) throw new InputError(file, 'corrupt: a message is cut short');
-      const marker = int32(bytes, pos);
-      const prefix = marker === -1 ? 8 : 4;
-      const length = marker === -1 ? int32(bytes, pos + 4) : marker;
-      if (length === 0) break;
-      if (length < 0 || pos + prefix + length > bytes.byteLength) throw new InputError(file, 'corrupt: a message header runs past its block');
+      const meta = metadataAt(bytes, pos, file);
+      if (!meta) break;
       let header;
       try {
-        header = readBatchHeader(bytes.subarray(pos + prefix, pos + prefix + length));
+        header = readBatchHeader(meta);
       } catch (error) {
         throw new InputError(file, `corrupt message header (${messageOf(error)})`);
       }
       if (!header) return undefined;
-      const bodyStart = pos + prefix + length;
+      const bodyStart = meta.byteOffset - bytes.byteOffset + meta.byteLength;
       if (!(header.bodyLength >= 0) || bodyStart + header.bodyLength > bytes.byteLength) throw new InputError(file, 'corrupt: a message body runs past its block');
       for (let i = 0; i < header.buffers.length; i += 2) {
         if (!(header.buffers[i] >= 0 && header.buffers[i + 1] >= 0 && header.buffers[i] + header.buffers[i + 1] <= header.bodyLength)) {

@@ -65,6 +65,21 @@ function stopsOf(dialect: Dialect): Uint8Array {
   return stops;
 }
 
+/** Set by `pastClosingQuote`: whether the quoted field it scanned holds doubled quotes. */
+let doubledQuotes = false;
+
+/** The offset just past the quote closing the field opened at buf[i]; throws if it never closes. */
+function pastClosingQuote(buf: Uint8Array, i: number, end: number, quote: number): number {
+  doubledQuotes = false;
+  for (let j = i + 1; ;) {
+    const q = buf.indexOf(quote, j);
+    if (q < 0 || q >= end) throw new ParseFault(i, 'unterminated quoted field (the quote opened here is never closed)');
+    if (q + 1 >= end || buf[q + 1] !== quote) return q + 1;
+    doubledQuotes = true;
+    j = q + 2;
+  }
+}
+
 /**
  * Splits records from buf[pos..end) into `table` until it is full or the input ends; returns the
  * offset after the last record read. The input must end at a record boundary (or at the end of
@@ -97,21 +112,9 @@ export function splitRecords(buf: Uint8Array, pos: number, end: number, dialect:
       let e: number;
       let kind = PLAIN;
       if (i < end && buf[i] === quote) {
-        let j = i + 1;
-        let escaped = false;
-        for (;;) {
-          const q = buf.indexOf(quote, j);
-          if (q < 0 || q >= end) throw new ParseFault(i, 'unterminated quoted field (the quote opened here is never closed)');
-          if (q + 1 < end && buf[q + 1] === quote) {
-            escaped = true;
-            j = q + 2;
-            continue;
-          }
-          j = q + 1;
-          break;
-        }
+        let j = pastClosingQuote(buf, i, end, quote);
         if (j >= end || (c = buf[j]) === delimiter || c === LF || (c === CR && (j + 1 >= end || buf[j + 1] === LF))) {
-          if (escaped) {
+          if (doubledQuotes) {
             kind = ESCAPED;
             e = j;
           } else {
@@ -175,22 +178,10 @@ function fieldExtent(buf: Uint8Array, i: number, end: number, dialect: Dialect):
   const { delimiter, quote } = dialect;
   let c = 0;
   if (i < end && buf[i] === quote) {
-    let j = i + 1;
-    let escaped = false;
-    for (;;) {
-      const q = buf.indexOf(quote, j);
-      if (q < 0 || q >= end) throw new ParseFault(i, 'unterminated quoted field (the quote opened here is never closed)');
-      if (q + 1 < end && buf[q + 1] === quote) {
-        escaped = true;
-        j = q + 2;
-        continue;
-      }
-      j = q + 1;
-      break;
-    }
+    let j = pastClosingQuote(buf, i, end, quote);
     if (j >= end || (c = buf[j]) === delimiter || c === LF || (c === CR && (j + 1 >= end || buf[j + 1] === LF))) {
       const next = j < end && c === CR ? j + 1 : j;
-      return escaped ? { s: i, e: j, kind: ESCAPED, next } : { s: i + 1, e: j - 1, kind: QUOTED, next };
+      return doubledQuotes ? { s: i, e: j, kind: ESCAPED, next } : { s: i + 1, e: j - 1, kind: QUOTED, next };
     }
     while (j < end && (c = buf[j]) !== delimiter && c !== LF) j++;
     return { s: i, e: j > i && (j >= end || c === LF) && buf[j - 1] === CR ? j - 1 : j, kind: ESCAPED, next: j };

@@ -77,14 +77,6 @@ export function sameType(a: DataType, b: DataType): boolean {
 export const isNumeric = (t: DataType) => t.typeId === Type.Int || t.typeId === Type.Float;
 export const isInteger = (t: DataType) => t.typeId === Type.Int;
 export const isFloat = (t: DataType) => t.typeId === Type.Float;
-export const isString = (t: DataType) => t.typeId === Type.Utf8 || t.typeId === Type.LargeUtf8;
-export const isTimestamp = (t: DataType) => t.typeId === Type.Timestamp;
-export const isTemporal = (t: DataType) => t.typeId === Type.Timestamp || t.typeId === Type.Date;
-
-/** A schema from `{column: typeName}`, all columns nullable. */
-export function schemaFromTypes(columns: Record<string, string>): Schema {
-  return new Schema(Object.entries(columns).map(([name, type]) => new Field(name, parseType(type), true)));
-}
 
 /** `name: type, ...` for messages and `quiver inspect`. */
 export function describeSchema(schema: Schema): string {

@@ -36,11 +36,6 @@ export class Channel implements AsyncIterable<Item> {
 
   constructor(private readonly options: ChannelOptions) {}
 
-  /** Items that can be read without waiting. */
-  get buffered(): number {
-    return this.held.length - this.head;
-  }
-
   /** The reader has stopped; nothing more is wanted. */
   get isAbandoned(): boolean {
     return this.abandoned;

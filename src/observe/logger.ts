@@ -26,6 +26,3 @@ export function openRunLog(file: string, level = 'info'): RunLog {
       }),
   };
 }
-
-/** A logger that drops everything, for runs without a folder (tests, the API without logging). */
-export const silentLog: Logger = pino({ level: 'silent' });
