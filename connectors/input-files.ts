@@ -12,7 +12,7 @@ import { InputError } from '../src/workflow/errors.ts';
 export interface InputFile {
   /** Absolute path: what workers open. */
   path: string;
-  /** The partition key and the name errors use: relative to the workflow folder when inside it. */
+  /** The partition key and the name errors use: relative to the workflow folder. */
   key: string;
   bytes: number;
 }
@@ -32,8 +32,9 @@ export async function matchFiles(pattern: string, baseDir: string): Promise<Inpu
   }
   paths.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return Promise.all(paths.map(async (path) => {
+    // Relative even outside the folder (`../data/x.csv`), so keys mean the same in every checkout.
     const rel = relative(baseDir, path);
-    const key = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+    const key = rel && !isAbsolute(rel) ? rel : path;
     return { path, key, bytes: (await stat(path)).size };
   }));
 }

@@ -122,6 +122,11 @@ export class OutputFile {
     writerThread.post({ op: 'write', id: this.id, path: this.tempPath, seq, position, bytes }, buffer);
   }
 
+  /** More than `inFlightBytes` handed over and not yet written: a writer should wait. */
+  get backlogged(): boolean {
+    return this.unacknowledged > inFlightBytes;
+  }
+
   get size(): number {
     return this.written;
   }

@@ -6,6 +6,7 @@ import { LocalExecutor } from '../engine/executors/local.ts';
 import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
 import { ProgressDisplay } from '../observe/progress.ts';
 import { summaryTable, type RunSummary } from '../observe/summary.ts';
+import type { Explanation } from '../cache/explain.ts';
 import { builtinCatalog } from '../stages/index.ts';
 import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';
@@ -17,6 +18,8 @@ export async function runCommand(args: string[]): Promise<number> {
     workers: { type: 'string' },
     executor: { type: 'string', default: 'local' },
     json: { type: 'boolean', default: false },
+    explain: { type: 'boolean', default: false },
+    'no-cache': { type: 'boolean', default: false },
   }, 'one workflow file or folder');
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive whole number, not '${values.workers}'`);
@@ -44,7 +47,8 @@ export async function runCommand(args: string[]): Promise<number> {
     let progress: ProgressDisplay | undefined;
     try {
       const summary = await runWorkflow(file, {
-        catalog: builtinCatalog, out, set: values.set, executor,
+        catalog: builtinCatalog, out, set: values.set, executor, noCache: values['no-cache'],
+        onExplain: values.explain ? (list) => process.stderr.write(explanationText(list)) : undefined,
         onStart: (stats) => {
           if (!process.stderr.isTTY) return;
           if (folder) process.stderr.write(`${file}\n`);
@@ -73,4 +77,9 @@ function workflowFiles(dir: string): string[] {
     .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
     .sort();
+}
+
+function explanationText(list: Explanation[]): string {
+  if (list.length === 0) return 'nothing to compute: every task is in the cache\n';
+  return list.map((e) => `runs  ${e.task}: ${e.reason}\n`).join('');
 }

@@ -18,6 +18,8 @@ export interface ChannelOptions {
   budgetBytes: number;
   /** A file to spill to instead of waiting when over budget. */
   spillFile?: string;
+  /** The partitions (by index) the reader wants; the others are dropped on the way in. */
+  wants?: Set<number>;
 }
 
 export class Channel implements AsyncIterable<Item> {
@@ -31,6 +33,8 @@ export class Channel implements AsyncIterable<Item> {
   private wakeReader?: () => void;
   private readonly wakeWriters: (() => void)[] = [];
   private spill?: { fd: number; size: number; path: string };
+  /** Inside a partition the reader does not want. */
+  private dropping = false;
   /** Most bytes held in memory at once, for tests and benchmarks. */
   peakBytes = 0;
 
@@ -45,8 +49,18 @@ export class Channel implements AsyncIterable<Item> {
     return this.spill?.size ?? 0;
   }
 
+  /** Does the reader want this partition? */
+  wants(partition: number): boolean {
+    return !this.abandoned && (this.options.wants?.has(partition) ?? true);
+  }
+
   /** Adds an item; returns a promise only when the writer has to wait for room. */
   put(item: Item): Promise<void> | undefined {
+    if (item.kind !== 'batch' && this.options.wants && !this.options.wants.has(item.partition.index)) {
+      this.dropping = item.kind === 'start';
+      return undefined;
+    }
+    if (this.dropping) return undefined;
     const bytes = item.kind === 'batch' ? batchBytes(item.batch) : 0;
     if (this.mustWait(bytes)) {
       if (this.options.spillFile && item.kind === 'batch') return this.spillBatch(item.batch);

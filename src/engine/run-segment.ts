@@ -8,6 +8,10 @@ import { putAll, type Channel } from './channel.ts';
 import type { SegmentNode } from './plan.ts';
 import type { RunContext } from './runner.ts';
 import type { SegmentSpec, StageRef, TaskResult, TaskUnit } from './task.ts';
+import { segmentMembers } from '../cache/decide.ts';
+import type { TaskRecord } from '../cache/store.ts';
+import { SegmentCache } from './segment-cache.ts';
+import type { StageStats } from './stats.ts';
 import { Wakeup } from './wakeup.ts';
 
 /**
@@ -22,8 +26,8 @@ const spread = 8;
 const unitTargetBytes = 1 << 20;
 const unknownChunkBytes = 64 << 10;
 
-/** What the emitter does, in order: open or close a partition, or pass on a unit's output. */
-type Step = { kind: 'start' | 'end'; partition: PartitionInfo } | { kind: 'unit'; index: number };
+/** What the emitter does, in order: open or close a partition, pass on a unit's output, or replay a cached partition. */
+type Step = { kind: 'start' | 'end'; partition: PartitionInfo } | { kind: 'replay'; partition: PartitionInfo } | { kind: 'unit'; index: number };
 
 interface Group {
   steps: Step[];
@@ -46,9 +50,11 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     maps: node.maps.map((m) => ({ ...toRef(m.stage), parent: m.parent })),
     exits: node.exits.map((id) => node.maps.findIndex((m) => m.stage.id === id)),
   };
-  const members = [...(root.kind === 'source' ? [root.stage.id] : []), ...node.maps.map((m) => m.stage.id)];
+  const members = segmentMembers(node);
   const stats = members.map((id) => ctx.stats.get(id)!);
   const exitChannels = node.exits.map((id) => ctx.outputs(id));
+  const decisions = ctx.tasks.nodes.get(node.id)!;
+  const cache = new SegmentCache(node, ctx);
   const everyOutput = exitChannels.flat();
   const abandoned = () => everyOutput.length > 0 && everyOutput.every((c) => c.isAbandoned);
 
@@ -79,12 +85,20 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     group.bytes += bytes;
     return group.units.length >= maxUnits || group.bytes >= maxBytes ? flush() : undefined;
   };
-  const addMarker = (kind: 'start' | 'end', partition: PartitionInfo) => group.steps.push({ kind, partition });
+  const addMarker = (kind: 'start' | 'end' | 'replay', partition: PartitionInfo) => group.steps.push({ kind, partition } as Step);
+  const names = ctx.tasks.keys.stages.get(root.kind === 'source' ? root.stage.id : root.from)!.names;
+  /** Replays cached partitions, in order, up to (not including) partition `before`. */
+  let replayed = 0;
+  const replayUpTo = (before: number) => {
+    for (; replayed < before; replayed++) if (decisions[replayed] === 'replay') addMarker('replay', { index: replayed, key: names[replayed] });
+  };
 
   const produceFromSource = async () => {
     if (root.kind !== 'source') return;
     for (const [index, partition] of (root.stage.partitions ?? []).entries()) {
       if (abandoned()) break;
+      if (decisions[index] !== 'compute') continue;
+      replayUpTo(index);
       const info: PartitionInfo = { index, key: partition.key };
       addMarker('start', info);
       const chunks = partition.chunks();
@@ -127,6 +141,7 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
         if (pendingBytes >= unitTargetBytes) await pack();
       } else if (item.kind === 'start') {
         partition = item.partition;
+        replayUpTo(partition.index);
         addMarker('start', partition);
       } else {
         await pack();
@@ -140,6 +155,7 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     try {
       if (root.kind === 'source') await produceFromSource();
       else await produceFromInput(ctx.input(node.id, 0));
+      if (!abandoned()) replayUpTo(decisions.length);
       await flush();
     } finally {
       producing = false;
@@ -158,34 +174,79 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
       const decoded = result?.outputs.map((bytes) => (bytes ? decodeBatches(bytes).batches : []));
       const offsets = node.exits.map(() => 0);
       for (const step of g.steps) {
+        if (step.kind === 'replay') {
+          await replay(step.partition);
+          continue;
+        }
         if (step.kind !== 'unit') {
           const waiting = putAll(everyOutput, step);
           if (waiting) await waiting;
-          if (step.kind === 'end') for (const s of stats) s.tasks++;
+          if (step.kind === 'start') cache.start(step.partition);
+          else {
+            cache.end();
+            for (const s of stats) s.tasks++;
+          }
           continue;
         }
+        const counts = result!.counts[step.index];
+        counts.forEach((c, i) => addCounts(stats[i], c));
+        cache.count(counts);
         for (const [exit, channels] of exitChannels.entries()) {
           const n = result!.batchCounts[exit][step.index];
           const batches = decoded![exit];
           for (let b = offsets[exit]; b < offsets[exit] + n; b++) {
+            const writing = cache.write(exit, batches[b]);
+            if (writing) await writing;
             const waiting = putAll(channels, { kind: 'batch', batch: batches[b] });
             if (waiting) await waiting;
           }
           offsets[exit] += n;
         }
       }
-      result?.counts.forEach((c, i) => {
-        stats[i].rowsIn += c.rowsIn;
-        stats[i].rowsOut += c.rowsOut;
-        stats[i].seconds += c.seconds;
-      });
       window.shift();
       producerWakeup.wake();
     }
     for (const c of everyOutput) c.close();
   };
 
-  await Promise.all([produce(), emit()]);
+  /** Passes on a cached partition: each wanted exit's stored batches, and the stages' recorded counts. */
+  const replay = async (partition: PartitionInfo) => {
+    let waiting = putAll(everyOutput, { kind: 'start', partition });
+    if (waiting) await waiting;
+    for (const [exit, channels] of exitChannels.entries()) {
+      if (!channels.some((c) => c.wants(partition.index))) continue;
+      for await (const batch of ctx.tasks.store!.readStream(cache.key(node.exits[exit], partition.index))) {
+        waiting = putAll(channels, { kind: 'batch', batch });
+        if (waiting) await waiting;
+      }
+    }
+    waiting = putAll(everyOutput, { kind: 'end', partition });
+    if (waiting) await waiting;
+    members.forEach((id, i) => countCached(stats[i], ctx.tasks.store!.record(cache.key(id, partition.index))));
+  };
+
+  try {
+    await Promise.all([produce(), emit()]);
+    await cache.settle();
+  } finally {
+    await cache.abort();
+  }
+}
+
+function addCounts(stats: StageStats, c: { rowsIn: number; rowsOut: number; seconds: number }) {
+  stats.rowsIn += c.rowsIn;
+  stats.rowsOut += c.rowsOut;
+  stats.seconds += c.seconds;
+}
+
+/** A task served from the cache: it counts, with the rows it had when it was computed. */
+export function countCached(stats: StageStats, record: TaskRecord | undefined) {
+  stats.tasks++;
+  stats.cached++;
+  if (!record) return;
+  stats.rowsIn += record.rowsIn;
+  stats.rowsOut += record.rowsOut;
+  stats.quarantined += record.quarantined;
 }
 
 /** How big a request may grow, from what a source says of its size up front. */

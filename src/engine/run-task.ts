@@ -57,12 +57,13 @@ export async function runTask(request: TaskRequest, catalog: StageCatalog): Prom
   }
   const instance = await pending;
   const nodes = (instance.source ? 1 : 0) + instance.maps.length;
-  const counts: StageCounts[] = Array.from({ length: nodes }, () => ({ rowsIn: 0, rowsOut: 0, seconds: 0 }));
-  const mapCounts = instance.source ? counts.slice(1) : counts;
+  const unitCounts: StageCounts[][] = units.map(() => Array.from({ length: nodes }, () => ({ rowsIn: 0, rowsOut: 0, seconds: 0 })));
   const exitBatches: RecordBatch[][] = segment.exits.map(() => []);
   const batchCounts: number[][] = segment.exits.map(() => units.map(() => 0));
 
   for (const [u, unit] of units.entries()) {
+    const counts = unitCounts[u];
+    const mapCounts = instance.source ? counts.slice(1) : counts;
     const deliver = async (node: number, batch: RecordBatch): Promise<void> => {
       const exit = instance.exitOf[node + 1];
       if (exit >= 0) {
@@ -108,5 +109,5 @@ export async function runTask(request: TaskRequest, catalog: StageCatalog): Prom
   }
 
   const outputs = exitBatches.map((batches) => (batches.length ? encodeBatches(batches[0].schema, batches) : null));
-  return { outputs, batchCounts, counts };
+  return { outputs, batchCounts, counts: unitCounts };
 }

@@ -1,6 +1,7 @@
 // One run, start to end: load and validate the workflow, plan it, run it on an executor, and
 // leave the outputs, the log and the run record in the output folder.
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openRunLog } from '../observe/logger.ts';
 import { stageSummaries, type RunSummary } from '../observe/summary.ts';
@@ -15,6 +16,14 @@ import { validateWorkflow, type ResolvedWorkflow } from '../workflow/validate.ts
 import { LocalExecutor } from './executors/local.ts';
 import { planWorkflow } from './plan.ts';
 import { Runner } from './runner.ts';
+import { decideTasks, segmentMembers, type TaskDecisions } from '../cache/decide.ts';
+import { explainTasks, type Explanation } from '../cache/explain.ts';
+import { hashInputFiles } from '../cache/input-hashes.ts';
+import { workflowKeys } from '../cache/keys.ts';
+import { CacheStore } from '../cache/store.ts';
+import type { Manifest } from '../provenance/manifest.ts';
+import { claimOutFolder } from './out-folder.ts';
+import type { Plan } from './plan.ts';
 import type { StageStats } from './stats.ts';
 import type { Executor } from './task.ts';
 
@@ -30,6 +39,10 @@ export interface RunWorkflowOptions {
   executor?: Executor;
   /** Bytes each edge may hold before its producer waits (default 16 MiB). */
   edgeBudgetBytes?: number;
+  /** Neither read nor fill the task cache: compute everything. */
+  noCache?: boolean;
+  /** Called before running with why each task that is computed runs (see cache/explain.ts). */
+  onExplain?: (explanations: Explanation[]) => void;
   /** Called once the run starts, with a live view of per-stage progress. */
   onStart?: (stats: () => StageStats[]) => void;
   signal?: AbortSignal;
@@ -73,18 +86,37 @@ export async function runWorkflow(input: WorkflowInput, options: RunWorkflowOpti
   const outDir = resolve(options.out ?? 'out');
   const startedAt = new Date();
   const runId = newRunId(startedAt);
+  const release = await claimOutFolder(outDir, runId);
+  try {
+    return await runClaimed(workflow, outDir, runId, startedAt, options);
+  } finally {
+    await release();
+  }
+}
+
+async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: string, startedAt: Date, options: RunWorkflowOptions): Promise<RunSummary> {
   const runDir = join(outDir, '.quiver', 'runs', runId);
+  const previous = latestManifest(outDir);
   const { log, close: closeLog } = openRunLog(join(runDir, 'log.jsonl'));
+  const store = options.noCache ? undefined : new CacheStore(join(outDir, '.quiver', 'cache'));
+  const files = workflow.stages.flatMap((s) => (s.partitions ?? []).flatMap((p) => (p.file ? [p.file] : [])));
+  const inputHashes = await hashInputFiles(files, store?.inputsDir);
+  const plan = planWorkflow(workflow);
+  const keys = workflowKeys(workflow, (file) => inputHashes.get(file)!);
+  const tasks = decideTasks(plan, keys, store);
+  const explanations = explainTasks(plan, tasks, previous);
+  for (const e of explanations) log.info({ event: 'task-reason', task: e.task, reason: e.reason }, 'task runs');
+  options.onExplain?.(explanations);
   const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
-  log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: workflow.params, workers: executor.concurrency }, 'run started');
+  log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: workflow.params, workers: executor.concurrency, computed: explanations.length }, 'run started');
   for (const s of workflow.stages) {
     if (s.stage.kind === 'source') {
       log.info({ event: 'source', stage: s.id, partitions: s.partitions?.length, schema: s.schema.fields.map((f) => `${f.name}: ${f.type}`) }, 'source discovered');
     }
   }
 
-  const runner = new Runner(planWorkflow(workflow), {
-    executor, outDir, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes,
+  const runner = new Runner(plan, {
+    executor, tasks, outDir, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes,
   });
   options.onStart?.(() => [...runner.stats.values()]);
   let outputs: OutputRecord[] = [];
@@ -104,6 +136,7 @@ export async function runWorkflow(input: WorkflowInput, options: RunWorkflowOpti
   await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
     executor: { kind: executor.constructor.name, workers: executor.concurrency },
+    inputHashes, tasks: taskList(plan, tasks), cache: !!store,
   }));
   log.info({ event: 'run-end', status, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 }, 'run ended');
   await closeLog();
@@ -117,4 +150,38 @@ export async function runWorkflow(input: WorkflowInput, options: RunWorkflowOpti
     seconds: (endedAt.getTime() - startedAt.getTime()) / 1000,
     ...(error !== undefined ? { error } : {}),
   };
+}
+
+/** Every task with its key and what this run did with it, for the run record. */
+function taskList(plan: Plan, tasks: TaskDecisions): Manifest['tasks'] {
+  const list: Manifest['tasks'] = [];
+  for (const node of plan.nodes) {
+    if (node.kind === 'sink') {
+      list.push({ stage: node.id, partition: '*', key: tasks.keys.sinks.get(node.id)!, status: tasks.restorable.has(node.id) ? 'cached' : 'computed' });
+      continue;
+    }
+    const decisions = tasks.nodes.get(node.id)!;
+    const members = node.kind === 'segment' ? segmentMembers(node) : [node.id];
+    for (const id of members) {
+      const { keys, names } = tasks.keys.stages.get(id)!;
+      decisions.forEach((d, j) => list.push({
+        stage: id, partition: names[j], key: keys[j], status: d === 'compute' ? 'computed' : d === 'replay' ? 'cached' : 'skipped',
+      }));
+    }
+  }
+  return list;
+}
+
+/** The most recent run record in the folder, if any (run ids sort by start time). */
+function latestManifest(outDir: string): Manifest | undefined {
+  const runs = join(outDir, '.quiver', 'runs');
+  const ids = existsSync(runs) ? readdirSync(runs).sort().reverse() : [];
+  for (const id of ids) {
+    try {
+      return JSON.parse(readFileSync(join(runs, id, 'manifest.json'), 'utf8')) as Manifest;
+    } catch {
+      // interrupted runs have no record
+    }
+  }
+  return undefined;
 }

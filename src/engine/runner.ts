@@ -10,9 +10,13 @@ import { runSegment } from './run-segment.ts';
 import { runSink } from './run-sink.ts';
 import { emptyStats, type StageStats } from './stats.ts';
 import type { Executor } from './task.ts';
+import { channelId, segmentMembers, type TaskDecisions } from '../cache/decide.ts';
+import { countCached } from './run-segment.ts';
 
 export interface RunOptions {
   executor: Executor;
+  /** What to compute, replay or skip, and the cache (see cache/decide.ts). */
+  tasks: TaskDecisions;
   outDir: string;
   /** Folder for spilled batches; removed at the end. */
   tempDir: string;
@@ -24,6 +28,7 @@ export interface RunOptions {
 export interface RunContext {
   plan: Plan;
   executor: Executor;
+  tasks: TaskDecisions;
   outDir: string;
   signal: AbortSignal;
   stats: Map<string, StageStats>;
@@ -44,7 +49,7 @@ export class Runner {
 
   constructor(private readonly plan: Plan, private readonly options: RunOptions) {
     this.stats = new Map(plan.workflow.stages.map((s) => [s.id, emptyStats(s.id, s.spec.use, s.stage.kind)]));
-    expectedTasks(plan, this.stats);
+    countUntouched(plan, options.tasks, this.stats);
   }
 
   async run(): Promise<RunOutcome> {
@@ -58,11 +63,13 @@ export class Runner {
     const budgetBytes = options.edgeBudgetBytes ?? 16 << 20;
     for (const [i, e] of plan.edges.entries()) {
       const spillFile = e.spill ? join(options.tempDir, `edge-${i}.arrows`) : undefined;
-      channels.set(`${e.to}#${e.input}`, new Channel({ budgetBytes, spillFile }));
+      const id = channelId(e.to, e.input);
+      channels.set(id, new Channel({ budgetBytes, spillFile, wants: options.tasks.wants.get(id) }));
     }
     const ctx: RunContext = {
       plan,
       executor: options.executor,
+      tasks: options.tasks,
       outDir: options.outDir,
       signal: abort.signal,
       stats: this.stats,
@@ -97,16 +104,23 @@ export class Runner {
   }
 }
 
-/** How many tasks each stage will run, where that is known before running. */
-function expectedTasks(plan: Plan, stats: Map<string, StageStats>) {
-  for (const s of plan.workflow.stages) {
-    const st = stats.get(s.id)!;
-    if (s.stage.kind === 'source') st.tasksTotal = s.partitions?.length;
-    else if (s.stage.kind === 'reduce' && s.stage.scope(s.params) === 'all') st.tasksTotal = 1;
-    else {
-      const build = s.stage.kind === 'reduce' ? s.stage.buildInputs?.(s.params) ?? [] : [];
-      const totals = s.inputs.filter((_, i) => !build.includes(i)).map((id) => stats.get(id)!.tasksTotal);
-      st.tasksTotal = totals.some((t) => t === undefined) ? undefined : totals.reduce((a, b) => a! + b!, 0);
+/**
+ * Tasks the run will do, per stage, for progress; and the partitions it need not touch because what
+ * they lead to is cached: those count as cached, with the rows recorded when they were computed.
+ */
+function countUntouched(plan: Plan, tasks: TaskDecisions, stats: Map<string, StageStats>) {
+  for (const node of plan.nodes) {
+    if (node.kind === 'sink') continue;
+    const decisions = tasks.nodes.get(node.id)!;
+    const members = node.kind === 'segment' ? segmentMembers(node) : [node.id];
+    for (const id of members) {
+      const st = stats.get(id)!;
+      st.tasksTotal = decisions.length;
+      const keys = tasks.keys.stages.get(id)!.keys;
+      decisions.forEach((d, j) => {
+        const record = d === 'skip' ? tasks.store?.record(keys[j]) : undefined;
+        if (record) countCached(st, record);
+      });
     }
   }
 }

@@ -51,8 +51,8 @@ export interface TaskResult {
   outputs: (Uint8Array | null)[];
   /** Per exit, per unit: how many of the stream's batches belong to that unit. */
   batchCounts: number[][];
-  /** Per stage: the source (if any) first, then `maps` in order. */
-  counts: StageCounts[];
+  /** Per unit, per stage: the source (if any) first, then `maps` in order. */
+  counts: StageCounts[][];
 }
 
 /** Runs tasks somewhere: worker threads here, or worker processes elsewhere. */

@@ -16,10 +16,19 @@ export interface Manifest {
   error?: string;
   startedAt: string;
   endedAt: string;
-  workflow: { name: string; file: string; sha256: string; text: string };
+  /** `baseDir`: the folder relative input paths resolve against (absolute), for reruns. */
+  workflow: { name: string; file: string; baseDir: string; sha256: string; text: string };
   params: Record<string, unknown>;
   stages: { id: string; use: string; kind: string; version: string; params: unknown; stats: Omit<StageStats, 'id' | 'use' | 'kind'> }[];
-  inputs: { stage: string; path: string; bytes?: number; modified?: string }[];
+  inputs: { stage: string; path: string; sha256?: string; bytes?: number; modified?: string }[];
+  /**
+   * Every task's cache key: per stage output partition (`partition` is its name), and per sink
+   * (`partition` '*'). `status` says whether this run computed it, took it from the cache, or
+   * did not need it (what it leads to was cached).
+   */
+  tasks: { stage: string; partition: string; key: string; status: 'computed' | 'cached' | 'skipped' }[];
+  /** Whether the run could use the task cache (false with --no-cache). */
+  cache: boolean;
   outputs: { path: string; sha256: string; bytes: number }[];
   executor: { kind: string; workers: number };
   runtime: { quiver: string; node: string; platform: string; arch: string; osRelease: string; cpu: string; cpus: number };
@@ -49,6 +58,7 @@ export function lockedPackages(): { quiver: string; packages: Record<string, str
 export function buildManifest(args: {
   runId: string; status: 'ok' | 'failed'; error?: string; startedAt: Date; endedAt: Date; outDir: string;
   workflow: ResolvedWorkflow; stats: StageStats[]; outputs: OutputRecord[]; executor: { kind: string; workers: number };
+  inputHashes: Map<string, string>; tasks: Manifest['tasks']; cache: boolean;
 }): Manifest {
   const { workflow, outDir } = args;
   const { quiver, packages } = lockedPackages();
@@ -58,7 +68,8 @@ export function buildManifest(args: {
     for (const p of s.partitions ?? []) {
       if (!p.file) continue; // generated partitions have no file
       const st = statSync(p.file, { throwIfNoEntry: false });
-      inputs.push({ stage: s.id, path: p.key, ...(st ? { bytes: st.size, modified: st.mtime.toISOString() } : {}) });
+      const sha256 = args.inputHashes.get(p.file);
+      inputs.push({ stage: s.id, path: p.key, ...(sha256 ? { sha256 } : {}), ...(st ? { bytes: st.size, modified: st.mtime.toISOString() } : {}) });
     }
   }
   return {
@@ -71,6 +82,7 @@ export function buildManifest(args: {
     workflow: {
       name: workflow.spec.name,
       file: workflow.source.file,
+      baseDir: workflow.source.baseDir,
       sha256: createHash('sha256').update(workflow.source.text).digest('hex'),
       text: workflow.source.text,
     },
@@ -80,6 +92,8 @@ export function buildManifest(args: {
       return { id: s.id, use: s.spec.use, kind: s.stage.kind, version: s.stage.version, params: s.params, stats };
     }),
     inputs,
+    tasks: args.tasks,
+    cache: args.cache,
     outputs: args.outputs.map((o) => ({ ...o, path: relative(outDir, o.path) })),
     executor: args.executor,
     runtime: {

@@ -14,16 +14,21 @@ const workerFile = new URL('../../../workers/thread.mjs', import.meta.url).href;
 
 export class LocalExecutor implements Executor {
   readonly concurrency: number;
-  private readonly pool: Piscina;
+  private started?: Piscina;
 
   constructor(options: LocalExecutorOptions = {}) {
     this.concurrency = Math.max(1, options.workers ?? availableParallelism());
-    this.pool = new Piscina({
+  }
+
+  /** Threads start on first use: a run served from the cache needs none. */
+  private get pool(): Piscina {
+    this.started ??= new Piscina({
       filename: workerFile,
       minThreads: this.concurrency,
       maxThreads: this.concurrency,
       idleTimeout: 60_000,
     });
+    return this.started;
   }
 
   run(request: TaskRequest, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
@@ -42,6 +47,6 @@ export class LocalExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.started?.destroy();
   }
 }

@@ -1,0 +1,90 @@
+// Why a task runs, in words (Snakemake's rerun triggers, made readable): each task that is
+// computed is compared with the same stage and partition in the previous run record of the same
+// output folder — new input, input changed, stage version or param changed, upstream changed, or
+// simply not in the cache.
+import type { Plan } from '../engine/plan.ts';
+import type { Manifest } from '../provenance/manifest.ts';
+import { canonicalJson } from './hash.ts';
+import { segmentMembers, type TaskDecisions } from './decide.ts';
+
+export interface Explanation {
+  /** The stages the task runs (a fused segment runs several) and the partition. */
+  task: string;
+  reason: string;
+}
+
+export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifest | undefined): Explanation[] {
+  const workflow = plan.workflow;
+  const prevKeys = new Map((previous?.tasks ?? []).map((t) => [`${t.stage}\0${t.partition}`, t.key]));
+  const keyOf = (id: string, j: number) => tasks.keys.stages.get(id)!.keys[j];
+  const nameOf = (id: string, j: number) => tasks.keys.stages.get(id)!.names[j];
+  const changed = (id: string, j: number) => prevKeys.get(`${id}\0${nameOf(id, j)}`) !== keyOf(id, j);
+
+  /** Why stage `id`'s output for partition j (or its whole output) differs from the previous run's. */
+  const why = (id: string, j: number | undefined): string => {
+    if (!previous) return 'no earlier run in this output folder';
+    const s = workflow.byId.get(id)!;
+    const before = previous.stages.find((p) => p.id === id);
+    if (!before) return `stage '${id}' is new`;
+    if (before.use !== s.spec.use) return `stage '${id}' now uses ${s.spec.use} (was ${before.use})`;
+    if (before.version !== s.stage.version) return `stage '${id}' version changed from ${before.version} to ${s.stage.version}`;
+    const diff = paramDiff(before.params, s.params);
+    if (diff) return `param '${diff.path}' of '${id}' changed from ${diff.from} to ${diff.to}`;
+    if (s.stage.kind === 'source' && j !== undefined) {
+      const name = nameOf(id, j);
+      const input = previous.inputs.find((i) => i.stage === id && i.path === name);
+      if (!input) return `new input ${name}`;
+      if (changed(id, j)) return `input ${name} changed`;
+    }
+    /** The input partitions this output was made from: one for maps and per-partition reduces, else all. */
+    const readFrom = (i: number): number[] | undefined => {
+      if (j === undefined) return undefined;
+      if (s.stage.kind === 'map' || s.stage.kind === 'model') return [j];
+      const origin = tasks.keys.stages.get(id)!.origins?.[j];
+      return origin?.input === i ? [origin.partition] : undefined;
+    };
+    const upstream = s.inputs.filter((from, i) => {
+      const count = tasks.keys.stages.get(from)!.keys.length;
+      const partitions = readFrom(i);
+      if (partitions) return partitions.some((q) => changed(from, q));
+      const before = (previous.tasks ?? []).filter((t) => t.stage === from).length;
+      return count !== before || Array.from({ length: count }, (_, q) => q).some((q) => changed(from, q));
+    });
+    if (upstream.length) return `upstream ${upstream.map((u) => `'${u}'`).join(', ')} changed`;
+    return 'its output is not in the cache (an earlier run stopped before it, the cache was pruned, or --no-cache)';
+  };
+
+  const out: Explanation[] = [];
+  for (const node of plan.nodes) {
+    if (node.kind === 'sink') {
+      if (tasks.restorable.has(node.id)) continue;
+      const key = tasks.keys.sinks.get(node.id)!;
+      const same = prevKeys.get(`${node.id}\0*`) === key;
+      out.push({ task: `${node.id} (all partitions)`, reason: same ? 'its files are not in the cache' : why(node.id, undefined) });
+      continue;
+    }
+    const decisions = tasks.nodes.get(node.id)!;
+    const members = node.kind === 'segment' ? segmentMembers(node) : [node.id];
+    decisions.forEach((d, j) => {
+      if (d !== 'compute') return;
+      const first = members.find((id) => changed(id, j)) ?? members[0];
+      const scopeAll = node.kind === 'reduce' && tasks.keys.stages.get(node.id)!.origins === undefined;
+      out.push({ task: `${members.join('+')} × ${nameOf(members[0], j)}`, reason: why(first, scopeAll ? undefined : j) });
+    });
+  }
+  return out;
+}
+
+/** The first difference between two params objects, as a dotted path and both values. */
+export function paramDiff(a: unknown, b: unknown, path = ''): { path: string; from: string; to: string } | undefined {
+  if (canonicalJson(a) === canonicalJson(b)) return undefined;
+  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (isObject(a) && isObject(b)) {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      const d = paramDiff(a[k], b[k], path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+  }
+  const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
+  return { path: path || '(all)', from: show(a), to: show(b) };
+}

@@ -1,0 +1,48 @@
+// Content hashes of input files. Hashing a large archive is a full read, so each hash is kept
+// beside the cache with the file's size, mtime and inode: an unchanged file is not read again.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mapLimited } from '../../connectors/input-files.ts';
+import { hashParts } from './hash.ts';
+
+interface Remembered {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  sha256: string;
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * sha256 of every file, keyed by path. With `memoDir`, hashes are remembered there and reused
+ * while a file's size, modification time and inode are unchanged.
+ */
+export async function hashInputFiles(files: string[], memoDir?: string): Promise<Map<string, string>> {
+  if (memoDir) await mkdir(memoDir, { recursive: true });
+  const unique = [...new Set(files)];
+  const hashes = await mapLimited(unique, 4, async (path) => {
+    const info = await stat(path);
+    const memo = memoDir ? join(memoDir, `${hashParts(path).slice(0, 32)}.json`) : undefined;
+    if (memo) {
+      const known = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as Remembered, () => undefined);
+      if (known && known.path === path && known.size === info.size && known.mtimeMs === info.mtimeMs && known.ino === info.ino) return known.sha256;
+    }
+    const sha256 = await sha256OfFile(path);
+    if (memo) {
+      const record: Remembered = { path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, sha256 };
+      const temp = `${memo}.${process.pid}.tmp`;
+      await writeFile(temp, JSON.stringify(record));
+      await rename(temp, memo);
+    }
+    return sha256;
+  });
+  return new Map(unique.map((path, i) => [path, hashes[i]]));
+}

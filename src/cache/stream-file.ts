@@ -1,0 +1,85 @@
+// The cache's file format for one stage output partition: a sequence of records, each an 8-byte
+// little-endian length and an Arrow IPC stream of a few batches (about 1 MiB), closed by a zero
+// length. Batches are stored as they were emitted, so a replay gives the same batch boundaries —
+// and the same bytes downstream — as the run that computed them.
+import type { RecordBatch, Schema } from 'apache-arrow';
+import { open } from 'node:fs/promises';
+import { batchBytes, decodeBatches, encodeBatches } from '../arrow/ipc.ts';
+import { OutputFile } from '../../connectors/output-file.ts';
+
+const recordTargetBytes = 1 << 20;
+
+export class StreamFileWriter {
+  private pending: RecordBatch[] = [];
+  private pendingBytes = 0;
+  private rows = 0;
+  private readonly file: OutputFile;
+
+  constructor(path: string, private readonly schema: Schema) {
+    this.file = new OutputFile(path);
+  }
+
+  /** Returns a promise only when the writer thread is behind. */
+  write(batch: RecordBatch): Promise<void> | undefined {
+    this.pending.push(batch);
+    this.pendingBytes += batchBytes(batch);
+    this.rows += batch.numRows;
+    return this.pendingBytes >= recordTargetBytes ? this.flush() : undefined;
+  }
+
+  private flush(): Promise<void> | undefined {
+    if (this.pending.length === 0) return undefined;
+    const bytes = encodeBatches(this.schema, this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    // Failures surface on the last write's promise and in finish(); the prefix's own is not needed.
+    this.file.write(lengthPrefix(bytes.byteLength)).catch(() => undefined);
+    const written = this.file.write(bytes, { owned: true });
+    written.catch(() => undefined);
+    // Wait only when the writer thread is behind; otherwise writing overlaps with the run.
+    return this.file.backlogged ? written : undefined;
+  }
+
+  /** Writes the end marker, fsyncs and moves the file into place. */
+  async finish(): Promise<number> {
+    this.flush()?.catch(() => undefined);
+    this.file.write(lengthPrefix(0)).catch(() => undefined);
+    await this.file.finish();
+    await this.file.commit();
+    return this.rows;
+  }
+
+  abort(): Promise<void> {
+    return this.file.abort();
+  }
+}
+
+function lengthPrefix(n: number): Uint8Array {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(n), true);
+  return bytes;
+}
+
+/** The batches of a stream file, in order; fails if the file is cut short. */
+export async function* readStreamFile(path: string): AsyncGenerator<RecordBatch> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const header = new Uint8Array(8);
+    let position = 0;
+    for (;;) {
+      if (position + 8 > size) throw new Error(`cache entry ${path} is cut short at byte ${position}`);
+      await handle.read(header, 0, 8, position);
+      const length = Number(new DataView(header.buffer).getBigUint64(0, true));
+      position += 8;
+      if (length === 0) return;
+      if (position + length > size) throw new Error(`cache entry ${path} is cut short at byte ${position}`);
+      const bytes = new Uint8Array(length);
+      await handle.read(bytes, 0, length, position);
+      position += length;
+      yield* decodeBatches(bytes).batches;
+    }
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,83 @@
+// Fills the cache as a segment computes: for each partition, every exit's batches go to a stream
+// file and every member stage's counts to a record. A partition's entries are committed only when
+// the partition has ended (streams first, then records), in the background; an unfinished one is
+// thrown away, so the cache never holds part of a partition.
+import type { RecordBatch } from 'apache-arrow';
+import { segmentMembers } from '../cache/decide.ts';
+import type { StreamFileWriter } from '../cache/stream-file.ts';
+import type { PartitionInfo } from '../workflow/stage.ts';
+import type { SegmentNode } from './plan.ts';
+import type { RunContext } from './runner.ts';
+import type { StageCounts } from './task.ts';
+
+export class SegmentCache {
+  private readonly members: string[];
+  private writers: (StreamFileWriter | undefined)[] = [];
+  private partition?: PartitionInfo;
+  private counts: StageCounts[] = [];
+  private readonly commits: Promise<void>[] = [];
+
+  constructor(private readonly node: SegmentNode, private readonly ctx: RunContext) {
+    this.members = segmentMembers(node);
+  }
+
+  key(stageId: string, partition: number): string {
+    return this.ctx.tasks.keys.stages.get(stageId)!.keys[partition];
+  }
+
+  start(partition: PartitionInfo): void {
+    const store = this.ctx.tasks.store;
+    if (!store) return;
+    this.partition = partition;
+    this.counts = this.members.map(() => ({ rowsIn: 0, rowsOut: 0, seconds: 0 }));
+    this.writers = this.node.exits.map((id) => {
+      const key = this.key(id, partition.index);
+      return store.hasStream(key) ? undefined : store.openStream(key, this.ctx.plan.workflow.byId.get(id)!.schema);
+    });
+  }
+
+  count(counts: StageCounts[]): void {
+    if (!this.partition) return;
+    counts.forEach((c, i) => {
+      this.counts[i].rowsIn += c.rowsIn;
+      this.counts[i].rowsOut += c.rowsOut;
+      this.counts[i].seconds += c.seconds;
+    });
+  }
+
+  /** Returns a promise only when the cache's writer is behind. */
+  write(exit: number, batch: RecordBatch): Promise<void> | undefined {
+    return this.writers[exit]?.write(batch);
+  }
+
+  end(): void {
+    const store = this.ctx.tasks.store;
+    if (!store || !this.partition) return;
+    const index = this.partition.index;
+    const writers = this.writers;
+    const counts = this.counts;
+    this.partition = undefined;
+    this.writers = [];
+    const commit = (async () => {
+      await Promise.all(writers.map((w) => w?.finish()));
+      await Promise.all(this.members.map((id, i) =>
+        store.writeRecord(this.key(id, index), { ...counts[i], quarantined: 0 })));
+    })();
+    commit.catch(() => undefined); // settle() reports it
+    this.commits.push(commit);
+  }
+
+  /** Waits for every committed partition; fails if one could not be written. */
+  async settle(): Promise<void> {
+    await Promise.all(this.commits);
+  }
+
+  /** Drops the partition still open, if any. */
+  async abort(): Promise<void> {
+    const writers = this.writers;
+    this.writers = [];
+    this.partition = undefined;
+    await Promise.all(writers.map((w) => w?.abort()));
+    await Promise.allSettled(this.commits);
+  }
+}
