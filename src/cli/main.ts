@@ -1,8 +1,13 @@
 // Dispatches `quiver COMMAND ...` and turns failures into exit codes (DESIGN.md §3):
 // 0 ok, 1 failed, 2 invalid workflow or usage.
+import { cacheCommand } from './cache.ts';
+import { exportCommand } from './export.ts';
 import { graphCommand } from './graph.ts';
 import { inspectCommand } from './inspect.ts';
+import { rerunCommand } from './rerun.ts';
 import { runCommand } from './run.ts';
+import { scheduleCommand } from './schedule.ts';
+import { runsCommand } from './runs.ts';
 import { UsageError } from './usage-error.ts';
 import { validateCommand } from './validate.ts';
 
@@ -10,9 +15,17 @@ const usage = `quiver — Arrow-native workflows for scientific data
 
   quiver validate FILE [--set k=v]...             check a workflow without reading data
   quiver run FILE|DIR [--set k=v]... [--out DIR] [--workers N] [--executor local] [--json]
+                  [--explain] [--no-cache]
   quiver graph FILE [--format mermaid|dot]        print the stage graph
   quiver inspect PATH [--rows N] [--with k=v]... [--json]
                                                   schema and first rows of a data file
+  quiver schedule FILE [--set k=v]... [--out DIR] [--workers N]
+                                                  keep running FILE on its schedule (Ctrl-C stops)
+  quiver runs [--out DIR] [--json]                the runs recorded in DIR, newest first
+  quiver rerun RUN --verify [--out DIR] [--keep]  run a recorded run again, uncached; compare outputs
+  quiver cache prune [--out DIR] [--keep-runs N]  keep only what the last N runs used (default 3)
+  quiver export RUN --to DEST [--out DIR] [--with-inputs] [--inputs-from DIR] [--license ID]
+                                                  one run (id, id prefix or latest) as a Workflow Run RO-Crate
 
 Exit codes: 0 ok, 1 failed, 2 invalid workflow or usage.`;
 
@@ -21,6 +34,11 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   graph: graphCommand,
   inspect: inspectCommand,
+  schedule: scheduleCommand,
+  runs: runsCommand,
+  rerun: rerunCommand,
+  cache: cacheCommand,
+  export: exportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,6 @@
 // One run, start to end: load and validate the workflow, plan it, run it on an executor, and
 // leave the outputs, the log and the run record in the output folder.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openRunLog } from '../observe/logger.ts';
 import { stageSummaries, type RunSummary } from '../observe/summary.ts';
@@ -22,6 +21,7 @@ import { hashInputFiles } from '../cache/input-hashes.ts';
 import { workflowKeys } from '../cache/keys.ts';
 import { CacheStore } from '../cache/store.ts';
 import type { Manifest } from '../provenance/manifest.ts';
+import { listRuns, readManifest } from '../provenance/runs.ts';
 import { claimOutFolder } from './out-folder.ts';
 import type { Plan } from './plan.ts';
 import type { StageStats } from './stats.ts';
@@ -172,16 +172,7 @@ function taskList(plan: Plan, tasks: TaskDecisions): Manifest['tasks'] {
   return list;
 }
 
-/** The most recent run record in the folder, if any (run ids sort by start time). */
+/** The most recent run record in the folder, if any. */
 function latestManifest(outDir: string): Manifest | undefined {
-  const runs = join(outDir, '.quiver', 'runs');
-  const ids = existsSync(runs) ? readdirSync(runs).sort().reverse() : [];
-  for (const id of ids) {
-    try {
-      return JSON.parse(readFileSync(join(runs, id, 'manifest.json'), 'utf8')) as Manifest;
-    } catch {
-      // interrupted runs have no record
-    }
-  }
-  return undefined;
+  return listRuns(outDir).some((r) => r.status !== 'interrupted') ? readManifest(outDir, 'latest').manifest : undefined;
 }

@@ -19,12 +19,28 @@ export const stageSpecSchema = z.object({
   onError: z.enum(onErrorPolicies).optional(),
 }).strict();
 
+export const overlapPolicies = ['skip', 'queue'] as const;
+
+/** `schedule:` for `quiver schedule` (src/schedule/). The cron expression and time zone are checked
+ * by validation (src/schedule/cron.ts), so a bad one is reported like any other problem. */
+export const scheduleSpecSchema = z.object({
+  cron: z.string().min(1),
+  /** IANA name (Europe/Berlin); UTC when absent. */
+  timezone: z.string().min(1).optional(),
+  /** A fire time that comes while a run is going: skipped (default), or run right after it. */
+  overlap: z.enum(overlapPolicies).optional(),
+  /** After a stall (machine asleep), run once for the missed fire times (default false: only record them). */
+  catchUp: z.boolean().optional(),
+}).strict();
+
+export type ScheduleSpec = z.infer<typeof scheduleSpecSchema>;
+
 export const workflowSpecSchema = z.object({
   name: z.string().regex(/^[a-z0-9-]+$/, 'names are lower-case letters, digits and -'),
   description: z.string().optional(),
   params: z.record(z.string(), paramValue).optional(),
   stages: z.array(stageSpecSchema).min(1, 'a workflow needs at least one stage'),
-  schedule: z.object({ cron: z.string(), timezone: z.string().optional() }).passthrough().optional(),
+  schedule: scheduleSpecSchema.optional(),
 }).strict();
 
 export type StageSpec = z.infer<typeof stageSpecSchema>;

@@ -5,6 +5,7 @@ import type { StageCatalog } from './catalog.ts';
 import { ColumnTypeError, MissingColumnError, messageOf } from './errors.ts';
 import { findCycle, topologicalOrder } from './graph.ts';
 import { describeIssue } from './load.ts';
+import { scheduleProblems } from '../schedule/cron.ts';
 import { applyOverrides, substitute } from './params.ts';
 import type { SourcePartition, Stage } from './stage.ts';
 import { inputsOf, type ParamValue, type Problem, type StageSpec, type WorkflowSource, type WorkflowSpec } from './types.ts';
@@ -61,6 +62,7 @@ export async function validateWorkflow(
     if (ids.has(s.id)) problems.push({ stage: s.id, line: source.stageLines[i], message: `stage id '${s.id}' is used more than once` });
     ids.add(s.id);
   }
+  if (spec.schedule) for (const message of scheduleProblems(spec.schedule)) report(undefined, message);
 
   const stages = new Map<string, Stage>();
   await Promise.all(spec.stages.map(async (s) => {
