@@ -11,7 +11,7 @@ const segments = new Map<string, SegmentSpec>();
 class MovableResult {
   constructor(private readonly result: TaskResult) {}
   get [Piscina.transferableSymbol]() {
-    return this.result.outputs.flatMap((o) => (o ? [o.buffer] : []));
+    return [...this.result.outputs, ...this.result.rejected.map((r) => r.bytes)].flatMap((o) => (o ? [o.buffer] : []));
   }
   get [Piscina.valueSymbol]() {
     return this.result;
@@ -21,6 +21,6 @@ class MovableResult {
 export default async function (packed: PackedRequest) {
   let segment = segments.get(packed.key);
   if (!segment) segments.set(packed.key, (segment = unpackSegment(packed.segment)));
-  const result = await runTask({ segment, units: unpackUnits(packed) }, builtinCatalog);
+  const result = await runTask({ segment, units: unpackUnits(packed), fresh: packed.fresh }, builtinCatalog);
   return Piscina.move(new MovableResult(result) as never);
 }

@@ -72,9 +72,12 @@ export function decideTasks(plan: Plan, keys: WorkflowKeys, store: CacheStore | 
       const members = segmentMembers(node);
       const exitWants = node.exits.map((id) => wantedFrom(id));
       const root = node.root.kind === 'source' ? node.root.stage.id : node.root.from;
+      const quarantining = members.filter((id) => plan.workflow.byId.get(id)!.spec.onError === 'quarantine');
       const decisions = partitionsOf(root).map((_, j): Decision => {
         const demanded = node.exits.filter((_, x) => exitWants[x].has(j));
-        if (demanded.length === 0) return 'skip';
+        // Rows it quarantined must reach this run's quarantine file even when nothing else is wanted.
+        const rejectedRows = quarantining.some((id) => (store?.record(partitionsOf(id)[j])?.quarantined ?? 0) > 0);
+        if (demanded.length === 0) return rejectedRows ? 'replay' : 'skip';
         const replayable = members.every((id) => cached(id, j, false)) && demanded.every((id) => cached(id, j, true));
         return replayable ? 'replay' : 'compute';
       });

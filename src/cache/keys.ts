@@ -37,7 +37,8 @@ export function describeStage(s: ResolvedStage, baseDir: string): string {
     const { path: _path, ...rest } = params as Record<string, unknown>;
     params = rest;
   }
-  const parts: unknown[] = [s.stage.kind, s.spec.use, s.stage.version, params];
+  // onError changes what is kept of rejected rows, so it is part of what the stage computes.
+  const parts: unknown[] = [s.stage.kind, s.spec.use, s.stage.version, params, s.spec.onError ?? 'fail'];
   if (StageCatalog.isFileReference(s.spec.use)) {
     const file = s.spec.use.split('#')[0];
     const path = file.startsWith('file:') ? new URL(file).pathname : isAbsolute(file) ? file : resolve(baseDir, file);
@@ -45,6 +46,9 @@ export function describeStage(s: ResolvedStage, baseDir: string): string {
   }
   return canonicalJson(parts);
 }
+
+/** Where the rows a stage rejected for a partition are kept, beside its output. */
+export const rejectedKey = (key: string) => hashParts(key, 'rejected');
 
 /** `contentOf(file)`: the sha256 of an input file. */
 export function workflowKeys(workflow: ResolvedWorkflow, contentOf: (file: string) => string): WorkflowKeys {

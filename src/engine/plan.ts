@@ -103,7 +103,7 @@ export function planWorkflow(workflow: ResolvedWorkflow): Plan {
 
 function segmentKey(node: SegmentNode): string {
   const hash = createHash('sha256');
-  const describe = (s: ResolvedStage) => JSON.stringify([s.id, s.spec.use, s.stage.version, s.params]);
+  const describe = (s: ResolvedStage) => JSON.stringify([s.id, s.spec.use, s.stage.version, s.params, s.spec.onError ?? 'fail']);
   hash.update(node.root.kind === 'source' ? describe(node.root.stage) : `input:${node.root.from}`);
   for (const m of node.maps) hash.update(`${describe(m.stage)}<${m.parent}`);
   return hash.digest('hex').slice(0, 32);

@@ -7,7 +7,11 @@ import type { PartitionInfo } from '../workflow/stage.ts';
 import { putAll, type Channel } from './channel.ts';
 import type { SegmentNode } from './plan.ts';
 import type { RunContext } from './runner.ts';
-import type { SegmentSpec, StageRef, TaskResult, TaskUnit } from './task.ts';
+import type { SegmentSpec, StageCounts, StageRef, TaskResult, TaskUnit } from './task.ts';
+import { runAttempts, type AttemptPolicy } from './attempt.ts';
+import { rejectedKey } from '../cache/keys.ts';
+import { durationSeconds } from '../workflow/types.ts';
+import type { ResolvedStage } from '../workflow/validate.ts';
 import { segmentMembers } from '../cache/decide.ts';
 import type { TaskRecord } from '../cache/store.ts';
 import { SegmentCache } from './segment-cache.ts';
@@ -36,8 +40,8 @@ interface Group {
   result?: Promise<TaskResult>;
 }
 
-const toRef = (s: { id: string; spec: { use: string }; stage: { version: string }; params: unknown }): StageRef => ({
-  id: s.id, use: s.spec.use, version: s.stage.version, params: s.params,
+const toRef = (s: ResolvedStage): StageRef => ({
+  id: s.id, use: s.spec.use, version: s.stage.version, params: s.params, onError: s.spec.onError ?? 'fail',
 });
 
 export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<void> {
@@ -52,6 +56,13 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
   };
   const members = segmentMembers(node);
   const stats = members.map((id) => ctx.stats.get(id)!);
+  const memberSpecs = members.map((id) => ctx.plan.workflow.byId.get(id)!.spec);
+  const timeouts = memberSpecs.flatMap((m) => (m.timeout === undefined ? [] : [durationSeconds(m.timeout)]));
+  const policy: AttemptPolicy = {
+    retries: Math.max(0, ...memberSpecs.map((m) => m.retries ?? 0)),
+    timeoutSeconds: timeouts.length ? Math.min(...timeouts) : undefined,
+    stages: members,
+  };
   const exitChannels = node.exits.map((id) => ctx.outputs(id));
   const decisions = ctx.tasks.nodes.get(node.id)!;
   const cache = new SegmentCache(node, ctx);
@@ -71,7 +82,7 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     const g = group;
     group = { steps: [], units: [], bytes: 0 };
     if (g.units.length > 0) {
-      g.result = ctx.executor.run({ segment: spec, units: g.units }, { signal: ctx.signal });
+      g.result = runAttempts(ctx.executor, { segment: spec, units: g.units }, policy, ctx.signal, ctx.log);
       g.result.catch(() => undefined); // the emitter observes it, in order
       g.units = []; // their buffers now belong to the worker
     }
@@ -191,6 +202,13 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
         const counts = result!.counts[step.index];
         counts.forEach((c, i) => addCounts(stats[i], c));
         cache.count(counts);
+        for (const r of result!.rejected) {
+          if (r.unit !== step.index || !r.bytes) continue;
+          for (const batch of decodeBatches(r.bytes).batches) {
+            await ctx.quarantine.write(members[r.stage], batch);
+            await cache.reject(r.stage, batch);
+          }
+        }
         for (const [exit, channels] of exitChannels.entries()) {
           const n = result!.batchCounts[exit][step.index];
           const batches = decoded![exit];
@@ -222,7 +240,13 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
     }
     waiting = putAll(everyOutput, { kind: 'end', partition });
     if (waiting) await waiting;
-    members.forEach((id, i) => countCached(stats[i], ctx.tasks.store!.record(cache.key(id, partition.index))));
+    for (const [i, id] of members.entries()) {
+      const record = ctx.tasks.store!.record(cache.key(id, partition.index));
+      countCached(stats[i], record);
+      if (record?.quarantined && memberSpecs[i].onError === 'quarantine') {
+        for await (const batch of ctx.tasks.store!.readStream(rejectedKey(cache.key(id, partition.index)))) await ctx.quarantine.write(id, batch);
+      }
+    }
   };
 
   try {
@@ -233,9 +257,10 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
   }
 }
 
-function addCounts(stats: StageStats, c: { rowsIn: number; rowsOut: number; seconds: number }) {
+function addCounts(stats: StageStats, c: StageCounts) {
   stats.rowsIn += c.rowsIn;
   stats.rowsOut += c.rowsOut;
+  stats.quarantined += c.quarantined;
   stats.seconds += c.seconds;
 }
 

@@ -17,7 +17,8 @@ export async function runSink(node: StageNode, ctx: RunContext): Promise<SinkWri
 
   const kept = restorable.get(node.id);
   if (kept) {
-    input.abandon();
+    // The input is left open, not abandoned: it wants no partition, so nothing is held in it, and
+    // upstream still replays what must reach this run's quarantine.
     stats.tasks = stats.cached = kept.partitions;
     stats.rowsIn = stats.rowsOut = kept.rowsIn;
     return {

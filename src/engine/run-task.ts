@@ -6,12 +6,15 @@ import type { StageCatalog } from '../workflow/catalog.ts';
 import { StageRunError } from '../workflow/errors.ts';
 import type { MapFunction, SourceStage } from '../workflow/stage.ts';
 import { checkSchema } from './check-schema.ts';
-import type { SegmentSpec, StageCounts, TaskRequest, TaskResult } from './task.ts';
+import { applyTolerantly, rejectedRows, unreadableChunk } from './rejected-rows.ts';
+import type { Rejected, SegmentSpec, StageCounts, StageRef, TaskRequest, TaskResult } from './task.ts';
+
+type OnError = NonNullable<StageRef['onError']>;
 
 interface Instance {
-  source?: { id: string; stage: SourceStage; params: unknown; schema: Schema };
+  source?: { id: string; stage: SourceStage; params: unknown; schema: Schema; onError: OnError };
   inputSchema: Schema;
-  maps: { id: string; fn: MapFunction; schema: Schema }[];
+  maps: { id: string; fn: MapFunction; schema: Schema; inputSchema: Schema; onError: OnError }[];
   /** children[i + 1] = maps fed by node i (-1 is the root). */
   children: number[][];
   /** exitOf[i + 1] = exit index of node i, or -1. */
@@ -27,7 +30,7 @@ async function instantiate(spec: SegmentSpec, catalog: StageCatalog): Promise<In
   if (spec.source) {
     const stage = await catalog.resolve(spec.source.use, spec.baseDir);
     if (stage.kind !== 'source') throw new Error(`stage '${spec.source.id}' is not a source`);
-    source = { id: spec.source.id, stage, params: spec.source.params, schema: inputSchema };
+    source = { id: spec.source.id, stage, params: spec.source.params, schema: inputSchema, onError: spec.source.onError ?? 'fail' };
   }
   const maps: Instance['maps'] = [];
   for (const [i, ref] of spec.maps.entries()) {
@@ -37,7 +40,7 @@ async function instantiate(spec: SegmentSpec, catalog: StageCatalog): Promise<In
     const schema = stage.outputSchema({ params: ref.params, inputs: [input], baseDir: spec.baseDir });
     schemas.set(i, schema);
     const fn = await stage.create(ref.params, { inputSchema: input, outputSchema: schema, baseDir: spec.baseDir });
-    maps.push({ id: ref.id, fn, schema });
+    maps.push({ id: ref.id, fn, schema, inputSchema: input, onError: ref.onError ?? 'fail' });
   }
   const children = [[], ...spec.maps.map(() => [])] as number[][];
   spec.maps.forEach((m, i) => children[m.parent + 1].push(i));
@@ -48,7 +51,8 @@ async function instantiate(spec: SegmentSpec, catalog: StageCatalog): Promise<In
 
 export async function runTask(request: TaskRequest, catalog: StageCatalog): Promise<TaskResult> {
   const { segment, units } = request;
-  if (units.length === 0) return { outputs: segment.exits.map(() => null), batchCounts: segment.exits.map(() => []), counts: [] };
+  if (units.length === 0) return { outputs: segment.exits.map(() => null), batchCounts: segment.exits.map(() => []), counts: [], rejected: [] };
+  if (request.fresh) instances.delete(segment.key);
   let pending = instances.get(segment.key);
   if (!pending) {
     pending = instantiate(segment, catalog);
@@ -57,13 +61,19 @@ export async function runTask(request: TaskRequest, catalog: StageCatalog): Prom
   }
   const instance = await pending;
   const nodes = (instance.source ? 1 : 0) + instance.maps.length;
-  const unitCounts: StageCounts[][] = units.map(() => Array.from({ length: nodes }, () => ({ rowsIn: 0, rowsOut: 0, seconds: 0 })));
+  const zero = () => Array.from({ length: nodes }, () => ({ rowsIn: 0, rowsOut: 0, quarantined: 0, seconds: 0 }));
+  const unitCounts: StageCounts[][] = units.map(zero);
+  const rejected: Rejected[] = [];
+  const reject = (stage: number, unit: number, rows: RecordBatch, policy: OnError) => rejected.push({
+    stage, unit, rows: rows.numRows, bytes: policy === 'quarantine' ? encodeBatches(rows.schema, [rows]) : null,
+  });
   const exitBatches: RecordBatch[][] = segment.exits.map(() => []);
   const batchCounts: number[][] = segment.exits.map(() => units.map(() => 0));
 
+  const offset = instance.source ? 1 : 0;
   for (const [u, unit] of units.entries()) {
     const counts = unitCounts[u];
-    const mapCounts = instance.source ? counts.slice(1) : counts;
+    const mapCounts = counts.slice(offset);
     const deliver = async (node: number, batch: RecordBatch): Promise<void> => {
       const exit = instance.exitOf[node + 1];
       if (exit >= 0) {
@@ -73,19 +83,25 @@ export async function runTask(request: TaskRequest, catalog: StageCatalog): Prom
       for (const child of instance.children[node + 1]) {
         const map = instance.maps[child];
         const started = performance.now();
-        let out: RecordBatch | null;
+        let outs: (RecordBatch | null)[];
         try {
-          out = await map.fn(batch, unit.partition);
+          outs = [await map.fn(batch, unit.partition)];
         } catch (error) {
-          throw new StageRunError(map.id, error, { partition: unit.partition.key });
+          if (map.onError === 'fail') throw new StageRunError(map.id, error, { partition: unit.partition.key });
+          const tolerated = await applyTolerantly(map.fn, batch, unit.partition, error);
+          outs = tolerated.outputs;
+          reject(child + offset, u, rejectedRows(batch, tolerated.failed, map.id, unit.partition.key), map.onError);
+          mapCounts[child].quarantined += tolerated.failed.length;
         }
         const c = mapCounts[child];
         c.seconds += (performance.now() - started) / 1000;
         c.rowsIn += batch.numRows;
-        if (!out) continue;
-        checkSchema(map.id, out.schema, map.schema);
-        c.rowsOut += out.numRows;
-        if (out.numRows > 0) await deliver(child, out);
+        for (const out of outs) {
+          if (!out) continue;
+          checkSchema(map.id, out.schema, map.schema);
+          c.rowsOut += out.numRows;
+          if (out.numRows > 0) await deliver(child, out);
+        }
       }
     };
     if (unit.input) {
@@ -94,6 +110,8 @@ export async function runTask(request: TaskRequest, catalog: StageCatalog): Prom
     }
     const source = instance.source!;
     let mark = performance.now();
+    // Where this unit's output starts, to take it back if the chunk turns out unreadable.
+    const kept = { batches: exitBatches.map((b) => b.length), rejected: rejected.length };
     try {
       for await (const batch of source.stage.read(unit.chunk!, source.params, { schema: source.schema, partition: unit.partition })) {
         counts[0].seconds += (performance.now() - mark) / 1000;
@@ -104,10 +122,18 @@ export async function runTask(request: TaskRequest, catalog: StageCatalog): Prom
       }
     } catch (error) {
       if (error instanceof StageRunError) throw error;
-      throw new StageRunError(source.id, error, { file: unit.partition.key });
+      if (source.onError === 'fail') throw new StageRunError(source.id, error, { file: unit.partition.key });
+      exitBatches.forEach((b, exit) => {
+        b.length = kept.batches[exit];
+        batchCounts[exit][u] = 0;
+      });
+      rejected.length = kept.rejected;
+      unitCounts[u] = zero();
+      unitCounts[u][0].quarantined = 1;
+      reject(0, u, unreadableChunk(source.schema, error, source.id, unit.partition.key), source.onError);
     }
   }
 
   const outputs = exitBatches.map((batches) => (batches.length ? encodeBatches(batches[0].schema, batches) : null));
-  return { outputs, batchCounts, counts: unitCounts };
+  return { outputs, batchCounts, counts: unitCounts, rejected };
 }

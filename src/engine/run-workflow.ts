@@ -116,7 +116,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   }
 
   const runner = new Runner(plan, {
-    executor, tasks, outDir, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes,
+    executor, tasks, outDir, log, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes,
   });
   options.onStart?.(() => [...runner.stats.values()]);
   let outputs: OutputRecord[] = [];

@@ -12,6 +12,8 @@ import { emptyStats, type StageStats } from './stats.ts';
 import type { Executor } from './task.ts';
 import { channelId, segmentMembers, type TaskDecisions } from '../cache/decide.ts';
 import { countCached } from './run-segment.ts';
+import { Quarantine } from './quarantine.ts';
+import type { Logger } from '../observe/logger.ts';
 
 export interface RunOptions {
   executor: Executor;
@@ -23,6 +25,7 @@ export interface RunOptions {
   /** Bytes of batches each edge may hold before its producer waits (default 16 MiB). */
   edgeBudgetBytes?: number;
   signal?: AbortSignal;
+  log?: Logger;
 }
 
 export interface RunContext {
@@ -30,6 +33,8 @@ export interface RunContext {
   executor: Executor;
   tasks: TaskDecisions;
   outDir: string;
+  quarantine: Quarantine;
+  log?: Logger;
   signal: AbortSignal;
   stats: Map<string, StageStats>;
   /** Channels carrying a stage's output to each of its consumers. */
@@ -71,6 +76,8 @@ export class Runner {
       executor: options.executor,
       tasks: options.tasks,
       outDir: options.outDir,
+      quarantine: new Quarantine(options.outDir),
+      log: options.log,
       signal: abort.signal,
       stats: this.stats,
       outputs: (stageId) => plan.edges.filter((e) => e.from === stageId).map((e) => channels.get(`${e.to}#${e.input}`)!),
@@ -93,10 +100,12 @@ export class Runner {
     try {
       if (failure !== undefined) {
         await Promise.all(ctx.openedSinks.map((w) => w.abort().catch(() => undefined)));
+        await ctx.quarantine.abort().catch(() => undefined);
         throw failure;
       }
       const outputs: OutputRecord[] = [];
       for (const writer of finished) if (writer) outputs.push(...(await writer.commit()));
+      outputs.push(...(await ctx.quarantine.commit()));
       return { outputs, stats: [...this.stats.values()] };
     } finally {
       rmSync(options.tempDir, { recursive: true, force: true });

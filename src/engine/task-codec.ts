@@ -11,6 +11,7 @@ export interface PackedRequest {
   /** The units as JSON, byte arrays replaced by `{"$bytes": n}`. */
   units: string;
   attachments: Uint8Array[];
+  fresh?: boolean;
 }
 
 const segmentTexts = new WeakMap<SegmentSpec, string>();
@@ -26,7 +27,7 @@ export function packRequest(request: TaskRequest): PackedRequest {
     if (value instanceof Uint8Array) return { $bytes: attachments.push(value) - 1 };
     return value;
   });
-  return { key: request.segment.key, segment, units, attachments };
+  return { key: request.segment.key, segment, units, attachments, ...(request.fresh ? { fresh: true } : {}) };
 }
 
 export function unpackSegment(text: string): SegmentSpec {

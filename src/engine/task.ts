@@ -8,6 +8,8 @@ export interface StageRef {
   use: string;
   version: string;
   params: unknown;
+  /** What a worker does with a batch the stage throws on, or a chunk the source cannot read. */
+  onError?: 'fail' | 'skip' | 'quarantine';
 }
 
 /** What a fused segment computes; the same for every task of the segment. */
@@ -37,11 +39,25 @@ export interface TaskUnit {
 export interface TaskRequest {
   segment: SegmentSpec;
   units: TaskUnit[];
+  /** A retry: the worker builds the segment's stages afresh instead of reusing them. */
+  fresh?: boolean;
+}
+
+/** Rows a stage rejected under onError skip or quarantine, as IPC bytes (see rejected-rows.ts). */
+export interface Rejected {
+  /** Index of the stage: the source (if any) first, then `maps`. */
+  stage: number;
+  unit: number;
+  rows: number;
+  /** The rows with `_error`, `_stage` and `_source`; null under onError: skip. */
+  bytes: Uint8Array | null;
 }
 
 export interface StageCounts {
   rowsIn: number;
   rowsOut: number;
+  /** Rows rejected under onError skip or quarantine. */
+  quarantined: number;
   /** Seconds spent in the stage's own code. */
   seconds: number;
 }
@@ -53,12 +69,14 @@ export interface TaskResult {
   batchCounts: number[][];
   /** Per unit, per stage: the source (if any) first, then `maps` in order. */
   counts: StageCounts[][];
+  rejected: Rejected[];
 }
 
 /** Runs tasks somewhere: worker threads here, or worker processes elsewhere. */
 export interface Executor {
   /** How many requests it can usefully work on at once. */
   readonly concurrency: number;
-  run(request: TaskRequest, options?: { signal?: AbortSignal }): Promise<TaskResult>;
+  /** `keepBuffers`: copy the request's byte arrays instead of moving them (they are needed again for a retry). */
+  run(request: TaskRequest, options?: { signal?: AbortSignal; keepBuffers?: boolean }): Promise<TaskResult>;
   close(): Promise<void>;
 }

@@ -9,13 +9,23 @@ const paramValue: z.ZodType<ParamValue> = z.lazy(() =>
 
 export const onErrorPolicies = ['fail', 'skip', 'quarantine'] as const;
 
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const secondsPer: Record<string, number> = { ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** A stage's `timeout` in seconds: a number is seconds; a string has a unit (`30s`, `5m`). */
+export function durationSeconds(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const [, n, unit] = durationPattern.exec(value)!;
+  return Number(n) * secondsPer[unit];
+}
+
 export const stageSpecSchema = z.object({
   id: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'ids are letters, digits, _ and -, starting with a letter or _'),
   use: z.string().min(1),
   from: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
   with: z.record(z.string(), z.unknown()).optional(),
   retries: z.number().int().min(0).optional(),
-  timeout: z.union([z.number().positive(), z.string()]).optional(),
+  timeout: z.union([z.number().positive(), z.string().regex(durationPattern, 'a timeout is seconds, or a duration such as 500ms, 30s, 5m or 1h')]).optional(),
   onError: z.enum(onErrorPolicies).optional(),
 }).strict();
 

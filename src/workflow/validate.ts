@@ -81,6 +81,9 @@ export async function validateWorkflow(
       else if (stages.get(input)?.kind === 'sink') report(s.id, `stage '${s.id}': 'from' names '${input}', a sink, which has no output`);
     }
     if (!stage) continue;
+    if ((stage.kind === 'reduce' || stage.kind === 'sink') && (s.retries !== undefined || s.timeout !== undefined || s.onError !== undefined)) {
+      report(s.id, `stage '${s.id}' (${s.use}): retries, timeout and onError apply to source and map stages, which run in worker threads; a ${stage.kind} runs on the main thread`);
+    }
     const { min, max } = stage.inputs ?? (stage.kind === 'source' ? { min: 0, max: 0 } : { min: 1, max: 1 });
     if (inputs.length < min || inputs.length > max) {
       const expected = max === 0 ? "no 'from'" : min === max ? `${min} input${min > 1 ? 's' : ''} in 'from'` : `${min} to ${max === Infinity ? 'any number of' : max} inputs in 'from'`;

@@ -28,13 +28,16 @@ export class LocalExecutor implements Executor {
       maxThreads: this.concurrency,
       idleTimeout: 60_000,
     });
+    // A task aborted while its thread was already answering leaves piscina with a reply it does
+    // not expect; that answer is not wanted, and must not bring the process down.
+    this.started.on('error', () => undefined);
     return this.started;
   }
 
-  run(request: TaskRequest, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
+  run(request: TaskRequest, options: { signal?: AbortSignal; keepBuffers?: boolean } = {}): Promise<TaskResult> {
     const packed = packRequest(request);
     // Only whole buffers move; views into a shared buffer are copied.
-    const transferList = packed.attachments
+    const transferList = options.keepBuffers ? [] : packed.attachments
       .filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength)
       .map((a) => a.buffer as ArrayBuffer);
     return this.pool.run(packed, { transferList, signal: options.signal });

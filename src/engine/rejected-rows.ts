@@ -1,0 +1,71 @@
+// Rows a stage rejects (onError: skip | quarantine), found inside a worker. A map stage that throws
+// on a batch is tried again on halves of it until the rows it fails on are single rows: those are
+// rejected with the stage's message, the rest go on. A source chunk that cannot be read becomes
+// one rejected row with its columns null. Quarantined rows keep the stage's input columns and gain
+// `_error`, `_stage` and `_source` (DESIGN.md §4).
+import { Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { makeBatch } from '../arrow/batch.ts';
+import { nullData } from '../arrow/nulls.ts';
+import { takeBatch } from '../arrow/take.ts';
+import { messageOf } from '../workflow/errors.ts';
+import type { MapFunction, PartitionInfo } from '../workflow/stage.ts';
+
+export interface Tolerated {
+  outputs: RecordBatch[];
+  /** Row indices of the input batch that failed, with why. */
+  failed: { row: number; error: string }[];
+}
+
+const range = (from: number, to: number) => Int32Array.from({ length: to - from }, (_, i) => from + i);
+
+/** Applies `fn`, splitting the batch around the rows it throws on. */
+export async function applyTolerantly(fn: MapFunction, batch: RecordBatch, partition: PartitionInfo, first?: unknown): Promise<Tolerated> {
+  if (first === undefined) {
+    try {
+      const out = await fn(batch, partition);
+      return { outputs: out ? [out] : [], failed: [] };
+    } catch (error) {
+      first = error;
+    }
+  }
+  if (batch.numRows <= 1) return { outputs: [], failed: batch.numRows ? [{ row: 0, error: messageOf(first) }] : [] };
+  const mid = batch.numRows >> 1;
+  const left = await applyTolerantly(fn, takeBatch(batch, range(0, mid)), partition);
+  const right = await applyTolerantly(fn, takeBatch(batch, range(mid, batch.numRows)), partition);
+  return {
+    outputs: [...left.outputs, ...right.outputs],
+    failed: [...left.failed, ...right.failed.map((f) => ({ row: f.row + mid, error: f.error }))],
+  };
+}
+
+const schemas = new WeakMap<Schema, Schema>();
+
+/** The quarantine file's schema for a stage whose input has `schema`: every column nullable, plus three. */
+export function quarantineSchema(schema: Schema): Schema {
+  let out = schemas.get(schema);
+  if (!out) {
+    out = new Schema([
+      ...schema.fields.map((f) => new Field(f.name, f.type, true, f.metadata)),
+      new Field('_error', new Utf8(), false), new Field('_stage', new Utf8(), false), new Field('_source', new Utf8(), false),
+    ], schema.metadata);
+    schemas.set(schema, out);
+  }
+  return out;
+}
+
+function withReasons(schema: Schema, columns: RecordBatch['data']['children'], errors: string[], stage: string, source: string): RecordBatch {
+  const text = (values: string[]) => vectorFromArray(values, new Utf8()).data[0];
+  const n = errors.length;
+  return makeBatch(quarantineSchema(schema), [...columns, text(errors), text(Array(n).fill(stage)), text(Array(n).fill(source))], n);
+}
+
+/** The failed rows of `batch`, ready for the quarantine file. */
+export function rejectedRows(batch: RecordBatch, failed: Tolerated['failed'], stage: string, source: string): RecordBatch {
+  const taken = takeBatch(batch, Int32Array.from(failed, (f) => f.row));
+  return withReasons(batch.schema, taken.data.children, failed.map((f) => f.error), stage, source);
+}
+
+/** One row standing for a chunk that could not be read: its columns null. */
+export function unreadableChunk(schema: Schema, error: unknown, stage: string, source: string): RecordBatch {
+  return withReasons(schema, schema.fields.map((f) => nullData(f.type, 1)), [messageOf(error)], stage, source);
+}
