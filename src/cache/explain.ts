@@ -5,6 +5,7 @@
 import type { Plan } from '../engine/plan.ts';
 import type { Manifest } from '../provenance/manifest.ts';
 import { canonicalJson } from './hash.ts';
+import { isSecretName, redactParams, redacted } from '../workflow/secrets.ts';
 import { segmentMembers, type TaskDecisions } from './decide.ts';
 
 export interface Explanation {
@@ -28,7 +29,8 @@ export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifes
     if (!before) return `stage '${id}' is new`;
     if (before.use !== s.spec.use) return `stage '${id}' now uses ${s.spec.use} (was ${before.use})`;
     if (before.version !== s.stage.version) return `stage '${id}' version changed from ${before.version} to ${s.stage.version}`;
-    const diff = paramDiff(before.params, s.params);
+    // The record holds secrets redacted: compare like with like.
+    const diff = paramDiff(before.params, redactParams(s.params));
     if (diff) return `param '${diff.path}' of '${id}' changed from ${diff.from} to ${diff.to}`;
     if (s.stage.kind === 'source' && j !== undefined) {
       const name = nameOf(id, j);
@@ -51,6 +53,8 @@ export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifes
       return count !== before || Array.from({ length: count }, (_, q) => q).some((q) => changed(from, q));
     });
     if (upstream.length) return `upstream ${upstream.map((u) => `'${u}'`).join(', ')} changed`;
+    const own = s.stage.kind === 'sink' ? prevKeys.get(`${id}\0*`) !== tasks.keys.sinks.get(id) : changed(id, j ?? 0);
+    if (own) return `stage '${id}' changed in what the record does not show (a secret param, or its stage file)`;
     return 'its output is not in the cache (an earlier run stopped before it, the cache was pruned, or --no-cache)';
   };
 
@@ -85,6 +89,7 @@ export function paramDiff(a: unknown, b: unknown, path = ''): { path: string; fr
       if (d) return d;
     }
   }
-  const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
+  const secret = path.split('.').some(isSecretName);
+  const show = (v: unknown) => (v === undefined ? '(unset)' : secret ? redacted : JSON.stringify(v));
   return { path: path || '(all)', from: show(a), to: show(b) };
 }

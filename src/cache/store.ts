@@ -25,6 +25,12 @@ export interface SinkRecord {
   outputs: { path: string; sha256: string; bytes: number }[];
   rowsIn: number;
   partitions: number;
+  /**
+   * Per output: size and modification time of its kept file when the record was written. The kept
+   * file is a hard link to the output, so a program that rewrites the output in place rewrites it
+   * too; a kept file that no longer matches is not served (written by writeSinkRecord).
+   */
+  kept?: { bytes: number; mtimeMs: number }[];
 }
 
 const fanOut = (key: string) => key.slice(0, 2);
@@ -72,25 +78,42 @@ export class CacheStore {
     return readStreamFile(this.streamPath(key));
   }
 
-  /** The sink's record, if every file it lists is still in the cache. */
+  /** The sink's record, if every file it lists is still in the cache, unchanged since it was kept. */
   sinkRecord(key: string): SinkRecord | undefined {
     const record = readJson<SinkRecord>(this.sinkPath(key));
-    return record && record.outputs.every((o) => existsSync(this.filePath(o.sha256))) ? record : undefined;
+    // Fix: existence alone is not enough: a kept file is a hard link to the output it came from,
+    // so an output rewritten in place (open, truncate, write) changes the cached bytes too, and
+    // restoring it would serve (and record the sha256 of) bytes the sink never wrote.
+    const intact = (o: SinkRecord['outputs'][number], i: number) => {
+      const st = statSync(this.filePath(o.sha256), { throwIfNoEntry: false });
+      const kept = record?.kept?.[i];
+      return !!st && (!kept || (st.size === kept.bytes && st.mtimeMs === kept.mtimeMs));
+    };
+    return record && record.outputs.every(intact) ? record : undefined;
   }
 
   async writeSinkRecord(key: string, record: SinkRecord, outDir: string): Promise<void> {
-    for (const o of record.outputs) await this.keepFile(join(outDir, o.path), o.sha256);
-    await writeJsonAtomically(this.sinkPath(key), record);
+    const kept: SinkRecord['kept'] = [];
+    for (const o of record.outputs) {
+      const target = await this.keepFile(join(outDir, o.path), o.sha256);
+      const st = statSync(target);
+      kept.push({ bytes: st.size, mtimeMs: st.mtimeMs });
+    }
+    await writeJsonAtomically(this.sinkPath(key), { ...record, kept });
   }
 
   /** Keeps a committed output's bytes under its sha256 (a hard link where the filesystem allows). */
-  private async keepFile(path: string, sha256: string): Promise<void> {
+  private async keepFile(path: string, sha256: string): Promise<string> {
     const target = this.filePath(sha256);
-    if (existsSync(target)) return;
+    // Fix: a kept file of that name may have been changed through a hard link since it was kept
+    // (see sinkRecord); the output just written has the right bytes, so it replaces it.
+    const there = statSync(target, { throwIfNoEntry: false });
+    if (there && there.ino === statSync(path).ino) return target;
     await mkdir(dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.tmp`;
     await link(path, temp).catch(() => copyFile(path, temp));
     await rename(temp, target);
+    return target;
   }
 
   /** Puts a kept file at `path` again, unless the same file is already there. */

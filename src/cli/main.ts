@@ -13,9 +13,10 @@ import { validateCommand } from './validate.ts';
 
 const usage = `quiver — Arrow-native workflows for scientific data
 
-  quiver validate FILE [--set k=v]...             check a workflow without reading data
+  quiver validate FILE [--set k=v]... [--allow-path DIR]...
+                                                  check a workflow without reading data
   quiver run FILE|DIR [--set k=v]... [--out DIR] [--workers N] [--executor local] [--json]
-                  [--explain] [--no-cache]
+                  [--explain] [--no-cache] [--allow-path DIR]...
   quiver graph FILE [--format mermaid|dot]        print the stage graph
   quiver inspect PATH [--rows N] [--with k=v]... [--json]
                                                   schema and first rows of a data file

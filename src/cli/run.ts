@@ -19,6 +19,7 @@ export async function runCommand(args: string[]): Promise<number> {
     executor: { type: 'string', default: 'local' },
     json: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
+    'allow-path': { type: 'string', multiple: true },
     'no-cache': { type: 'boolean', default: false },
   }, 'one workflow file or folder');
   const workers = values.workers === undefined ? undefined : Number(values.workers);
@@ -47,7 +48,7 @@ export async function runCommand(args: string[]): Promise<number> {
     let progress: ProgressDisplay | undefined;
     try {
       const summary = await runWorkflow(file, {
-        catalog: builtinCatalog, out, set: values.set, executor, noCache: values['no-cache'],
+        catalog: builtinCatalog, out, set: values.set, executor, noCache: values['no-cache'], allowPaths: values['allow-path'],
         onExplain: values.explain ? (list) => process.stderr.write(explanationText(list)) : undefined,
         onStart: (stats) => {
           if (!process.stderr.isTTY) return;

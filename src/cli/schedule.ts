@@ -17,7 +17,9 @@ export async function scheduleCommand(args: string[]): Promise<number> {
     set: { type: 'string', multiple: true },
     out: { type: 'string', default: 'out' },
     workers: { type: 'string' },
+    'allow-path': { type: 'string', multiple: true },
   }, 'one workflow file');
+  const allowPaths = [...(values['allow-path'] ?? []), values.out!];
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive whole number, not '${values.workers}'`);
 
@@ -25,7 +27,7 @@ export async function scheduleCommand(args: string[]): Promise<number> {
   let name: string;
   let schedule: ScheduleSpec | undefined;
   try {
-    const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set });
+    const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set, allowPaths });
     ({ name, schedule } = workflow.spec);
   } catch (error) {
     if (!(error instanceof InvalidWorkflowError)) throw error;
@@ -54,7 +56,7 @@ export async function scheduleCommand(args: string[]): Promise<number> {
     // The file is read again at each run, so edits to its stages apply from the next run on.
     run: (firedAt) => {
       process.stderr.write(`${new Date().toISOString()} ${name}: run for ${firedAt.toISOString()} started\n`);
-      return runWorkflow(target, { catalog: builtinCatalog, out, set: values.set, executor, signal: abortRun.signal });
+      return runWorkflow(target, { catalog: builtinCatalog, out, set: values.set, executor, signal: abortRun.signal, allowPaths });
     },
     record: (record) => {
       journal.append({ workflow: name, ...record });

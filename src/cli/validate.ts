@@ -5,9 +5,12 @@ import { builtinCatalog } from '../stages/index.ts';
 import { parseFlags } from './args.ts';
 
 export async function validateCommand(args: string[]): Promise<number> {
-  const { values, target } = parseFlags(args, { set: { type: 'string', multiple: true } }, 'one workflow file');
+  const { values, target } = parseFlags(args, {
+    set: { type: 'string', multiple: true },
+    'allow-path': { type: 'string', multiple: true },
+  }, 'one workflow file');
   try {
-    const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set });
+    const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set, allowPaths: values['allow-path'] });
     process.stdout.write(`${target}: valid, ${workflow.stages.length} stages\n`);
     for (const s of workflow.stages) {
       if (s.stage.kind === 'source') {

@@ -22,6 +22,7 @@ import { workflowKeys } from '../cache/keys.ts';
 import { CacheStore } from '../cache/store.ts';
 import type { Manifest } from '../provenance/manifest.ts';
 import { listRuns, readManifest } from '../provenance/runs.ts';
+import { redactParams } from '../workflow/secrets.ts';
 import { claimOutFolder } from './out-folder.ts';
 import type { Plan } from './plan.ts';
 import type { StageStats } from './stats.ts';
@@ -39,6 +40,8 @@ export interface RunWorkflowOptions {
   executor?: Executor;
   /** Bytes each edge may hold before its producer waits (default 16 MiB). */
   edgeBudgetBytes?: number;
+  /** Folders outside the workflow's own that it may read (the output folder always may be). */
+  allowPaths?: string[];
   /** Neither read nor fill the task cache: compute everything. */
   noCache?: boolean;
   /** Called before running with why each task that is computed runs (see cache/explain.ts). */
@@ -62,7 +65,7 @@ export function formatProblem(file: string, problem: Problem): string {
 export type WorkflowInput = string | WorkflowBuilder | { spec: WorkflowSpec; source: WorkflowSource };
 
 /** Loads and validates; throws InvalidWorkflowError listing every problem. */
-export async function resolveWorkflow(input: WorkflowInput, options: { catalog: StageCatalog; set?: string[] }): Promise<ResolvedWorkflow> {
+export async function resolveWorkflow(input: WorkflowInput, options: { catalog: StageCatalog; set?: string[]; allowPaths?: string[] }): Promise<ResolvedWorkflow> {
   let spec: WorkflowSpec | undefined;
   let source: WorkflowSource;
   if (typeof input === 'string') {
@@ -82,8 +85,8 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function runWorkflow(input: WorkflowInput, options: RunWorkflowOptions): Promise<RunSummary> {
-  const workflow = await resolveWorkflow(input, options);
   const outDir = resolve(options.out ?? 'out');
+  const workflow = await resolveWorkflow(input, { ...options, allowPaths: [...(options.allowPaths ?? []), outDir] });
   const startedAt = new Date();
   const runId = newRunId(startedAt);
   const release = await claimOutFolder(outDir, runId);
@@ -108,7 +111,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   for (const e of explanations) log.info({ event: 'task-reason', task: e.task, reason: e.reason }, 'task runs');
   options.onExplain?.(explanations);
   const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
-  log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: workflow.params, workers: executor.concurrency, computed: explanations.length }, 'run started');
+  log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: redactParams(workflow.params), workers: executor.concurrency, computed: explanations.length }, 'run started');
   for (const s of workflow.stages) {
     if (s.stage.kind === 'source') {
       log.info({ event: 'source', stage: s.id, partitions: s.partitions?.length, schema: s.schema.fields.map((f) => `${f.name}: ${f.type}`) }, 'source discovered');

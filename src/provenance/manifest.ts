@@ -7,6 +7,7 @@ import { cpus, platform, release, arch } from 'node:os';
 import { dirname, relative } from 'node:path';
 import type { StageStats } from '../engine/stats.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
+import { redactParams, redactWorkflowText } from '../workflow/secrets.ts';
 import type { ResolvedWorkflow } from '../workflow/validate.ts';
 
 export interface Manifest {
@@ -19,6 +20,8 @@ export interface Manifest {
   /** `baseDir`: the folder relative input paths resolve against (absolute), for reruns. */
   workflow: { name: string; file: string; baseDir: string; sha256: string; text: string };
   params: Record<string, unknown>;
+  /** Every stage param named `seed`, by stage id: what made random choices repeatable. */
+  seeds: Record<string, unknown>;
   stages: { id: string; use: string; kind: string; version: string; params: unknown; stats: Omit<StageStats, 'id' | 'use' | 'kind'> }[];
   inputs: { stage: string; path: string; sha256?: string; bytes?: number; modified?: string }[];
   /**
@@ -84,12 +87,13 @@ export function buildManifest(args: {
       file: workflow.source.file,
       baseDir: workflow.source.baseDir,
       sha256: createHash('sha256').update(workflow.source.text).digest('hex'),
-      text: workflow.source.text,
+      text: redactWorkflowText(workflow.source.text),
     },
-    params: workflow.params,
+    params: redactParams(workflow.params),
+    seeds: seedsOf(workflow),
     stages: workflow.stages.map((s) => {
       const { id: _id, use: _use, kind: _kind, ...stats } = statsById.get(s.id)!;
-      return { id: s.id, use: s.spec.use, kind: s.stage.kind, version: s.stage.version, params: s.params, stats };
+      return { id: s.id, use: s.spec.use, kind: s.stage.kind, version: s.stage.version, params: redactParams(s.params), stats };
     }),
     inputs,
     tasks: args.tasks,
@@ -102,6 +106,15 @@ export function buildManifest(args: {
     },
     packages,
   };
+}
+
+function seedsOf(workflow: ResolvedWorkflow): Record<string, unknown> {
+  const seeds: Record<string, unknown> = {};
+  for (const s of workflow.stages) {
+    const seed = (s.params as Record<string, unknown> | undefined)?.seed;
+    if (seed !== undefined) seeds[s.id] = seed;
+  }
+  return seeds;
 }
 
 export async function writeManifest(path: string, manifest: Manifest): Promise<void> {

@@ -1,7 +1,8 @@
 // Checks a workflow before any data is read: ids, `use`, `from`, cycles, params, and the Arrow
 // schema on every edge. Every problem becomes one sentence naming the stage (and line).
 import type { Schema } from 'apache-arrow';
-import type { StageCatalog } from './catalog.ts';
+import { StageCatalog } from './catalog.ts';
+import { pathOutside } from './paths.ts';
 import { ColumnTypeError, MissingColumnError, messageOf } from './errors.ts';
 import { findCycle, topologicalOrder } from './graph.ts';
 import { describeIssue } from './load.ts';
@@ -38,6 +39,8 @@ export interface ValidateOptions {
   set?: string[];
   /** Check structure and params only: no source discovery, no schemas (for `quiver graph`). */
   structureOnly?: boolean;
+  /** Folders outside the workflow's own that it may read (--allow-path, and the output folder). */
+  allowPaths?: string[];
 }
 
 export async function validateWorkflow(
@@ -66,6 +69,9 @@ export async function validateWorkflow(
 
   const stages = new Map<string, Stage>();
   await Promise.all(spec.stages.map(async (s) => {
+    const file = StageCatalog.isFileReference(s.use) && !s.use.startsWith('file:') ? s.use.split('#')[0] : undefined;
+    const outside = file && !options.structureOnly && pathOutside(file, source.baseDir, options.allowPaths ?? []);
+    if (outside) return report(s.id, `stage '${s.id}': stage file ${outside}`);
     try {
       stages.set(s.id, await options.catalog.resolve(s.use, source.baseDir));
     } catch (error) {
@@ -102,7 +108,10 @@ export async function validateWorkflow(
     const raw = substitute(s.with ?? {}, params, (name) =>
       report(s.id, `stage '${s.id}': '\${params.${name}}' names no param (params: ${Object.keys(params).join(', ') || 'none'})`));
     const parsed = stage.params.safeParse(raw, { reportInput: true });
-    if (parsed.success) parsedParams.set(s.id, parsed.data);
+    const path = (parsed.data as { path?: unknown } | undefined)?.path;
+    const outside = stage.kind === 'source' && typeof path === 'string' && !options.structureOnly ? pathOutside(path, source.baseDir, options.allowPaths ?? []) : undefined;
+    if (outside) report(s.id, `stage '${s.id}' (${s.use}): path ${outside}`);
+    else if (parsed.success) parsedParams.set(s.id, parsed.data);
     else for (const issue of parsed.error.issues) report(s.id, `stage '${s.id}' (${s.use}): ${describeIssue(issue, issue.path.join('.'))}${got(issue)}`);
   }
 

@@ -13,7 +13,7 @@ const executor = new LocalExecutor({ workers: 2 });
 afterAll(() => executor.close());
 const data = (name: string) => join(repoRoot, 'data', 'finance', name);
 const run = async (name: string) => {
-  const summary = await runWorkflow(join(repoRoot, 'workflows', 'finance', `${name}.yaml`), { out: join(out, name), executor });
+  const summary = await runWorkflow(join(repoRoot, 'workflows', 'finance', `${name}.yaml`), { out: join(out, name), executor, allowPaths: [join(repoRoot, 'data')] });
   expect(summary.status, summary.error).toBe('ok');
   return summary;
 };
