@@ -11,6 +11,12 @@ interface Remembered {
   path: string;
   size: number;
   mtimeMs: number;
+  /**
+   * Fix: the status change time too. Copies that keep modification times (cp -p, rsync -a, tar,
+   * unzip) can replace a file with one of the same size and mtime; ctime cannot be set back, so
+   * any write shows in it. (Records without it are not trusted.)
+   */
+  ctimeMs: number;
   ino: number;
   sha256: string;
 }
@@ -37,7 +43,7 @@ export async function hashInputFiles(files: string[], memoDir?: string): Promise
     }
     const sha256 = await sha256OfFile(path);
     if (memo) {
-      const record: Remembered = { path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, sha256 };
+      const record: Remembered = { path, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino, sha256 };
       const temp = `${memo}.${process.pid}.tmp`;
       await writeFile(temp, JSON.stringify(record));
       await rename(temp, memo);

@@ -7,7 +7,7 @@ import { Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-a
 import { makeBatch } from '../arrow/batch.ts';
 import { nullData } from '../arrow/nulls.ts';
 import { takeBatch } from '../arrow/take.ts';
-import { messageOf } from '../workflow/errors.ts';
+import { messageOf, RejectedRows } from '../workflow/errors.ts';
 import type { MapFunction, PartitionInfo } from '../workflow/stage.ts';
 
 export interface Tolerated {
@@ -27,6 +27,14 @@ export async function applyTolerantly(fn: MapFunction, batch: RecordBatch, parti
     } catch (error) {
       first = error;
     }
+  }
+  if (first instanceof RejectedRows && first.rows.length > 0) {
+    // The stage said which rows: set those aside and run it on the others.
+    const rejected = new Set(first.rows);
+    const others = Int32Array.from({ length: batch.numRows }, (_, i) => i).filter((i) => !rejected.has(i));
+    const rest = others.length ? await applyTolerantly(fn, takeBatch(batch, others), partition) : { outputs: [], failed: [] };
+    const failed = [...first.rows.map((row) => ({ row, error: first.reason })), ...rest.failed.map((f) => ({ row: others[f.row], error: f.error }))];
+    return { outputs: rest.outputs, failed: failed.sort((a, b) => a.row - b.row) };
   }
   if (batch.numRows <= 1) return { outputs: [], failed: batch.numRows ? [{ row: 0, error: messageOf(first) }] : [] };
   const mid = batch.numRows >> 1;

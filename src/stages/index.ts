@@ -10,6 +10,7 @@ import { cast } from './table/cast.ts';
 import { concat } from './table/concat.ts';
 import { derive } from './table/derive.ts';
 import { filter } from './table/filter.ts';
+import { requireRows } from './table/require.ts';
 import { join } from './table/join.ts';
 import { limit } from './table/limit.ts';
 import { rename } from './table/rename.ts';
@@ -18,7 +19,7 @@ import { sort } from './table/sort.ts';
 
 export const builtinStages: Stage[] = [
   arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, generateSource,
-  select, rename, cast, filter, derive, sort, aggregate, join, concat, limit,
+  select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
 ];
 
 export const builtinCatalog = new StageCatalog(builtinStages);

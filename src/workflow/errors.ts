@@ -37,3 +37,13 @@ export class InputError extends Error {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Thrown by a map stage that can say which rows of a batch it rejects (not just that one failed):
+ * under onError skip or quarantine those rows are set aside and the stage is run on the rest.
+ */
+export class RejectedRows extends Error {
+  constructor(readonly rows: number[], readonly reason: string, message: string) {
+    super(message);
+  }
+}

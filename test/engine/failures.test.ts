@@ -127,3 +127,31 @@ describe('failure handling', { timeout: 60_000 }, () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
+
+describe('table.require', { timeout: 60_000 }, () => {
+  const wf = (onError?: 'quarantine') => workflow('finite', { baseDir: fixtures })
+    .stage('gen', 'source.generate', gen)
+    .stage('logs', 'table.derive', { columns: { y: 'log(x - 0.5)' } }, { from: 'gen' })
+    .stage('finite', 'table.require', { where: 'is_finite(y)' }, { from: 'logs', onError })
+    .stage('out', 'sink.parquet', { path: 'finite.parquet' }, { from: 'finite' });
+
+  test('rows with NaN or infinity are quarantined with the condition they broke; the rest go on', async () => {
+    const dir = join(out, 'require');
+    const summary = await runWorkflow(wf('quarantine'), { catalog: builtinCatalog, out: dir, executor });
+    expect(summary.status).toBe('ok');
+    const kept = await duckdb(`SELECT count(*), min(x) FROM '${join(dir, 'finite.parquet')}'`);
+    const rejected = await duckdb(`SELECT count(*), max(x), count(DISTINCT _error), min(_error), bool_and(isnan(y) OR isinf(y)) FROM '${join(dir, '_quarantine', 'finite.parquet')}'`);
+    expect(Number(kept[0][0]) + Number(rejected[0][0])).toBe(total);
+    expect(Number(kept[0][1])).toBeGreaterThan(0.5);
+    expect(Number(rejected[0][1])).toBeLessThanOrEqual(0.5);
+    expect(rejected[0].slice(2)).toEqual([1n, 'does not satisfy is_finite(y)', true]);
+    const stage = summary.stages.find((s) => s.id === 'finite')!;
+    expect(stage).toMatchObject({ rowsIn: total, rowsOut: Number(kept[0][0]), quarantined: Number(rejected[0][0]) });
+  });
+
+  test('without onError the run fails naming the stage, the condition and a row', async () => {
+    const summary = await runWorkflow(wf(), { catalog: builtinCatalog, out: join(out, 'require-fail'), executor });
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/^stage 'finite' on partition generated-00000: \d+ row\(s\) does not satisfy is_finite\(y\); the first: \{"id":\d+,"x":0\.\d+,"y":"(NaN|-Infinity)"\}$/);
+  });
+});

@@ -266,6 +266,24 @@ const isNan: FunctionDef = {
   },
 };
 
+const isFiniteFn: FunctionDef = {
+  name: 'is_finite', signature: 'is_finite(x)', description: 'true where x is a finite number (not NaN, not ±infinity); integers always are', example: 'is_finite(close)',
+  minArgs: 1, maxArgs: 1,
+  check: ([x], c) => {
+    c.requireNumber(x, 'is_finite()');
+    const integer = categoryOf(x.type) === 'int';
+    return { info: bool(), args: [integer ? x : c.as(x, float64())], options: integer };
+  },
+  run: ([x], n, _info, integer) => {
+    const values = new Uint8Array(n).fill(1);
+    if (!integer && x.repr === 'num') {
+      const v = x.values;
+      for (let i = 0; i < n; i++) values[i] = Number.isFinite(v[i]) ? 1 : 0;
+    }
+    return { repr: 'bool', values, valid: allValid([x], n), scalar: false };
+  },
+};
+
 const coalesce: FunctionDef = {
   name: 'coalesce', signature: 'coalesce(a, b, ...)', description: 'the first argument that is not null, in each row (null if all are)',
   example: 'coalesce(adj_close, close)', minArgs: 1, maxArgs: 254, handlesNulls: true,
@@ -396,6 +414,7 @@ const all: FunctionDef[] = [
   extreme('max'),
   isNull,
   isNan,
+  isFiniteFn,
   coalesce,
   ifFn,
   changeCase('lower'),

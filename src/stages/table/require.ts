@@ -1,0 +1,39 @@
+// `table.require`: rows must satisfy a bool expression (`is_finite(close) and volume >= 0`). A row
+// that does not (false or null) is rejected: the run fails naming it, or, with `onError: skip |
+// quarantine` on the stage, the row is set aside with the reason and the others go on.
+import { Type } from 'apache-arrow';
+import { z } from 'zod';
+import { typeName } from '../../arrow/types.ts';
+import { RejectedRows, SchemaError } from '../../workflow/errors.ts';
+import { defineMap } from '../../workflow/stage.ts';
+import { compileExpression } from './expression/index.ts';
+
+const params = z.object({
+  where: z.string().min(1).describe('a bool expression every row must satisfy, e.g. "is_finite(close) and volume >= 0"'),
+}).strict();
+
+export const requireRows = defineMap({
+  name: 'table.require',
+  kind: 'map',
+  version: '1',
+  description: 'Rejects the rows where the `where` expression is not true (use onError: quarantine to keep going).',
+  params,
+  outputSchema({ params, inputs: [input] }) {
+    const compiled = compileExpression(params.where, input);
+    if (compiled.type.typeId !== Type.Bool) throw new SchemaError(`'where' must be a bool expression, but '${params.where}' is ${typeName(compiled.type)}`);
+    return input;
+  },
+  create(params, { inputSchema }) {
+    const compiled = compileExpression(params.where, inputSchema);
+    const reason = `does not satisfy ${params.where}`;
+    return (batch) => {
+      const ok = compiled.mask(batch.data.children, batch.numRows);
+      const rows: number[] = [];
+      for (let i = 0; i < batch.numRows; i++) if (!ok[i]) rows.push(i);
+      if (rows.length === 0) return batch;
+      const first = JSON.stringify(batch.get(rows[0])?.toJSON(), (_k, v: unknown) =>
+        typeof v === 'bigint' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+      throw new RejectedRows(rows, reason, `${rows.length} row(s) ${reason}; the first: ${first}`);
+    };
+  },
+});
