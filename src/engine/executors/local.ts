@@ -22,15 +22,17 @@ export class LocalExecutor implements Executor {
 
   /** Threads start on first use: a run served from the cache needs none. */
   private get pool(): Piscina {
-    this.started ??= new Piscina({
-      filename: workerFile,
-      minThreads: this.concurrency,
-      maxThreads: this.concurrency,
-      idleTimeout: 60_000,
-    });
-    // A task aborted while its thread was already answering leaves piscina with a reply it does
-    // not expect; that answer is not wanted, and must not bring the process down.
-    this.started.on('error', () => undefined);
+    if (!this.started) {
+      this.started = new Piscina({
+        filename: workerFile,
+        minThreads: this.concurrency,
+        maxThreads: this.concurrency,
+        idleTimeout: 60_000,
+      });
+      // A task aborted while its thread was already answering leaves piscina with a reply it does
+      // not expect; that answer is not wanted, and must not bring the process down.
+      this.started.on('error', () => undefined);
+    }
     return this.started;
   }
 
