@@ -39,7 +39,7 @@ export async function hashInputFiles(files: string[], memoDir?: string): Promise
     const memo = memoDir ? join(memoDir, `${hashParts(path).slice(0, 32)}.json`) : undefined;
     if (memo) {
       const known = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as Remembered, () => undefined);
-      if (known && known.path === path && known.size === info.size && known.mtimeMs === info.mtimeMs && known.ino === info.ino) return known.sha256;
+      if (known && known.path === path && known.size === info.size && known.mtimeMs === info.mtimeMs && known.ctimeMs === info.ctimeMs && known.ino === info.ino) return known.sha256;
     }
     const sha256 = await sha256OfFile(path);
     if (memo) {

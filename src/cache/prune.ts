@@ -3,6 +3,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listRuns, readManifest } from '../provenance/runs.ts';
+import { rejectedKey } from './keys.ts';
 
 export interface PruneResult {
   /** Runs whose entries were kept. */
@@ -18,7 +19,9 @@ export function pruneCache(outDir: string, keepRuns: number): PruneResult {
   const used = new Set<string>();
   for (const run of recent) {
     const { manifest } = readManifest(outDir, run.runId);
-    for (const t of manifest.tasks ?? []) used.add(t.key);
+    // Fix: a kept task's quarantined rows are stored under their own key (keys.ts rejectedKey);
+    // pruning them while keeping the task made its replay fail on the missing stream.
+    for (const t of manifest.tasks ?? []) used.add(t.key).add(rejectedKey(t.key));
     for (const o of manifest.outputs) used.add(o.sha256);
   }
   const result: PruneResult = { keptRuns: recent.map((r) => r.runId), kept: 0, removed: 0, freedBytes: 0 };

@@ -123,7 +123,10 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
             stats.rowsIn += item.batch.numRows;
             counts.rowsIn += item.batch.numRows;
             await timed('push', () => reducer.push(item.batch, { input, partition: reading }), reading);
-            if (reducer.isDone?.()) break inputs; // stop reading: upstream stops when nobody reads
+            if (reducer.isDone?.()) {
+              stats.stoppedEarly = true;
+              break inputs; // stop reading: upstream stops when nobody reads
+            }
           } else {
             await timed('endPartition', () => reducer.endPartition?.({ input, partition: item.partition }), item.partition);
             if (opensPartitions) await closePartition();

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { openRunLog } from '../observe/logger.ts';
+import { reconcile } from '../observe/reconcile.ts';
 import { stageSummaries, type RunSummary } from '../observe/summary.ts';
 import { buildManifest, writeManifest } from '../provenance/manifest.ts';
 import type { WorkflowBuilder } from '../workflow/builder.ts';
@@ -148,6 +149,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
     workflow: workflow.spec.name,
     status,
     stages: stageSummaries(stats),
+    ...(status === 'ok' ? { unaccounted: reconcile(workflow, stats) } : {}),
     outputs: outputs.map((o) => o.path),
     manifest: manifestPath,
     seconds: (endedAt.getTime() - startedAt.getTime()) / 1000,

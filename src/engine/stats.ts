@@ -14,6 +14,8 @@ export interface StageStats {
   quarantined: number;
   /** Seconds spent in the stage's own code (summed over workers). */
   seconds: number;
+  /** It stopped reading before its input ended (a limit was reached). */
+  stoppedEarly?: boolean;
 }
 
 export function emptyStats(id: string, use: string, kind: string): StageStats {

@@ -25,6 +25,8 @@ export interface RunSummary {
   manifest: string;
   seconds: number;
   error?: string;
+  /** After a successful run: edges whose row counts do not agree (see reconcile.ts); empty is good. */
+  unaccounted?: string[];
 }
 
 export function stageSummaries(stats: StageStats[]): StageSummary[] {
@@ -48,6 +50,7 @@ export function summaryTable(summary: RunSummary): string {
     ...rows.map(line),
   ];
   if (summary.outputs.length) out.push('', 'outputs:', ...summary.outputs.map((o) => `  ${relative(process.cwd(), o) || o}`));
+  if (summary.unaccounted?.length) out.push('', 'rows unaccounted for:', ...summary.unaccounted.map((u) => `  ${u}`));
   if (summary.error) out.push('', `error: ${summary.error}`);
   return out.join('\n');
 }

@@ -33,6 +33,7 @@ describe('failure handling', { timeout: 60_000 }, () => {
     const check = summary.stages.find((s) => s.id === 'check')!;
     expect(check).toMatchObject({ rowsIn: total, rowsOut: total - rejectedIds.length, quarantined: rejectedIds.length });
     expect(check.rowsIn).toBe(check.rowsOut + check.quarantined);
+    expect(summary.unaccounted).toEqual([]);
 
     const file = join(dir, '_quarantine', 'check.parquet');
     expect(summary.outputs).toContain(file);
@@ -49,6 +50,7 @@ describe('failure handling', { timeout: 60_000 }, () => {
     const again = await runWorkflow(pickyWorkflow('quarantine'), { catalog: builtinCatalog, out: dir, executor });
     expect(again.stages.every((s) => s.cached === s.tasks)).toBe(true);
     expect(again.stages.find((s) => s.id === 'check')!.quarantined).toBe(rejectedIds.length);
+    expect(again.unaccounted).toEqual([]);
     expect(sha(file)).toBe(before);
   });
 

@@ -15,6 +15,7 @@ const data = (name: string) => join(repoRoot, 'data', 'finance', name);
 const run = async (name: string) => {
   const summary = await runWorkflow(join(repoRoot, 'workflows', 'finance', `${name}.yaml`), { out: join(out, name), executor, allowPaths: [join(repoRoot, 'data')] });
   expect(summary.status, summary.error).toBe('ok');
+  expect(summary.unaccounted).toEqual([]);
   return summary;
 };
 const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(b)));
