@@ -8,6 +8,10 @@
 // batches need, and decodes them. Bodies compressed with LZ4_FRAME (pyarrow's Feather default)
 // are decompressed here; ZSTD bodies fail with a message saying so.
 //
+// Damaged files: every flatbuffer is verified before Arrow JS decodes it (arrow-ipc/verify.ts), and
+// every decoded batch is checked against its own lengths (arrow-ipc/validate.ts), so damage is an
+// InputError naming the file and what is wrong, never a hang or an error from inside a decoder.
+//
 // Writing: batches are encoded one at a time and appended to the output file as they arrive.
 import { open } from 'node:fs/promises';
 import { CompressionType, compressionRegistry, type RecordBatch } from 'apache-arrow';
@@ -19,6 +23,7 @@ import { fileSink, outputPath } from './file-sink.ts';
 import { conformBatch, mapLimited, matchFiles, mergeSchema, readAt } from './input-files.ts';
 import { lz4DecompressFrame } from './arrow-ipc/lz4.ts';
 import { codecName, decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './arrow-ipc/messages.ts';
+import { checkBatch } from './arrow-ipc/validate.ts';
 import { IpcWriter } from './arrow-ipc/writer.ts';
 
 const sourceParams = z.object({
@@ -158,6 +163,7 @@ export const arrowSource = defineSource({
         throw new InputError(file, `corrupt: expected ${chunk.batches} record batches in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}, decoded ${batches.length}`);
       }
       if (batches) {
+        for (const batch of batches) checkBatch(batch, file, `in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}`);
         yield* batches;
         return;
       }
@@ -176,6 +182,8 @@ export const arrowSource = defineSource({
     if (batches.length !== chunk.batches) {
       throw new InputError(file, `corrupt: expected ${chunk.batches} record batches in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}, decoded ${batches.length}`);
     }
+    // Decoders trust the lengths in a batch's header; a damaged one must fail here, not downstream.
+    for (const batch of batches) checkBatch(batch, file, `in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}`);
     yield* batches;
   },
 });

@@ -6,9 +6,10 @@
 //
 // Reading: discover reads each file's footer only (schema, row groups); a chunk is one row group,
 // which a worker reads in batches of `batchRows`. Writing: see parquet/writer.ts.
+// Damaged files: what parquet-wasm reports, and its panics (parquet/wasm.ts), become InputErrors
+// naming the file and the row group.
 import { stat } from 'node:fs/promises';
-import { openAsBlob } from 'node:fs';
-import * as pw from 'parquet-wasm';
+import type * as pw from 'parquet-wasm';
 import { Schema } from 'apache-arrow';
 import { z } from 'zod';
 import { decodeBatches } from '../src/arrow/ipc.ts';
@@ -16,8 +17,9 @@ import { InputError, messageOf } from '../src/workflow/errors.ts';
 import { defineSink, defineSource, type Chunk } from '../src/workflow/stage.ts';
 import { fileSink, outputPath } from './file-sink.ts';
 import { conformBatch, mapLimited, matchFiles, mergeSchema } from './input-files.ts';
-import { arrowSchema, openParquet, rowGroups } from './parquet/file.ts';
+import { openParquet, readFooter, type OpenParquet } from './parquet/file.ts';
 import { ParquetStreamWriter, compressions, type CompressionName } from './parquet/writer.ts';
+import { parquetWasm } from './parquet/wasm.ts';
 
 const sourceParams = z.object({
   path: z.string().min(1).describe('a Parquet file or a glob; relative to the workflow folder'),
@@ -46,22 +48,23 @@ function project(schema: Schema, columns: string[] | undefined, file: string): S
 }
 
 // Worker side: files stay open (footer parsed) while their row groups are read.
-const openFiles = new Map<string, Promise<pw.ParquetFile>>();
+const openFiles = new Map<string, Promise<OpenParquet>>();
 
-async function cachedFile(path: string, file: string): Promise<pw.ParquetFile> {
+async function cachedFile(path: string, file: string): Promise<OpenParquet> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new InputError(file, 'the file is gone');
   const key = `${path}\0${info.size}\0${info.mtimeMs}`;
+  const cached = openFiles.get(key);
+  if (cached) {
+    const open = await cached;
+    // Opened in an instance of parquet-wasm that has since panicked (or been replaced): open it again.
+    if (!open.wasm.panic && open.wasm === parquetWasm()) return open;
+    if (openFiles.get(key) === cached) openFiles.delete(key);
+  }
   let pending = openFiles.get(key);
   if (!pending) {
     if (openFiles.size >= 8) openFiles.delete(openFiles.keys().next().value!);
-    pending = (async () => {
-      try {
-        return await pw.ParquetFile.fromFile(await openAsBlob(path));
-      } catch (error) {
-        throw new InputError(file, `cannot read the Parquet footer: ${messageOf(error)}`);
-      }
-    })();
+    pending = openParquet(path, file);
     openFiles.set(key, pending);
     pending.catch(() => openFiles.delete(key));
   }
@@ -78,12 +81,13 @@ export const parquetSource = defineSource({
   async discover(p, { baseDir }) {
     const files = await matchFiles(p.path, baseDir);
     const infos = await mapLimited(files, 8, async (f) => {
-      const file = await openParquet(f.path, f.key);
-      try {
-        return { schema: project(arrowSchema(file), p.columns, f.key), groups: rowGroups(file, p.columns) };
-      } finally {
-        file.free();
+      const footer = await readFooter(f.path, f.key, p.columns);
+      // The engine plans with these numbers: a damaged footer must not give it negative or absurd ones.
+      const bad = footer.groups.findIndex((g) => !(Number.isSafeInteger(g.rows) && g.rows >= 0 && Number.isSafeInteger(g.bytes) && g.bytes >= 0));
+      if (bad >= 0) {
+        throw new InputError(f.key, `corrupt footer: row group ${bad} says it has ${footer.groups[bad].rows} rows of ${footer.groups[bad].bytes} bytes`);
       }
+      return { schema: project(footer.schema, p.columns, f.key), groups: footer.groups };
     });
     let schema = infos[0].schema;
     for (let i = 1; i < files.length; i++) schema = mergeSchema(schema, infos[i].schema, files[i].key, files[0].key);
@@ -99,29 +103,33 @@ export const parquetSource = defineSource({
   },
   async *read(raw, p, { schema, partition }) {
     const chunk = raw as ParquetChunk;
-    const file = await cachedFile(chunk.path, partition.key);
+    const { wasm, file } = await cachedFile(chunk.path, partition.key);
+    // Whatever parquet-wasm or Arrow JS throws on a damaged row group (a panic included) is the file's fault.
+    const corrupt = (error: unknown) =>
+      error instanceof InputError ? error : new InputError(partition.key, `row group ${chunk.rowGroup}: ${messageOf(error)}`);
     let reader: ReadableStreamDefaultReader<pw.RecordBatch>;
     try {
-      const stream = await file.stream({ rowGroups: [chunk.rowGroup], batchSize: p.batchRows, columns: p.columns });
+      const stream = await wasm.run(() => file.stream({ rowGroups: [chunk.rowGroup], batchSize: p.batchRows, columns: p.columns }));
       reader = stream.getReader() as ReadableStreamDefaultReader<pw.RecordBatch>;
     } catch (error) {
-      throw new InputError(partition.key, `row group ${chunk.rowGroup}: ${messageOf(error)}`);
+      throw corrupt(error);
     }
     let rows = 0;
     let done = false;
     try {
       for (;;) {
-        let next: ReadableStreamReadResult<pw.RecordBatch>;
         let batches;
         try {
-          next = await reader.read();
-          if (next.done) {
-            done = true;
-            break;
-          }
-          batches = decodeBatches(next.value.intoIPCStream()).batches;
+          batches = await wasm.run(async () => {
+            const next = await reader.read();
+            return next.done ? undefined : decodeBatches(next.value.intoIPCStream()).batches;
+          });
         } catch (error) {
-          throw new InputError(partition.key, `row group ${chunk.rowGroup}: ${messageOf(error)}`);
+          throw corrupt(error);
+        }
+        if (!batches) {
+          done = true;
+          break;
         }
         for (const batch of batches) {
           rows += batch.numRows;
@@ -129,8 +137,13 @@ export const parquetSource = defineSource({
         }
       }
     } finally {
-      if (!done) await reader.cancel().catch(() => undefined);
-      reader.releaseLock();
+      // After a panic the stream is dead: cancelling it would call into the broken instance.
+      if (!done && !wasm.panic) await reader.cancel().catch(() => undefined);
+      try {
+        reader.releaseLock();
+      } catch {
+        // a read left pending by a panic: nothing to release
+      }
     }
     if (rows !== chunk.rows) {
       throw new InputError(partition.key, `row group ${chunk.rowGroup}: the footer says ${chunk.rows} rows, ${rows} were read`);

@@ -44,7 +44,13 @@ export function lz4DecompressFrame(input: Uint8Array, sizeHint = 0): Uint8Array 
     ip += 2; // FLG, BD
     if (hasContentSize) {
       need(8);
-      reserve(Number(view.getBigUint64(ip, true)));
+      // Only a hint for the first allocation, and from a header that may be damaged: no LZ4 frame
+      // expands more than 255 times (a match adds at most 255 bytes per input byte).
+      const contentSize = view.getBigUint64(ip, true);
+      if (contentSize > BigInt(input.byteLength) * 255n + 64n) {
+        throw new Lz4Error(`LZ4 frame header claims ${contentSize} bytes of content, more than its ${input.byteLength} bytes can hold`);
+      }
+      reserve(Number(contentSize));
       ip += 8;
     }
     if (hasDictId) throw new Lz4Error('LZ4 frames with a dictionary are not supported');

@@ -7,7 +7,7 @@
 // footer flatbuffer (schema and the blocks of every dictionary and record batch), int32 footer
 // length, `ARROW1`.
 import type { FileHandle } from 'node:fs/promises';
-import type { RecordBatch, Schema } from 'apache-arrow';
+import { Type, type DataType, type Dictionary, type RecordBatch, type Schema } from 'apache-arrow';
 import { MessageHeader } from 'apache-arrow/enum';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { Message, type DictionaryBatch, type RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
@@ -15,6 +15,8 @@ import { makeBatch } from '../../src/arrow/batch.ts';
 import { handlesFields, loadColumns, readBatchHeader, UnsupportedLayout } from '../../src/arrow/ipc-batch.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { readAt } from '../input-files.ts';
+import { checkBatchLayout, checkSchemaTypes } from './validate.ts';
+import { verifyFooter, verifyMessage } from './verify.ts';
 
 export const MAGIC = new Uint8Array([0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]); // ARROW1
 /** A byte range: [offset, length]. */
@@ -60,12 +62,6 @@ export async function readLayout(handle: FileHandle, size: number, file: string)
     }
     const footerStart = size - 10 - footerLength;
     const bytes = await readAt(handle, footerStart, footerLength, file, 'the footer');
-    let footer: Footer;
-    try {
-      footer = Footer.decode(bytes);
-    } catch (error) {
-      throw new InputError(file, `corrupt footer: ${messageOf(error)}`);
-    }
     const ranges = (blocks: Iterable<{ offset: number; metaDataLength: number; bodyLength: number }>, what: string) => [...blocks].map((b, i): Range => {
       const length = b.metaDataLength + b.bodyLength;
       if (!(b.offset >= 8 && b.metaDataLength > 0 && b.bodyLength >= 0 && b.offset + length <= footerStart)) {
@@ -73,14 +69,23 @@ export async function readLayout(handle: FileHandle, size: number, file: string)
       }
       return [b.offset, length];
     });
-    if (!footer.schema) throw new InputError(file, 'corrupt footer: no schema');
-    return {
-      format: 'file',
-      schema: footer.schema,
-      footer: [footerStart, footerLength],
-      dictionaries: ranges(footer.dictionaryBatches(), 'dictionary batch'),
-      batches: ranges(footer.recordBatches(), 'record batch'),
-    };
+    verifyFooter(bytes, file);
+    try {
+      // Arrow JS decodes the schema and blocks lazily: what it throws on a damaged footer is the file's fault.
+      const footer = Footer.decode(bytes);
+      if (!footer.schema) throw new InputError(file, 'corrupt footer: no schema');
+      checkSchemaTypes(footer.schema.fields, file);
+      return {
+        format: 'file',
+        schema: footer.schema,
+        footer: [footerStart, footerLength],
+        dictionaries: ranges(footer.dictionaryBatches(), 'dictionary batch'),
+        batches: ranges(footer.recordBatches(), 'record batch'),
+      };
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw new InputError(file, `corrupt footer: ${messageOf(error)}`);
+    }
   }
   const reader = new WindowReader(handle, size, file);
   const first = await reader.messageAt(0);
@@ -88,7 +93,18 @@ export async function readLayout(handle: FileHandle, size: number, file: string)
   if (first.message.headerType !== MessageHeader.Schema) {
     throw new InputError(file, `not an Arrow IPC stream: the first message is a ${MessageHeader[first.message.headerType]}, not a schema`);
   }
-  return { format: 'stream', schema: first.message.header() as Schema };
+  const schema = headerOf(first, file) as Schema;
+  checkSchemaTypes(schema.fields, file);
+  return { format: 'stream', schema };
+}
+
+/** A message's header (schema, dictionary or record batch), decoded by Arrow JS; a failure is the file's. */
+function headerOf(m: MessageAt, file: string): unknown {
+  try {
+    return m.message.header();
+  } catch (error) {
+    throw new InputError(file, `corrupt: the message at byte ${m.offset} cannot be decoded (${messageOf(error)})`);
+  }
 }
 
 /** The schema message of a stream: its first message. */
@@ -110,6 +126,7 @@ export async function footerSchemaMessage(handle: FileHandle, path: string, [off
   if (!framed) {
     const bytes = await readAt(handle, offset, length, file, 'the footer');
     let schema: Schema;
+    verifyFooter(bytes, file);
     try {
       schema = Footer.decode(bytes).schema;
     } catch (error) {
@@ -155,7 +172,7 @@ export async function* scanStream(handle: FileHandle, size: number, file: string
       if (m.message.headerType !== MessageHeader.Schema) throw new InputError(file, 'not an Arrow IPC stream: the first message is not a schema');
       first = false;
     } else if (m.message.headerType === MessageHeader.DictionaryBatch) {
-      const header = m.message.header() as DictionaryBatch;
+      const header = headerOf(m, file) as DictionaryBatch;
       updates.push({ id: header.id, isDelta: header.isDelta, range });
     } else if (m.message.headerType === MessageHeader.RecordBatch) {
       yield { range, updates };
@@ -215,6 +232,7 @@ class WindowReader {
         : `truncated: the message at byte ${offset} says its header has ${metadataLength} bytes but the file has ${this.size}`);
     }
     const metadata = await this.bytes(offset + prefix, metadataLength, `the message at byte ${offset}`);
+    verifyMessage(metadata, this.file, `message header at byte ${offset}`);
     let message: Message;
     try {
       message = Message.decode(metadata);
@@ -228,6 +246,34 @@ class WindowReader {
     }
     return { offset, prefix, metadataLength, bodyLength, end, message };
   }
+}
+
+/** Field nodes a record batch holds for a column of `type` (a dictionary column's values come in their own batches). */
+function nodesFor(type: DataType): number {
+  if (type.typeId === Type.Dictionary) return 1;
+  let n = 1;
+  for (const child of type.children ?? []) n += nodesFor(child.type);
+  return n;
+}
+
+/** Field nodes per record batch of `schema`, and per dictionary id those of a dictionary batch. */
+function expectedNodes(schema: Schema): { batch: number; dictionaries: Map<number, number> } {
+  const dictionaries = new Map<number, number>();
+  const visit = (type: DataType) => {
+    if (type.typeId === Type.Dictionary) {
+      const { id, dictionary } = type as Dictionary;
+      dictionaries.set(id, nodesFor(dictionary));
+      visit(dictionary);
+      return;
+    }
+    for (const child of type.children ?? []) visit(child.type);
+  };
+  let batch = 0;
+  for (const field of schema.fields) {
+    batch += nodesFor(field.type);
+    visit(field.type);
+  }
+  return { batch, dictionaries };
 }
 
 /** Compression codecs a reader may meet, by their IPC number. */
@@ -255,12 +301,14 @@ function metadataAt(bytes: Uint8Array, pos: number, file: string): Uint8Array | 
 export function joinMessages(pieces: Uint8Array[], file: string, check: (compression: number | undefined) => void): Uint8Array {
   const parts: { meta: Uint8Array; body: Uint8Array; padded: number }[] = [];
   let total = 8; // the end marker
+  let expected: ReturnType<typeof expectedNodes> | undefined;
   for (const bytes of pieces) {
     let pos = 0;
     while (pos < bytes.byteLength) {
       const meta = metadataAt(bytes, pos, file);
       if (!meta) break;
       const length = meta.byteLength;
+      verifyMessage(meta, file);
       let message: Message;
       try {
         message = Message.decode(meta);
@@ -270,13 +318,27 @@ export function joinMessages(pieces: Uint8Array[], file: string, check: (compres
       const bodyStart = meta.byteOffset - bytes.byteOffset + length;
       const bodyEnd = bodyStart + message.bodyLength;
       if (bodyEnd > bytes.byteLength) throw new InputError(file, 'corrupt: a message body runs past its block');
+      if (message.headerType === MessageHeader.Schema && !expected) {
+        try {
+          expected = expectedNodes(message.header() as Schema);
+        } catch (error) {
+          throw new InputError(file, `corrupt schema (${messageOf(error)})`);
+        }
+      }
       if (message.headerType === MessageHeader.RecordBatch || message.headerType === MessageHeader.DictionaryBatch) {
         let header: BatchHeader;
+        let nodes: number | undefined;
         try {
           const decoded = message.header() as BatchHeader | DictionaryBatch;
           header = 'isDelta' in decoded ? decoded.data : decoded;
+          nodes = 'isDelta' in decoded ? expected?.dictionaries.get(decoded.id) : expected?.batch;
         } catch (error) {
           throw new InputError(file, `corrupt message header (${messageOf(error)})`);
+        }
+        // A header that does not describe the schema's columns would be decoded against the wrong buffers.
+        if (nodes !== undefined && header.nodes.length !== nodes) {
+          throw new InputError(file, `corrupt ${message.headerType === MessageHeader.RecordBatch ? 'record' : 'dictionary'} batch header: `
+            + `${header.nodes.length} field nodes where the schema needs ${nodes}`);
         }
         const bad = header.buffers.find((b) => !(b.offset >= 0 && b.length >= 0 && b.offset + b.length <= message.bodyLength));
         if (bad || !(header.length >= 0) || header.nodes.some((n) => !(n.length >= 0 && n.nullCount >= 0 && n.nullCount <= n.length))) {
@@ -318,11 +380,13 @@ export function codecName(type: number): string {
 export function decodeInPlace(pieces: Uint8Array[], schema: Schema, file: string): RecordBatch[] | undefined {
   if (!handlesFields(schema.fields)) return undefined;
   const batches: RecordBatch[] = [];
+  let nodes: number | undefined;
   for (const bytes of pieces) {
     let pos = 0;
     while (pos < bytes.byteLength) {
       const meta = metadataAt(bytes, pos, file);
       if (!meta) break;
+      verifyMessage(meta, file);
       let header;
       try {
         header = readBatchHeader(meta);
@@ -330,6 +394,10 @@ export function decodeInPlace(pieces: Uint8Array[], schema: Schema, file: string
         throw new InputError(file, `corrupt message header (${messageOf(error)})`);
       }
       if (!header) return undefined;
+      if (nodes === undefined) nodes = expectedNodes(schema).batch;
+      if (header.nodes.length / 2 !== nodes) {
+        throw new InputError(file, `corrupt record batch header: ${header.nodes.length / 2} field nodes where the schema needs ${nodes}`);
+      }
       const bodyStart = meta.byteOffset - bytes.byteOffset + meta.byteLength;
       if (!(header.bodyLength >= 0) || bodyStart + header.bodyLength > bytes.byteLength) throw new InputError(file, 'corrupt: a message body runs past its block');
       for (let i = 0; i < header.buffers.length; i += 2) {
@@ -342,6 +410,7 @@ export function decodeInPlace(pieces: Uint8Array[], schema: Schema, file: string
           throw new InputError(file, 'corrupt record batch header: impossible lengths');
         }
       }
+      checkBatchLayout(schema.fields, header, file);
       const body = bytes.subarray(bodyStart, bodyStart + header.bodyLength);
       try {
         batches.push(makeBatch(schema, loadColumns(schema.fields, header, body), header.length));

@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises';
 import { Field, Schema, type DataType } from 'apache-arrow';
 import { parseType } from '../../src/arrow/types.ts';
-import { InputError, MissingColumnError } from '../../src/workflow/errors.ts';
+import { InputError } from '../../src/workflow/errors.ts';
 import type { SourcePartition } from '../../src/workflow/stage.ts';
 import { lastRecordEnd, splitFile, type CsvChunk } from './chunks.ts';
 import { checkReadable, columnBuilder } from './columns.ts';
@@ -78,9 +78,13 @@ export async function discoverCsv(params: CsvParams, baseDir: string): Promise<{
     }
   }
   const names = columnNames(params, preamble.header, fieldCount, first);
-  for (const column of Object.keys(params.schema ?? {})) if (!names.includes(column)) throw new MissingColumnError(column, names);
+  // Named in params but not in the header: the header may well be the one at fault (damaged, or
+  // another file's), so the error names the file whose header it is.
+  const missing = (column: string, param: string) =>
+    new InputError(first, `has no column '${column}', which ${param} names (columns: ${names.join(', ') || 'none'})`, preamble.headerLine);
+  for (const column of Object.keys(params.schema ?? {})) if (!names.includes(column)) throw missing(column, 'schema');
   if (typeof params.timestampFormat === 'object') {
-    for (const column of Object.keys(params.timestampFormat)) if (!names.includes(column)) throw new MissingColumnError(column, names);
+    for (const column of Object.keys(params.timestampFormat)) if (!names.includes(column)) throw missing(column, 'timestampFormat');
   }
 
   const table = new FieldTable(names.length, tableRows(SAMPLE_ROWS, names.length, end - preamble.dataStart));

@@ -1,7 +1,8 @@
 // The worker side of source.csv: one chunk (a whole file, or bytes cut from a large one) into
 // record batches of at most `batchRows` rows.
 import { readFileSync } from 'node:fs';
-import { makeData, RecordBatch, Struct, type Data, type Schema } from 'apache-arrow';
+import type { Data, RecordBatch, Schema } from 'apache-arrow';
+import { makeBatch } from '../../src/arrow/batch.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import type { CsvChunk } from './chunks.ts';
 import { columnBuilder, type ColumnBuilder, type ColumnSpec } from './columns.ts';
@@ -36,7 +37,6 @@ export function* parseBatches(
   const columns = schema.fields.length;
   const capacity = tableRows(params.batchRows, columns, end - pos);
   const table = new FieldTable(columns, capacity);
-  const type = new Struct(schema.fields);
   while (pos < end) {
     try {
       pos = splitRecords(buf, pos, end, dialect, table);
@@ -46,7 +46,9 @@ export function* parseBatches(
     }
     if (table.rows === 0) break;
     const children: Data[] = builders.map((build, column) => build(buf, table, column));
-    yield new RecordBatch(schema, makeData({ type, length: table.rows, nullCount: 0, children }));
+    // makeBatch keeps the declared schema object (Arrow JS's constructor copies it), as the other
+    // sources do, so the engine's schema checks take their identity fast path.
+    yield makeBatch(schema, children, table.rows);
   }
 }
 

@@ -1,13 +1,15 @@
 // Opening Parquet files with parquet-wasm: a check of the magic and footer length first (so that
 // a file that is not Parquet, or cut short, gets a sentence saying so), then parquet-wasm's
 // ParquetFile over a file-backed Blob, which reads the footer and later only the byte ranges of
-// the row groups asked for.
+// the row groups asked for. Every call goes through a guarded instance (wasm.ts): a panic on a
+// corrupt file is an error, not a crash or a hang.
 import { openAsBlob } from 'node:fs';
 import { open } from 'node:fs/promises';
-import * as pw from 'parquet-wasm';
+import type * as pw from 'parquet-wasm';
 import type { Schema } from 'apache-arrow';
 import { decodeBatches } from '../../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
+import { ParquetPanic, WasmInstance, parquetWasm } from './wasm.ts';
 
 const PAR1 = 0x31524150; // 'PAR1' little-endian
 const PARE = 0x45524150; // encrypted footer
@@ -41,13 +43,63 @@ export async function checkParquetFile(path: string, file: string): Promise<numb
   }
 }
 
+/** An open file: parquet-wasm's ParquetFile, and the instance it lives in (its calls go through it). */
+export interface OpenParquet {
+  wasm: WasmInstance;
+  file: pw.ParquetFile;
+}
+
 /** A ParquetFile over the file (footer read, data not). */
-export async function openParquet(path: string, file: string): Promise<pw.ParquetFile> {
+export async function openParquet(path: string, file: string): Promise<OpenParquet> {
   await checkParquetFile(path, file);
+  const blob = await openAsBlob(path);
+  const wasm = parquetWasm();
   try {
-    return await pw.ParquetFile.fromFile(await openAsBlob(path));
+    return { wasm, file: await wasm.run((pw) => pw.ParquetFile.fromFile(blob)) };
   } catch (error) {
     throw new InputError(file, `cannot read the Parquet footer: ${messageOf(error)}`);
+  }
+}
+
+/** What discover needs from a footer: the Arrow schema and, per row group, rows and bytes (of `columns`). */
+export interface FooterInfo {
+  schema: Schema;
+  groups: { rows: number; bytes: number }[];
+}
+
+/** Reads a file's footer (checked first) and closes the file again. */
+export async function readFooter(path: string, file: string, columns?: string[]): Promise<FooterInfo> {
+  await checkParquetFile(path, file);
+  const blob = await openAsBlob(path);
+  const attempt = async (wasm: WasmInstance) => {
+    const handle = await wasm.run((pw) => pw.ParquetFile.fromFile(blob));
+    try {
+      return await wasm.run(() => ({ schema: arrowSchema(handle), groups: rowGroups(handle, columns) }));
+    } finally {
+      closeParquet({ wasm, file: handle });
+    }
+  };
+  try {
+    try {
+      return await attempt(parquetWasm());
+    } catch (error) {
+      if (!(error instanceof ParquetPanic)) throw error;
+      // Footers are read several at a time, and a panic fails every call in flight on the instance:
+      // this file's again on an instance of its own, so that the panic is pinned on the right file.
+      return await attempt(new WasmInstance());
+    }
+  } catch (error) {
+    throw new InputError(file, `cannot read the Parquet footer: ${messageOf(error)}`);
+  }
+}
+
+/** Frees what parquet-wasm holds for the file, unless its instance is gone. */
+export function closeParquet({ wasm, file }: OpenParquet): void {
+  if (wasm.panic) return;
+  try {
+    file.free();
+  } catch {
+    // freeing cannot fail on a sound instance; on a broken one there is nothing left to free
   }
 }
 

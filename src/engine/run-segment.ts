@@ -17,6 +17,7 @@ import type { TaskRecord } from '../cache/store.ts';
 import { SegmentCache } from './segment-cache.ts';
 import type { StageStats } from './stats.ts';
 import { Wakeup } from './wakeup.ts';
+import { StageRunError } from '../workflow/errors.ts';
 
 /**
  * Grouping: many small chunks go to a worker in one request, so per-request costs are shared; but
@@ -112,15 +113,20 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
       replayUpTo(index);
       const info: PartitionInfo = { index, key: partition.key };
       addMarker('start', info);
-      const chunks = partition.chunks();
-      // Most sources list their chunks synchronously: no promise per chunk for those.
-      if (Symbol.iterator in chunks) {
-        for (const chunk of chunks) {
-          const full = addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
-          if (full) await full;
+      try {
+        const chunks = partition.chunks();
+        // Most sources list their chunks synchronously: no promise per chunk for those.
+        if (Symbol.iterator in chunks) {
+          for (const chunk of chunks) {
+            const full = addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+            if (full) await full;
+          }
+        } else {
+          for await (const chunk of chunks) await addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
         }
-      } else {
-        for await (const chunk of chunks) await addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+      } catch (error) {
+        // Listing chunks reads the file on this thread (Arrow streams, large CSVs): name the stage.
+        throw error instanceof StageRunError ? error : new StageRunError(root.stage.id, error, { file: partition.key });
       }
       addMarker('end', info);
     }

@@ -221,8 +221,8 @@ describe('errors name the file and the physical line', () => {
   });
 
   test('params: a schema column that is not there, an unknown type or zone, a bad format', async () => {
-    const { name } = file('a,b\n1,2\n');
-    expect(await errorOf(readCsv({ path: name, schema: { c: 'int64' } }, dir))).toBe("needs column 'c', which is not there (columns: a, b)");
+    const { path, name } = file('a,b\n1,2\n');
+    expect(await errorOf(readCsv({ path: name, schema: { c: 'int64' } }, dir))).toBe(`${path}:1: has no column 'c', which schema names (columns: a, b)`);
     expect(csvSource.params.safeParse({ path: 'x', schema: { a: 'int' } }).error?.issues[0].message).toMatch("unknown type 'int'");
     expect(csvSource.params.safeParse({ path: 'x', timezone: 'Nowhere/City' }).error?.issues[0].message).toMatch("unknown time zone 'Nowhere/City'");
     expect(csvSource.params.safeParse({ path: 'x', timestampFormat: '%Q' }).error?.issues[0].message).toMatch("unknown directive '%Q'");
