@@ -20,6 +20,7 @@ export async function runCommand(args: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
     'allow-path': { type: 'string', multiple: true },
+    'worker-memory': { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
   }, 'one workflow file or folder');
   const workers = values.workers === undefined ? undefined : Number(values.workers);
@@ -34,7 +35,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const summaries: RunSummary[] = [];
   let exitCode = 0;
   // One pool for every workflow of a folder: starting worker threads is the slow part of small runs.
-  const executor = new LocalExecutor({ workers });
+  const memoryLimitMb = values['worker-memory'] === undefined ? undefined : Number(values['worker-memory']);
+  if (memoryLimitMb !== undefined && !(memoryLimitMb >= 16)) throw new UsageError(`--worker-memory is MiB of heap per worker thread (16 or more), not '${values['worker-memory']}'`);
+  const executor = new LocalExecutor({ workers, memoryLimitMb });
   try {
     for (const file of files) exitCode = Math.max(exitCode, await runOne(file));
   } finally {

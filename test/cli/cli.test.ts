@@ -20,7 +20,7 @@ describe('quiver CLI', { timeout: 60_000 }, () => {
     const bad = quiver('validate', fixture('broken.yaml'));
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toEqual([
-      "test/fixtures/broken.yaml:5: stage 'dbl': stage file './stages.ts' has no export 'doubel' (stages it exports: burn, crashOnce, double, hang, picky, record, tally, withTotal)",
+      "test/fixtures/broken.yaml:5: stage 'dbl': stage file './stages.ts' has no export 'doubel' (stages it exports: burn, crashOnce, double, hang, hogOnce, picky, record, tally, withTotal)",
       'test/fixtures/broken.yaml:8: the stages form a cycle: a -> b -> a',
     ]);
     expect(quiver('validate', 'nope.yaml')).toMatchObject({ code: 2, stderr: 'nope.yaml: cannot read workflow: no such file\n' });

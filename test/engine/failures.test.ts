@@ -1,7 +1,7 @@
 // Failure handling (DESIGN.md §3 retries, timeout, onError): rows a stage rejects are quarantined
 // or skipped and accounted for, unreadable chunks are quarantined whole, a dead worker thread is
 // retried on a fresh one, and a stage that never returns is stopped by its timeout.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -115,6 +115,27 @@ describe('failure handling', { timeout: 60_000 }, () => {
     expect(Number((await duckdb(`SELECT count(*) FROM '${join(dir, 'all.parquet')}'`))[0][0])).toBe(total);
     const log = readFileSync(join(dir, '.quiver', 'runs', retried.runId, 'log.jsonl'), 'utf8');
     expect(log).toMatch(/"event":"retry"/);
+  });
+
+  test('a worker thread that runs out of memory dies alone and its task is retried', async () => {
+    const marker = join(out, 'hogged-once');
+    const wf = workflow('hog', { baseDir: fixtures })
+      .stage('gen', 'source.generate', gen)
+      .stage('hog', './stages.ts#hogOnce', { marker }, { from: 'gen', retries: 1 })
+      .stage('out', 'sink.parquet', { path: 'all.parquet' }, { from: 'hog' });
+    const small = new LocalExecutor({ workers: 1, memoryLimitMb: 64 });
+    const dir = join(out, 'hog');
+    try {
+      const summary = await runWorkflow(wf, { catalog: builtinCatalog, out: dir, executor: small });
+      expect(summary.status, summary.error).toBe('ok');
+    } finally {
+      await small.close();
+    }
+    expect(existsSync(marker)).toBe(true);
+    expect(Number((await duckdb(`SELECT count(*) FROM '${join(dir, 'all.parquet')}'`))[0][0])).toBe(total);
+    const retry = readFileSync(join(dir, '.quiver', 'runs', readdirSync(join(dir, '.quiver', 'runs'))[0], 'log.jsonl'), 'utf8')
+      .split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'retry');
+    expect(retry.cause).toMatch(/worker thread died.*(memory|ERR_WORKER_OUT_OF_MEMORY)/i);
   });
 
   test('a stage that never returns is stopped by its timeout and the run fails, naming it', async () => {

@@ -8,6 +8,8 @@ import type { Executor, TaskRequest, TaskResult } from '../task.ts';
 export interface LocalExecutorOptions {
   /** Worker threads (default: one per CPU core). */
   workers?: number;
+  /** Heap limit per worker thread in MiB: a thread past it dies alone (and its task may be retried). */
+  memoryLimitMb?: number;
 }
 
 const workerFile = new URL('../../../workers/thread.mjs', import.meta.url).href;
@@ -16,7 +18,7 @@ export class LocalExecutor implements Executor {
   readonly concurrency: number;
   private started?: Piscina;
 
-  constructor(options: LocalExecutorOptions = {}) {
+  constructor(private readonly options: LocalExecutorOptions = {}) {
     this.concurrency = Math.max(1, options.workers ?? availableParallelism());
   }
 
@@ -28,6 +30,7 @@ export class LocalExecutor implements Executor {
         minThreads: this.concurrency,
         maxThreads: this.concurrency,
         idleTimeout: 60_000,
+        ...(this.options.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryLimitMb } } : {}),
       });
       // A task aborted while its thread was already answering leaves piscina with a reply it does
       // not expect; that answer is not wanted, and must not bring the process down.
