@@ -5,6 +5,7 @@ import { exportCommand } from './export.ts';
 import { graphCommand } from './graph.ts';
 import { inspectCommand } from './inspect.ts';
 import { rerunCommand } from './rerun.ts';
+import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 import { scheduleCommand } from './schedule.ts';
 import { runsCommand } from './runs.ts';
@@ -27,6 +28,8 @@ const usage = `quiver — Arrow-native workflows for scientific data
   quiver cache prune [--out DIR] [--keep-runs N]  keep only what the last N runs used (default 3)
   quiver export RUN --to DEST [--out DIR] [--with-inputs] [--inputs-from DIR] [--license ID]
                                                   one run (id, id prefix or latest) as a Workflow Run RO-Crate
+  quiver report RUN [--out DIR] [--to FILE]     one run as a self-contained HTML page
+                                                  (default FILE: DIR/.quiver/runs/RUN_ID/report.html)
 
 Exit codes: 0 ok, 1 failed, 2 invalid workflow or usage.`;
 
@@ -40,6 +43,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   rerun: rerunCommand,
   cache: cacheCommand,
   export: exportCommand,
+  report: reportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
