@@ -4,7 +4,7 @@
 // wants its own inputs. What nobody wants is skipped, so a rerun reads only what changed.
 import type { Plan, SegmentNode } from '../engine/plan.ts';
 import type { ReduceStage } from '../workflow/stage.ts';
-import type { WorkflowKeys } from './keys.ts';
+import { rejectedKey, type WorkflowKeys } from './keys.ts';
 import type { CacheStore, SinkRecord } from './store.ts';
 
 export type Decision = 'compute' | 'replay' | 'skip';
@@ -40,7 +40,11 @@ export function decideTasks(plan: Plan, keys: WorkflowKeys, store: CacheStore | 
   };
   const cached = (stageId: string, j: number, withStream: boolean) => {
     const key = partitionsOf(stageId)[j];
-    return !!store && !!store.record(key) && (!withStream || store.hasStream(key));
+    const record = store?.record(key);
+    if (!store || !record || (withStream && !store.hasStream(key))) return false;
+    // Rows it quarantined are replayed into this run's quarantine file: they must be there too.
+    const quarantining = plan.workflow.byId.get(stageId)!.spec.onError === 'quarantine';
+    return !(quarantining && record.quarantined > 0 && !store.hasStream(rejectedKey(key)));
   };
 
   for (const node of [...plan.nodes].reverse()) {

@@ -14,7 +14,8 @@ export interface Explanation {
   reason: string;
 }
 
-export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifest | undefined): Explanation[] {
+/** `contentOf(file)`: the input file's sha256, as hashed for this run. */
+export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifest | undefined, contentOf: (file: string) => string | undefined): Explanation[] {
   const workflow = plan.workflow;
   const prevKeys = new Map((previous?.tasks ?? []).map((t) => [`${t.stage}\0${t.partition}`, t.key]));
   const keyOf = (id: string, j: number) => tasks.keys.stages.get(id)!.keys[j];
@@ -36,6 +37,10 @@ export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifes
       const name = nameOf(id, j);
       const input = previous.inputs.find((i) => i.stage === id && i.path === name);
       if (!input) return `new input ${name}`;
+      const file = s.partitions?.[j]?.file;
+      if (input.sha256 && file && input.sha256 === contentOf(file) && changed(id, j)) {
+        return `the schema read from the files changed (types inferred from the data), so ${name} is read again`;
+      }
       if (changed(id, j)) return `input ${name} changed`;
     }
     /** The input partitions this output was made from: one for maps and per-partition reduces, else all. */

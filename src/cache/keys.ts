@@ -5,6 +5,8 @@
 // and machines.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import type { Schema } from 'apache-arrow';
+import { typeName } from '../arrow/types.ts';
 import type { ReduceStage } from '../workflow/stage.ts';
 import { StageCatalog } from '../workflow/catalog.ts';
 import type { ResolvedStage, ResolvedWorkflow } from '../workflow/validate.ts';
@@ -39,12 +41,22 @@ export function describeStage(s: ResolvedStage, baseDir: string): string {
   }
   // onError changes what is kept of rejected rows, so it is part of what the stage computes.
   const parts: unknown[] = [s.stage.kind, s.spec.use, s.stage.version, params, s.spec.onError ?? 'fail'];
+  // Fix: a source's schema can come from its data (CSV types inferred from the first file), so a
+  // file added before the others can change how every file is read: the schema is part of what it
+  // computes. (Other stages' schemas follow from their inputs' and their params, already keyed.)
+  if (s.stage.kind === 'source') parts.push(schemaText(s.schema));
   if (StageCatalog.isFileReference(s.spec.use)) {
     const file = s.spec.use.split('#')[0];
     const path = file.startsWith('file:') ? new URL(file).pathname : isAbsolute(file) ? file : resolve(baseDir, file);
     parts.push(hashParts(readFileSync(path, 'utf8')));
   }
   return canonicalJson(parts);
+}
+
+/** A schema as stable text: field names, quiver's type names, nullability and metadata. */
+function schemaText(schema: Schema): unknown {
+  const meta = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [schema.fields.map((f) => [f.name, typeName(f.type), f.nullable, meta(f.metadata)]), meta(schema.metadata)];
 }
 
 /** Where the rows a stage rejected for a partition are kept, beside its output. */

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
+import { sha256OfFile } from './input-hashes.ts';
 import { readStreamFile, StreamFileWriter } from './stream-file.ts';
 
 export interface TaskRecord {
@@ -106,9 +107,10 @@ export class CacheStore {
   private async keepFile(path: string, sha256: string): Promise<string> {
     const target = this.filePath(sha256);
     // Fix: a kept file of that name may have been changed through a hard link since it was kept
-    // (see sinkRecord); the output just written has the right bytes, so it replaces it.
+    // (see sinkRecord). One that still has its bytes stays (other records name it: outputs with
+    // the same bytes share it); one that does not is replaced by the output just written.
     const there = statSync(target, { throwIfNoEntry: false });
-    if (there && there.ino === statSync(path).ino) return target;
+    if (there && (there.ino === statSync(path).ino || (await sha256OfFile(target)) === sha256)) return target;
     await mkdir(dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.tmp`;
     await link(path, temp).catch(() => copyFile(path, temp));

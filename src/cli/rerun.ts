@@ -11,10 +11,11 @@ export async function rerunCommand(args: string[]): Promise<number> {
     verify: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     workers: { type: 'string' },
+    'allow-path': { type: 'string', multiple: true },
   }, 'one run id (or a prefix of one, or latest)');
   if (!values.verify) throw new UsageError('quiver rerun needs --verify (rerunning to compare is what it does)');
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  const result = await verifyRun(values.out!, target, { catalog: builtinCatalog, workers, keep: values.keep });
+  const result = await verifyRun(values.out!, target, { catalog: builtinCatalog, workers, keep: values.keep, allowPaths: values['allow-path'] });
   const lines = result.outputs.map((o) => {
     const detail = o.status === 'differs' ? ` (recorded ${o.recorded!.slice(0, 12)}…, now ${o.now!.slice(0, 12)}…)` : '';
     return `${o.status.padEnd(9)}  ${o.path}${detail}`;

@@ -4,7 +4,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Temporary names used by OutputFile (`.NAME.8HEX.tmp`) and by atomic JSON writes (`NAME.PID.tmp`). */
 const temporaryName = /^\..+\.[0-9a-f]{8}\.tmp$|\.\d+\.tmp$/;
@@ -17,6 +17,9 @@ interface LockHolder {
 
 export class OutFolderBusyError extends Error {}
 
+/** Folders this process holds: a lock naming this process is live if its folder is here. */
+const held = new Set<string>();
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -27,7 +30,8 @@ function isAlive(pid: number): boolean {
 }
 
 /** Takes the folder for a run; returns the function that gives it back. */
-export async function claimOutFolder(outDir: string, runId: string): Promise<() => Promise<void>> {
+export async function claimOutFolder(folder: string, runId: string): Promise<() => Promise<void>> {
+  const outDir = resolve(folder);
   const lock = join(outDir, '.quiver', 'lock');
   await mkdir(join(outDir, '.quiver'), { recursive: true });
   const me: LockHolder = { pid: process.pid, host: hostname(), runId };
@@ -38,7 +42,8 @@ export async function claimOutFolder(outDir: string, runId: string): Promise<() 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
       const holder = await readFile(lock, 'utf8').then((t) => JSON.parse(t) as LockHolder, () => undefined);
-      if (holder && holder.host === me.host && holder.pid !== process.pid && isAlive(holder.pid)) {
+      const live = holder?.pid === process.pid ? held.has(outDir) : holder ? isAlive(holder.pid) : false;
+      if (holder && holder.host === me.host && live) {
         throw new OutFolderBusyError(`${outDir} is in use by run ${holder.runId} (process ${holder.pid}); wait for it to end or choose another --out`);
       }
       if (holder && holder.host !== me.host) {
@@ -47,8 +52,12 @@ export async function claimOutFolder(outDir: string, runId: string): Promise<() 
       await rm(lock, { force: true }); // its holder is gone
     }
   }
+  held.add(outDir);
   removeTemporaryFiles(outDir);
-  return () => rm(lock, { force: true });
+  return async () => {
+    held.delete(outDir);
+    await rm(lock, { force: true });
+  };
 }
 
 /** Deletes what interrupted writes left: temporary files anywhere under the folder. */

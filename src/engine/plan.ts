@@ -2,6 +2,7 @@
 // workers, reduce and sink stages that run on the main thread, and the edges between them.
 import { createHash } from 'node:crypto';
 import type { Schema } from 'apache-arrow';
+import { encodeSchema } from '../arrow/ipc.ts';
 import { consumersOf } from '../workflow/graph.ts';
 import type { ResolvedStage, ResolvedWorkflow } from '../workflow/validate.ts';
 
@@ -105,6 +106,9 @@ function segmentKey(node: SegmentNode): string {
   const hash = createHash('sha256');
   const describe = (s: ResolvedStage) => JSON.stringify([s.id, s.spec.use, s.stage.version, s.params, s.spec.onError ?? 'fail']);
   hash.update(node.root.kind === 'source' ? describe(node.root.stage) : `input:${node.root.from}`);
+  // Workers keep a segment's stages by this key: a source whose schema comes from its data (CSV
+  // inference) must not find another run's stages built for other types.
+  hash.update(encodeSchema(node.root.kind === 'source' ? node.root.stage.schema : node.root.schema));
   for (const m of node.maps) hash.update(`${describe(m.stage)}<${m.parent}`);
   return hash.digest('hex').slice(0, 32);
 }

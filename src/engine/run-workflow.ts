@@ -108,7 +108,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   const plan = planWorkflow(workflow);
   const keys = workflowKeys(workflow, (file) => inputHashes.get(file)!);
   const tasks = decideTasks(plan, keys, store);
-  const explanations = explainTasks(plan, tasks, previous);
+  const explanations = explainTasks(plan, tasks, previous, (file) => inputHashes.get(file));
   for (const e of explanations) log.info({ event: 'task-reason', task: e.task, reason: e.reason }, 'task runs');
   options.onExplain?.(explanations);
   const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
@@ -140,7 +140,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
     executor: { kind: executor.constructor.name, workers: executor.concurrency },
-    inputHashes, tasks: taskList(plan, tasks), cache: !!store,
+    inputHashes, tasks: taskList(plan, tasks), cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => resolve(p)),
   }));
   log.info({ event: 'run-end', status, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 }, 'run ended');
   await closeLog();

@@ -32,6 +32,8 @@ export interface Manifest {
   tasks: { stage: string; partition: string; key: string; status: 'computed' | 'cached' | 'skipped' }[];
   /** Whether the run could use the task cache (false with --no-cache). */
   cache: boolean;
+  /** Folders outside the workflow's own it was allowed to read (--allow-path), absolute. */
+  allowPaths: string[];
   outputs: { path: string; sha256: string; bytes: number }[];
   executor: { kind: string; workers: number };
   runtime: { quiver: string; node: string; platform: string; arch: string; osRelease: string; cpu: string; cpus: number };
@@ -61,7 +63,7 @@ export function lockedPackages(): { quiver: string; packages: Record<string, str
 export function buildManifest(args: {
   runId: string; status: 'ok' | 'failed'; error?: string; startedAt: Date; endedAt: Date; outDir: string;
   workflow: ResolvedWorkflow; stats: StageStats[]; outputs: OutputRecord[]; executor: { kind: string; workers: number };
-  inputHashes: Map<string, string>; tasks: Manifest['tasks']; cache: boolean;
+  inputHashes: Map<string, string>; tasks: Manifest['tasks']; cache: boolean; allowPaths: string[];
 }): Manifest {
   const { workflow, outDir } = args;
   const { quiver, packages } = lockedPackages();
@@ -98,6 +100,7 @@ export function buildManifest(args: {
     inputs,
     tasks: args.tasks,
     cache: args.cache,
+    allowPaths: args.allowPaths,
     outputs: args.outputs.map((o) => ({ ...o, path: relative(outDir, o.path) })),
     executor: args.executor,
     runtime: {
@@ -119,7 +122,7 @@ function seedsOf(workflow: ResolvedWorkflow): Record<string, unknown> {
 
 export async function writeManifest(path: string, manifest: Manifest): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.tmp`;
+  const temp = `${path}.${process.pid}.tmp`; // the name a killed run's leftovers are cleaned by
   await writeFile(temp, JSON.stringify(manifest, null, 2) + '\n');
   await rename(temp, path);
 }

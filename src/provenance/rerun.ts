@@ -32,7 +32,9 @@ export interface Verification {
   scratch: string;
 }
 
-export async function verifyRun(outDir: string, ref: string, options: { catalog: StageCatalog; workers?: number; keep?: boolean }): Promise<Verification> {
+export async function verifyRun(
+  outDir: string, ref: string, options: { catalog: StageCatalog; workers?: number; keep?: boolean; allowPaths?: string[] },
+): Promise<Verification> {
   const { runId, manifest } = readManifest(outDir, ref);
   const baseDir = manifest.workflow.baseDir ?? resolve('.');
   const loaded = parseWorkflow(manifest.workflow.text, manifest.workflow.file, baseDir);
@@ -47,7 +49,10 @@ export async function verifyRun(outDir: string, ref: string, options: { catalog:
   }
 
   const scratch = join(outDir, '.quiver', 'verify', `${runId}-${newRunId()}`);
-  const rerun = await runWorkflow({ spec, source: loaded.source }, { catalog: options.catalog, out: scratch, noCache: true, workers: options.workers });
+  const rerun = await runWorkflow({ spec, source: loaded.source }, {
+    catalog: options.catalog, out: scratch, noCache: true, workers: options.workers,
+    allowPaths: [resolve(outDir), ...(manifest.allowPaths ?? []), ...(options.allowPaths ?? [])],
+  });
   const now = new Map(rerun.outputs.map((p) => [relative(scratch, p), p]));
   const outputs: OutputCheck[] = [];
   for (const o of manifest.outputs) {
