@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { decodeBatches } from '../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../src/workflow/errors.ts';
 import { defineSink, defineSource, type Chunk } from '../src/workflow/stage.ts';
-import { fileSink, outputPath } from './file-sink.ts';
+import { fileSink, outputPath, partitionFiles } from './file-sink.ts';
 import { conformBatch, mapLimited, matchFiles, mergeSchema, readAt } from './input-files.ts';
 import { lz4DecompressFrame } from './arrow-ipc/lz4.ts';
 import { codecName, decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './arrow-ipc/messages.ts';
@@ -196,6 +196,7 @@ const sinkParams = z.object({
 export const arrowSink = defineSink({
   name: 'sink.arrow',
   kind: 'sink',
+  partitionFiles: (p, partitions) => partitionFiles(p.path, p.format === 'stream' ? 'arrows' : 'arrow', partitions),
   version: '1',
   description: 'Writes Arrow IPC files (format: file, the default) or streams (format: stream, the default for .arrows).',
   params: sinkParams,

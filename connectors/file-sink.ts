@@ -20,15 +20,47 @@ export const outputPath = z.string().min(1).refine((p) => !isAbsolute(p) && !nor
   message: "must be a path inside the output folder (relative, without '..')",
 });
 
-export function fileSink(path: string, extension: string, ctx: { schema: Schema; outDir: string }, openFormat: OpenFormat): SinkWriter {
+/** For a sink `path` that asks for a file per partition (`dir/`), each partition's file. */
+export const partitionFiles = (path: string, extension: string, partitions: PartitionInfo[]): string[] | undefined => {
+  if (!path.endsWith('/')) return undefined;
+  const nameOf = partitionNamer(path, extension, partitions);
+  return partitions.map(nameOf);
+};
+
+/**
+ * The file of each partition in `dir/`: its input file's name with the extension changed, and the
+ * partition index added where two partitions would get the same name. Named from the whole list
+ * when it is known, so a partition's name does not depend on which others are written this time.
+ */
+function partitionNamer(dir: string, extension: string, all: PartitionInfo[]): (p: PartitionInfo) => string {
+  const names = new Map<number, string>();
+  const used = new Set<string>();
+  const nameOf = (p: PartitionInfo) => {
+    let name = names.get(p.index);
+    if (name === undefined) {
+      const base = parse(p.key).name || `part-${p.index}`;
+      name = `${base}.${extension}`;
+      if (used.has(name)) name = `${base}-${String(p.index).padStart(5, '0')}.${extension}`;
+      used.add(name);
+      names.set(p.index, name);
+    }
+    return join(dir, name);
+  };
+  all.forEach(nameOf);
+  return nameOf;
+}
+
+export function fileSink(
+  path: string, extension: string, ctx: { schema: Schema; outDir: string; partitions?: PartitionInfo[] }, openFormat: OpenFormat,
+): SinkWriter {
   const perPartition = path.endsWith('/');
-  const files: OutputFile[] = [];
-  const usedNames = new Set<string>();
+  const nameFor = partitionNamer(path, extension, ctx.partitions ?? []);
+  const files: { file: OutputFile; partition?: number }[] = [];
   let current: { file: OutputFile; writer: FormatWriter } | undefined;
 
-  const start = async (target: string) => {
+  const start = async (target: string, partition?: number) => {
     const file = new OutputFile(join(ctx.outDir, target));
-    files.push(file);
+    files.push({ file, partition });
     current = { file, writer: await openFormat(file, ctx.schema) };
   };
   const finish = async () => {
@@ -37,17 +69,10 @@ export function fileSink(path: string, extension: string, ctx: { schema: Schema;
     await current.file.finish();
     current = undefined;
   };
-  const nameFor = (partition: PartitionInfo) => {
-    const base = parse(partition.key).name || `part-${partition.index}`;
-    let name = `${base}.${extension}`;
-    if (usedNames.has(name)) name = `${base}-${String(partition.index).padStart(5, '0')}.${extension}`;
-    usedNames.add(name);
-    return join(path, name);
-  };
 
   return {
     async startPartition(partition) {
-      if (perPartition) await start(nameFor(partition));
+      if (perPartition) await start(nameFor(partition), partition.index);
       else if (!current && files.length === 0) await start(path);
     },
     async write(batch) {
@@ -60,11 +85,13 @@ export function fileSink(path: string, extension: string, ctx: { schema: Schema;
       if (!perPartition && files.length === 0) await start(path); // no partitions: still a valid, empty file
       await finish();
       const records: OutputRecord[] = [];
-      for (const file of files) records.push({ path: file.path, bytes: file.size, sha256: await file.commit() });
+      for (const { file, partition } of files) {
+        records.push({ path: file.path, bytes: file.size, sha256: await file.commit(), ...(partition !== undefined ? { partition } : {}) });
+      }
       return records;
     },
     async abort() {
-      await Promise.all(files.map((f) => f.abort()));
+      await Promise.all(files.map((f) => f.file.abort()));
     },
   };
 }

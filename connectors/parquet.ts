@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { decodeBatches } from '../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../src/workflow/errors.ts';
 import { defineSink, defineSource, type Chunk } from '../src/workflow/stage.ts';
-import { fileSink, outputPath } from './file-sink.ts';
+import { fileSink, outputPath, partitionFiles } from './file-sink.ts';
 import { conformBatch, mapLimited, matchFiles, mergeSchema } from './input-files.ts';
 import { openParquet, readFooter, type OpenParquet } from './parquet/file.ts';
 import { ParquetStreamWriter, compressions, type CompressionName } from './parquet/writer.ts';
@@ -162,6 +162,7 @@ const sinkParams = z.object({
 export const parquetSink = defineSink({
   name: 'sink.parquet',
   kind: 'sink',
+  partitionFiles: (p, partitions) => partitionFiles(p.path, 'parquet', partitions),
   version: '1',
   description: 'Writes Parquet, row group by row group as batches arrive (snappy by default).',
   params: sinkParams,

@@ -12,7 +12,7 @@
 //   write.ts      record batches → CSV bytes (sink)
 import { z } from 'zod';
 import { defineSink, defineSource } from '../../src/workflow/stage.ts';
-import { fileSink, outputPath } from '../file-sink.ts';
+import { fileSink, outputPath, partitionFiles } from '../file-sink.ts';
 import type { CsvChunk } from './chunks.ts';
 import { discoverCsv } from './discover.ts';
 import { csvParams } from './params.ts';
@@ -43,6 +43,7 @@ const sinkParams = z.object({
 export const csvSink = defineSink({
   name: 'sink.csv',
   kind: 'sink',
+  partitionFiles: (p, partitions) => partitionFiles(p.path, 'csv', partitions),
   version: '1',
   description: 'CSV files: numbers round-trip exactly, timestamps as ISO 8601 UTC, nested values as JSON text.',
   params: sinkParams,

@@ -19,6 +19,8 @@ export interface TaskDecisions {
   wants: Map<string, Set<number>>;
   /** Sinks whose files can be put back from the cache. */
   restorable: Map<string, SinkRecord>;
+  /** Sinks that write a file per partition: per partition, its record if its file can be put back. */
+  restorableParts: Map<string, (SinkRecord | undefined)[]>;
 }
 
 export const channelId = (to: string, input: number) => `${to}#${input}`;
@@ -31,6 +33,7 @@ export function decideTasks(plan: Plan, keys: WorkflowKeys, store: CacheStore | 
   const nodes = new Map<string, Decision[]>();
   const wants = new Map<string, Set<number>>();
   const restorable = new Map<string, SinkRecord>();
+  const restorableParts = new Map<string, (SinkRecord | undefined)[]>();
   const partitionsOf = (stageId: string) => keys.stages.get(stageId)!.keys;
   const all = (stageId: string) => new Set(partitionsOf(stageId).keys());
   const wantedFrom = (stageId: string) => {
@@ -51,7 +54,13 @@ export function decideTasks(plan: Plan, keys: WorkflowKeys, store: CacheStore | 
     const inbound = plan.edges.filter((e) => e.to === node.id);
     const want = (input: number, partitions: Set<number>) => wants.set(channelId(node.id, input), partitions);
 
-    if (node.kind === 'sink') {
+    const partKeys = keys.sinkPartitions.get(node.id);
+    if (node.kind === 'sink' && partKeys) {
+      // Each partition's file on its own: only those not kept are written.
+      const records = partKeys.map((k) => store?.sinkRecord(k));
+      restorableParts.set(node.id, records);
+      want(0, new Set(records.flatMap((r, j) => (r ? [] : [j]))));
+    } else if (node.kind === 'sink') {
       const record = store?.sinkRecord(keys.sinks.get(node.id)!);
       if (record) restorable.set(node.id, record);
       want(0, record ? new Set() : all(node.stage.inputs[0]));
@@ -92,5 +101,5 @@ export function decideTasks(plan: Plan, keys: WorkflowKeys, store: CacheStore | 
     }
     for (const e of inbound) if (!wants.has(channelId(e.to, e.input))) want(e.input, new Set());
   }
-  return { keys, store, nodes, wants, restorable };
+  return { keys, store, nodes, wants, restorable, restorableParts };
 }

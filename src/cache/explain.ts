@@ -46,7 +46,7 @@ export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifes
     /** The input partitions this output was made from: one for maps and per-partition reduces, else all. */
     const readFrom = (i: number): number[] | undefined => {
       if (j === undefined) return undefined;
-      if (s.stage.kind === 'map' || s.stage.kind === 'model') return [j];
+      if (s.stage.kind === 'map' || s.stage.kind === 'model' || s.stage.kind === 'sink') return [j];
       const origin = tasks.keys.stages.get(id)!.origins?.[j];
       return origin?.input === i ? [origin.partition] : undefined;
     };
@@ -58,13 +58,27 @@ export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifes
       return count !== before || Array.from({ length: count }, (_, q) => q).some((q) => changed(from, q));
     });
     if (upstream.length) return `upstream ${upstream.map((u) => `'${u}'`).join(', ')} changed`;
-    const own = s.stage.kind === 'sink' ? prevKeys.get(`${id}\0*`) !== tasks.keys.sinks.get(id) : changed(id, j ?? 0);
+    const partKeys = tasks.keys.sinkPartitions.get(id);
+    const own = s.stage.kind !== 'sink' ? changed(id, j ?? 0)
+      : partKeys && j !== undefined ? prevKeys.get(`${id}\0${nameOf(s.inputs[0], j)}`) !== partKeys[j]
+      : prevKeys.get(`${id}\0*`) !== tasks.keys.sinks.get(id);
     if (own) return `stage '${id}' changed in what the record does not show (a secret param, or its stage file)`;
     return 'its output is not in the cache (an earlier run stopped before it, the cache was pruned, or --no-cache)';
   };
 
   const out: Explanation[] = [];
   for (const node of plan.nodes) {
+    const parts = node.kind === 'sink' ? tasks.restorableParts.get(node.id) : undefined;
+    if (node.kind === 'sink' && parts) {
+      const names = tasks.keys.stages.get(node.stage.inputs[0])!.names;
+      const partKeys = tasks.keys.sinkPartitions.get(node.id)!;
+      parts.forEach((kept, j) => {
+        if (kept) return;
+        const same = prevKeys.get(`${node.id}\0${names[j]}`) === partKeys[j];
+        out.push({ task: `${node.id} × ${names[j]}`, reason: same ? 'its file is not in the cache' : why(node.id, j) });
+      });
+      continue;
+    }
     if (node.kind === 'sink') {
       if (tasks.restorable.has(node.id)) continue;
       const key = tasks.keys.sinks.get(node.id)!;

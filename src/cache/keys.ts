@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { typeName } from '../arrow/types.ts';
-import type { ReduceStage } from '../workflow/stage.ts';
+import type { ReduceStage, SinkStage } from '../workflow/stage.ts';
 import { StageCatalog } from '../workflow/catalog.ts';
 import type { ResolvedStage, ResolvedWorkflow } from '../workflow/validate.ts';
 import { canonicalJson, hashParts } from './hash.ts';
@@ -25,6 +25,8 @@ export interface WorkflowKeys {
   stages: Map<string, StageKeys>;
   /** One key per sink, over everything it writes. */
   sinks: Map<string, string>;
+  /** Sinks that write a file per partition: a key per partition (named as their input's). */
+  sinkPartitions: Map<string, string[]>;
 }
 
 /**
@@ -66,6 +68,7 @@ export const rejectedKey = (key: string) => hashParts(key, 'rejected');
 export function workflowKeys(workflow: ResolvedWorkflow, contentOf: (file: string) => string): WorkflowKeys {
   const stages = new Map<string, StageKeys>();
   const sinks = new Map<string, string>();
+  const sinkPartitions = new Map<string, string[]>();
   const baseDir = workflow.source.baseDir;
   for (const s of workflow.stages) {
     const desc = describeStage(s, baseDir);
@@ -101,7 +104,11 @@ export function workflowKeys(workflow: ResolvedWorkflow, contentOf: (file: strin
       stages.set(s.id, out);
     } else {
       sinks.set(s.id, hashParts(desc, canonicalJson(inputs[0].keys)));
+      // A file per partition: each keyed by its name and its partition's data alone, so adding or
+      // removing another partition leaves it as it was.
+      const files = (s.stage as SinkStage).partitionFiles?.(s.params, inputs[0].names.map((key, index) => ({ index, key })));
+      if (files) sinkPartitions.set(s.id, inputs[0].keys.map((k, j) => hashParts(desc, files[j], k)));
     }
   }
-  return { stages, sinks };
+  return { stages, sinks, sinkPartitions };
 }

@@ -1,7 +1,9 @@
 // Runs a sink stage on the main thread: writes its input, partition by partition, under temporary
 // names. The runner commits every sink together once the whole run has succeeded; a committed
-// sink's files are then kept in the cache. A sink the cache can put back reads nothing.
+// sink's files are then kept in the cache. Files the cache can put back are not written again: a
+// whole sink's, or, for a sink that writes a file per partition, each partition's on its own.
 import { join, relative } from 'node:path';
+import type { SinkRecord } from '../cache/store.ts';
 import { StageRunError } from '../workflow/errors.ts';
 import type { OutputRecord, PartitionInfo, SinkStage, SinkWriter } from '../workflow/stage.ts';
 import type { StageNode } from './plan.ts';
@@ -12,34 +14,30 @@ export async function runSink(node: StageNode, ctx: RunContext): Promise<SinkWri
   const stage = resolved.stage as SinkStage;
   const stats = ctx.stats.get(node.id)!;
   const input = ctx.input(node.id, 0);
-  const { store, restorable } = ctx.tasks;
-  const key = ctx.tasks.keys.sinks.get(node.id)!;
-
-  const kept = restorable.get(node.id);
-  if (kept) {
-    // The input is left open, not abandoned: it wants no partition, so nothing is held in it, and
-    // upstream still replays what must reach this run's quarantine.
-    stats.tasks = stats.cached = kept.partitions;
-    stats.rowsIn = stats.rowsOut = kept.rowsIn;
-    return {
-      startPartition() {}, write() {}, endPartition() {},
-      async commit(): Promise<OutputRecord[]> {
-        const records: OutputRecord[] = [];
-        for (const o of kept.outputs) {
-          const path = join(ctx.outDir, o.path);
-          await store!.restoreFile(o.sha256, path);
-          records.push({ ...o, path });
-        }
-        return records;
-      },
-      async abort() {},
-    };
+  const { store, keys } = ctx.tasks;
+  const names = keys.stages.get(resolved.inputs[0])!.names;
+  const partitions: PartitionInfo[] = names.map((key, index) => ({ index, key }));
+  // Per partition: its kept record, or undefined where it is written. The input wants only those.
+  const kept: (SinkRecord | undefined)[] = ctx.tasks.restorableParts.get(node.id)
+    ?? partitions.map(() => ctx.tasks.restorable.get(node.id));
+  const whole = ctx.tasks.restorable.get(node.id);
+  const perPartition = ctx.tasks.restorableParts.has(node.id);
+  for (const record of perPartition ? kept : whole ? [whole] : []) {
+    if (!record) continue;
+    stats.tasks += record.partitions;
+    stats.cached += record.partitions;
+    stats.rowsIn += record.rowsIn;
+    stats.rowsOut += record.rowsIn;
   }
-
-  const writer = await stage.open(resolved.params, { schema: resolved.schema, outDir: ctx.outDir, stageId: node.id });
-  ctx.openedSinks.push(writer);
+  // The input is read even when nothing is written: it wants no partition then, so nothing is held
+  // in it, and upstream still replays what must reach this run's quarantine.
+  const writer = whole || kept.every(Boolean) && partitions.length > 0 ? undefined
+    : await stage.open(resolved.params, { schema: resolved.schema, outDir: ctx.outDir, stageId: node.id, partitions });
+  if (writer) ctx.openedSinks.push(writer);
+  const rowsOf = new Map<number, number>();
   let partition: PartitionInfo | undefined;
   for (let item = input.poll() ?? (await input.next()); item; item = input.poll() ?? (await input.next())) {
+    if (!writer) continue;
     const started = performance.now();
     try {
       if (item.kind === 'start') {
@@ -49,6 +47,7 @@ export async function runSink(node: StageNode, ctx: RunContext): Promise<SinkWri
         await writer.write(item.batch);
         stats.rowsIn += item.batch.numRows;
         stats.rowsOut += item.batch.numRows;
+        rowsOf.set(partition!.index, (rowsOf.get(partition!.index) ?? 0) + item.batch.numRows);
       } else {
         await writer.endPartition(item.partition);
         stats.tasks++;
@@ -59,15 +58,43 @@ export async function runSink(node: StageNode, ctx: RunContext): Promise<SinkWri
       stats.seconds += (performance.now() - started) / 1000;
     }
   }
-  if (!store) return writer;
+
+  const restore = async (record: SinkRecord, partition?: number): Promise<OutputRecord[]> => {
+    const records: OutputRecord[] = [];
+    for (const o of record.outputs) {
+      const path = join(ctx.outDir, o.path);
+      await store!.restoreFile(o.sha256, path);
+      records.push({ path, sha256: o.sha256, bytes: o.bytes, ...(partition !== undefined ? { partition } : {}) });
+    }
+    return records;
+  };
+  const keep = async (records: OutputRecord[], key: string, rowsIn: number, count: number) => {
+    const outputs = records.map((r) => ({ path: relative(ctx.outDir, r.path), sha256: r.sha256, bytes: r.bytes }));
+    await store?.writeSinkRecord(key, { outputs, rowsIn, partitions: count }, ctx.outDir);
+  };
+
   return {
     startPartition() {}, write() {}, endPartition() {},
-    async commit() {
-      const records = await writer.commit();
-      const outputs = records.map((r) => ({ ...r, path: relative(ctx.outDir, r.path) }));
-      await store.writeSinkRecord(key, { outputs, rowsIn: stats.rowsIn, partitions: stats.tasks }, ctx.outDir);
-      return records;
+    async commit(): Promise<OutputRecord[]> {
+      if (whole) return restore(whole);
+      const written = writer ? await writer.commit() : [];
+      if (!perPartition) {
+        await keep(written, keys.sinks.get(node.id)!, stats.rowsIn, stats.tasks);
+        return written;
+      }
+      const partKeys = keys.sinkPartitions.get(node.id)!;
+      const out: OutputRecord[] = [];
+      for (const j of partitions.keys()) {
+        const record = kept[j];
+        if (record) out.push(...(await restore(record, j)));
+        else {
+          const mine = written.filter((r) => r.partition === j);
+          await keep(mine, partKeys[j], rowsOf.get(j) ?? 0, 1);
+          out.push(...mine);
+        }
+      }
+      return out;
     },
-    abort: () => writer.abort(),
+    abort: async () => writer?.abort(),
   };
 }

@@ -162,7 +162,14 @@ function taskList(plan: Plan, tasks: TaskDecisions): Manifest['tasks'] {
   const list: Manifest['tasks'] = [];
   for (const node of plan.nodes) {
     if (node.kind === 'sink') {
-      list.push({ stage: node.id, partition: '*', key: tasks.keys.sinks.get(node.id)!, status: tasks.restorable.has(node.id) ? 'cached' : 'computed' });
+      const parts = tasks.restorableParts.get(node.id);
+      if (parts) {
+        const names = tasks.keys.stages.get(node.stage.inputs[0])!.names;
+        tasks.keys.sinkPartitions.get(node.id)!.forEach((key, j) =>
+          list.push({ stage: node.id, partition: names[j], key, status: parts[j] ? 'cached' : 'computed' }));
+      } else {
+        list.push({ stage: node.id, partition: '*', key: tasks.keys.sinks.get(node.id)!, status: tasks.restorable.has(node.id) ? 'cached' : 'computed' });
+      }
       continue;
     }
     const decisions = tasks.nodes.get(node.id)!;

@@ -108,6 +108,8 @@ export interface OutputRecord {
   path: string;
   sha256: string;
   bytes: number;
+  /** For a sink that writes a file per partition: the partition (index) the file holds. */
+  partition?: number;
 }
 
 export interface SinkWriter {
@@ -124,7 +126,14 @@ export interface SinkStage<P = any> extends StageBase<P> {
   kind: 'sink';
   /** Optional: can this format hold the input schema? Throw a SchemaError if not. */
   check?(ctx: SchemaContext<P>): void;
-  open(params: P, ctx: { schema: Schema; outDir: string; stageId: string }): SinkWriter | Promise<SinkWriter>;
+  /**
+   * For a sink that writes a file per partition: each partition's file, relative to the output
+   * folder, given every partition. Each file is then cached on its own (keyed by its name and its
+   * partition's data), and only new or changed partitions are written. Undefined otherwise.
+   */
+  partitionFiles?(params: P, partitions: PartitionInfo[]): string[] | undefined;
+  /** `partitions`: every partition the input has, in order, including any the writer will not be given. */
+  open(params: P, ctx: { schema: Schema; outDir: string; stageId: string; partitions?: PartitionInfo[] }): SinkWriter | Promise<SinkWriter>;
 }
 
 export type Stage<P = any> = SourceStage<P> | MapStage<P> | ReduceStage<P> | SinkStage<P>;

@@ -30,21 +30,23 @@ async function explain(options: { set?: string[]; workflow?: string; noCache?: b
   });
   expect(summary.status, summary.error).toBe('ok');
   // Exactly the tasks explained are the ones computed: every non-sink stage computed as many.
-  const explainedSegments = list.filter((e) => e.task.includes(' × '));
+  const explainedSegments = list.filter((e) => e.task.includes(' × ') && !e.task.startsWith('parts '));
   const computedTasks = summary.stages.filter((s) => !s.use.startsWith('sink.'))
     .reduce((n, s) => n + (s.tasks - s.cached) / (s.id === 'src' || s.id === 'burn' ? 2 : 1), 0); // src+burn: one task
   expect(explainedSegments.length).toBe(computedTasks);
   return list.map((e) => `${e.task}: ${e.reason}`);
 }
 
-const sinks = (reason: string, sumsReason = reason) => [`parts (all partitions): ${reason}`, `sums (all partitions): ${sumsReason}`];
+/** The sinks' lines: `parts` writes a file per partition (each on its own), `sums` one file. */
+const sinks = (files: number[], reason: string, sumsReason = reason) =>
+  [...files.map((i) => `parts × data/f${i}.csv: ${reason}`), `sums (all partitions): ${sumsReason}`];
 
 describe('--explain', { timeout: 120_000 }, () => {
   test('first run: there is no earlier run; an identical second run explains nothing', async () => {
     expect(await explain()).toEqual([
       ...[1, 2, 3].map((i) => `src+burn × data/f${i}.csv: no earlier run in this output folder`),
       ...[1, 2, 3].map((i) => `per × data/f${i}.csv: no earlier run in this output folder`),
-      ...sinks('no earlier run in this output folder'),
+      ...sinks([1, 2, 3], 'no earlier run in this output folder'),
     ]);
     expect(await explain()).toEqual([]);
   });
@@ -54,7 +56,7 @@ describe('--explain', { timeout: 120_000 }, () => {
     expect(await explain()).toEqual([
       'src+burn × data/f4.csv: new input data/f4.csv',
       "per × data/f4.csv: upstream 'burn' changed",
-      ...sinks("upstream 'burn' changed", "upstream 'per' changed"),
+      ...sinks([4], "upstream 'burn' changed", "upstream 'per' changed"),
     ]);
   });
 
@@ -63,7 +65,7 @@ describe('--explain', { timeout: 120_000 }, () => {
     expect(await explain()).toEqual([
       'src+burn × data/f2.csv: input data/f2.csv changed',
       "per × data/f2.csv: upstream 'burn' changed",
-      ...sinks("upstream 'burn' changed", "upstream 'per' changed"),
+      ...sinks([2], "upstream 'burn' changed", "upstream 'per' changed"),
     ]);
   });
 
@@ -81,7 +83,7 @@ describe('--explain', { timeout: 120_000 }, () => {
     expect(await explain()).toEqual([
       'src+burn × data/f3.csv: input data/f3.csv changed',
       "per × data/f3.csv: upstream 'burn' changed",
-      ...sinks("upstream 'burn' changed", "upstream 'per' changed"),
+      ...sinks([3], "upstream 'burn' changed", "upstream 'per' changed"),
     ]);
   });
 
@@ -89,7 +91,7 @@ describe('--explain', { timeout: 120_000 }, () => {
     expect(await explain({ set: ['rounds=4'] })).toEqual([
       ...[1, 2, 3, 4].map((i) => `src+burn × data/f${i}.csv: param 'rounds' of 'burn' changed from 5 to 4`),
       ...[1, 2, 3, 4].map((i) => `per × data/f${i}.csv: upstream 'burn' changed`),
-      ...sinks("upstream 'burn' changed", "upstream 'per' changed"),
+      ...sinks([1, 2, 3, 4], "upstream 'burn' changed", "upstream 'per' changed"),
     ]);
     // Back to 3 and, at once, another column summed: burn and the sink of its output are cached
     // from before, per is not.
@@ -114,14 +116,14 @@ describe('--explain', { timeout: 120_000 }, () => {
     const cache = join(out, '.quiver', 'cache');
     rmSync(join(cache, 'sinks'), { recursive: true });
     const list = await explain({ workflow: file });
-    expect(list).toEqual(sinks('its files are not in the cache'));
+    expect(list).toEqual(sinks([1, 2, 3, 4], 'its file is not in the cache', 'its files are not in the cache'));
     rmSync(join(cache, 'sinks'), { recursive: true });
     rmSync(join(cache, 'records'), { recursive: true });
     const again = await explain();
     expect(again).toEqual([
       ...[1, 2, 3, 4].map((i) => `src+burn × data/f${i}.csv: its output is not in the cache (an earlier run stopped before it, the cache was pruned, or --no-cache)`),
       ...[1, 2, 3, 4].map((i) => `per × data/f${i}.csv: its output is not in the cache (an earlier run stopped before it, the cache was pruned, or --no-cache)`),
-      ...sinks('its files are not in the cache'),
+      ...sinks([1, 2, 3, 4], 'its file is not in the cache', 'its files are not in the cache'),
     ]);
   });
 
@@ -135,7 +137,7 @@ describe('--explain', { timeout: 120_000 }, () => {
     }
     expect(list.slice(4)).toEqual([
       ...[1, 2, 3, 4].map((i) => `per × data/f${i}.csv: upstream 'burn' changed`),
-      ...sinks("upstream 'burn' changed", "upstream 'per' changed"),
+      ...sinks([1, 2, 3, 4], "upstream 'burn' changed", "upstream 'per' changed"),
     ]);
   });
 
@@ -182,7 +184,7 @@ stages:
 
   test('--no-cache: every task runs, and says so', async () => {
     const list = await explain({ noCache: true });
-    expect(list).toHaveLength(4 + 4 + 2);
+    expect(list).toHaveLength(4 + 4 + 4 + 1);
     for (const line of list.slice(0, 8)) expect(line).toMatch(/: its output is not in the cache \(.*--no-cache\)$/);
   });
 });

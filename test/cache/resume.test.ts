@@ -163,7 +163,8 @@ describe('resume after kill -9', { timeout: 180_000 }, () => {
       // It resumed: every task whose cache entries were complete after the kill was taken from the
       // cache (or not needed), and only those. A fused task is complete when every stage in it is.
       const manifest = readManifestFile(resumed.manifest);
-      const stageTasks = manifest.tasks.filter((t) => t.partition !== '*');
+      const sinks = new Set(manifest.stages.filter((s) => s.kind === 'sink').map((s) => s.id));
+      const stageTasks = manifest.tasks.filter((t) => !sinks.has(t.stage));
       const incomplete = new Set(stageTasks.filter((t) => !records.has(t.key)).map((t) => groupOf(t.stage, t.partition)));
       const reusable = stageTasks.filter((t) => !incomplete.has(groupOf(t.stage, t.partition)));
       const cached = resumed.stages.filter((s) => !s.use.startsWith('sink.')).reduce((n, s) => n + s.cached, 0);
