@@ -59,7 +59,11 @@ export class OutputFile {
   private sha256?: string;
   private failure?: Error;
 
-  constructor(readonly path: string) {
+  /**
+   * `durable: false` skips the fsync and `hashed: false` the sha256: for files a crash may lose (the
+   * task cache, which checks its own entries are whole) and that no record lists by hash.
+   */
+  constructor(readonly path: string, private readonly options: { durable?: boolean; hashed?: boolean } = {}) {
     mkdirSync(dirname(path), { recursive: true });
     this.tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
     this.id = writerThread.register((reply) => this.onReply(reply));
@@ -119,7 +123,7 @@ export class OutputFile {
     this.lastAck = promise;
     this.gatheredBytes = 0;
     const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : [];
-    writerThread.post({ op: 'write', id: this.id, path: this.tempPath, seq, position, bytes }, buffer);
+    writerThread.post({ op: 'write', id: this.id, path: this.tempPath, seq, position, bytes, hash: this.options.hashed !== false }, buffer);
   }
 
   /** More than `inFlightBytes` handed over and not yet written: a writer should wait. */
@@ -136,7 +140,7 @@ export class OutputFile {
     if (this.sha256 !== undefined) return;
     this.flushGathered();
     const done = new Promise<string>((resolve, reject) => (this.finished = { resolve, reject }));
-    writerThread.post({ op: 'finish', id: this.id, path: this.tempPath });
+    writerThread.post({ op: 'finish', id: this.id, path: this.tempPath, sync: this.options.durable !== false, hash: this.options.hashed !== false });
     this.sha256 = await done;
     writerThread.release(this.id);
   }

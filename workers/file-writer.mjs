@@ -4,24 +4,25 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 
-const files = new Map(); // id -> { fd, hash, failed }
+const files = new Map(); // id -> { fd, hash (absent when not wanted) }
+const open = (message) => ({ fd: openSync(message.path, 'w'), hash: message.hash === false ? undefined : createHash('sha256') });
 
 parentPort.on('message', (message) => {
   const { op, id } = message;
   let file = files.get(id);
   try {
     if (op === 'write') {
-      if (!file) files.set(id, (file = { fd: openSync(message.path, 'w'), hash: createHash('sha256') }));
+      if (!file) files.set(id, (file = open(message)));
       const { bytes, position } = message;
       for (let done = 0; done < bytes.byteLength;) done += writeSync(file.fd, bytes, done, bytes.byteLength - done, position + done);
-      file.hash.update(bytes);
+      file.hash?.update(bytes);
       parentPort.postMessage({ op: 'written', id, seq: message.seq });
     } else if (op === 'finish') {
-      if (!file) files.set(id, (file = { fd: openSync(message.path, 'w'), hash: createHash('sha256') }));
-      fsyncSync(file.fd);
+      if (!file) files.set(id, (file = open(message)));
+      if (message.sync !== false) fsyncSync(file.fd);
       closeSync(file.fd);
       files.delete(id);
-      parentPort.postMessage({ op: 'finished', id, sha256: file.hash.digest('hex') });
+      parentPort.postMessage({ op: 'finished', id, sha256: file.hash?.digest('hex') ?? '' });
     } else if (op === 'abort') {
       if (file) closeSync(file.fd);
       files.delete(id);

@@ -21,21 +21,46 @@ export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifes
   const keyOf = (id: string, j: number) => tasks.keys.stages.get(id)!.keys[j];
   const nameOf = (id: string, j: number) => tasks.keys.stages.get(id)!.names[j];
   const changed = (id: string, j: number) => prevKeys.get(`${id}\0${nameOf(id, j)}`) !== keyOf(id, j);
+  // Looked up once, not per task: a run may have many thousands.
+  const prevInputs = new Map((previous?.inputs ?? []).map((i) => [`${i.stage}\0${i.path}`, i]));
+  const prevCounts = new Map<string, number>();
+  for (const t of previous?.tasks ?? []) prevCounts.set(t.stage, (prevCounts.get(t.stage) ?? 0) + 1);
+  const stageReasons = new Map<string, string | undefined>();
+  /** What changed in the stage itself (the same for all its partitions), if anything. */
+  const stageReason = (id: string): string | undefined => {
+    if (stageReasons.has(id)) return stageReasons.get(id);
+    const s = workflow.byId.get(id)!;
+    const before = previous!.stages.find((p) => p.id === id);
+    // The record holds secrets redacted: compare like with like.
+    const diff = before && paramDiff(before.params, redactParams(s.params));
+    const reason = !before ? `stage '${id}' is new`
+      : before.use !== s.spec.use ? `stage '${id}' now uses ${s.spec.use} (was ${before.use})`
+      : before.version !== s.stage.version ? `stage '${id}' version changed from ${before.version} to ${s.stage.version}`
+      : diff ? `param '${diff.path}' of '${id}' changed from ${diff.from} to ${diff.to}`
+      : undefined;
+    stageReasons.set(id, reason);
+    return reason;
+  };
+  const wholeChanged = new Map<string, boolean>();
+  /** Did any partition of `from` change, or their number? */
+  const anyChanged = (from: string) => {
+    if (!wholeChanged.has(from)) {
+      const count = tasks.keys.stages.get(from)!.keys.length;
+      wholeChanged.set(from, count !== (prevCounts.get(from) ?? 0) || Array.from({ length: count }, (_, q) => q).some((q) => changed(from, q)));
+    }
+    return wholeChanged.get(from)!;
+  };
 
   /** Why stage `id`'s output for partition j (or its whole output) differs from the previous run's. */
   const why = (id: string, j: number | undefined): string => {
     if (!previous) return 'no earlier run in this output folder';
+    if (!tasks.store) return 'its output is not in the cache (--no-cache)';
     const s = workflow.byId.get(id)!;
-    const before = previous.stages.find((p) => p.id === id);
-    if (!before) return `stage '${id}' is new`;
-    if (before.use !== s.spec.use) return `stage '${id}' now uses ${s.spec.use} (was ${before.use})`;
-    if (before.version !== s.stage.version) return `stage '${id}' version changed from ${before.version} to ${s.stage.version}`;
-    // The record holds secrets redacted: compare like with like.
-    const diff = paramDiff(before.params, redactParams(s.params));
-    if (diff) return `param '${diff.path}' of '${id}' changed from ${diff.from} to ${diff.to}`;
+    const own = stageReason(id);
+    if (own) return own;
     if (s.stage.kind === 'source' && j !== undefined) {
       const name = nameOf(id, j);
-      const input = previous.inputs.find((i) => i.stage === id && i.path === name);
+      const input = prevInputs.get(`${id}\0${name}`);
       if (!input) return `new input ${name}`;
       const file = s.partitions?.[j]?.file;
       if (input.sha256 && file && input.sha256 === contentOf(file) && changed(id, j)) {
@@ -51,18 +76,15 @@ export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifes
       return origin?.input === i ? [origin.partition] : undefined;
     };
     const upstream = s.inputs.filter((from, i) => {
-      const count = tasks.keys.stages.get(from)!.keys.length;
       const partitions = readFrom(i);
-      if (partitions) return partitions.some((q) => changed(from, q));
-      const before = (previous.tasks ?? []).filter((t) => t.stage === from).length;
-      return count !== before || Array.from({ length: count }, (_, q) => q).some((q) => changed(from, q));
+      return partitions ? partitions.some((q) => changed(from, q)) : anyChanged(from);
     });
     if (upstream.length) return `upstream ${upstream.map((u) => `'${u}'`).join(', ')} changed`;
     const partKeys = tasks.keys.sinkPartitions.get(id);
-    const own = s.stage.kind !== 'sink' ? changed(id, j ?? 0)
+    const unseen = s.stage.kind !== 'sink' ? changed(id, j ?? 0)
       : partKeys && j !== undefined ? prevKeys.get(`${id}\0${nameOf(s.inputs[0], j)}`) !== partKeys[j]
       : prevKeys.get(`${id}\0*`) !== tasks.keys.sinks.get(id);
-    if (own) return `stage '${id}' changed in what the record does not show (a secret param, or its stage file)`;
+    if (unseen) return `stage '${id}' changed in what the record does not show (a secret param, or its stage file)`;
     return 'its output is not in the cache (an earlier run stopped before it, the cache was pruned, or --no-cache)';
   };
 

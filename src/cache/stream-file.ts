@@ -16,7 +16,9 @@ export class StreamFileWriter {
   private readonly file: OutputFile;
 
   constructor(path: string, private readonly schema: Schema) {
-    this.file = new OutputFile(path);
+    // No fsync: a killed process loses nothing from the page cache, and after a machine crash a cut
+    // entry is told by its missing end marker. No sha256: the key names the entry.
+    this.file = new OutputFile(path, { durable: false, hashed: false });
   }
 
   /** Returns a promise only when the writer thread is behind. */
@@ -68,12 +70,12 @@ export async function* readStreamFile(path: string): AsyncGenerator<RecordBatch>
     const header = new Uint8Array(8);
     let position = 0;
     for (;;) {
-      if (position + 8 > size) throw new Error(`cache entry ${path} is cut short at byte ${position}`);
+      if (position + 8 > size) throw cutShort(path, position);
       await handle.read(header, 0, 8, position);
       const length = Number(new DataView(header.buffer).getBigUint64(0, true));
       position += 8;
       if (length === 0) return;
-      if (position + length > size) throw new Error(`cache entry ${path} is cut short at byte ${position}`);
+      if (position + length > size) throw cutShort(path, position);
       const bytes = new Uint8Array(length);
       await handle.read(bytes, 0, length, position);
       position += length;
@@ -83,3 +85,8 @@ export async function* readStreamFile(path: string): AsyncGenerator<RecordBatch>
     await handle.close();
   }
 }
+
+/** Only a machine crash while an entry was written leaves one like this (entries are not fsynced). */
+const cutShort = (path: string, position: number) =>
+  new Error(`cache entry ${path} is cut short at byte ${position} (a machine crash while it was written?); ` +
+    'run again with --no-cache, or clear the cache with quiver cache prune --keep-runs 0');

@@ -1,8 +1,9 @@
 // One run, start to end: load and validate the workflow, plan it, run it on an executor, and
 // leave the outputs, the log and the run record in the output folder.
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openRunLog } from '../observe/logger.ts';
+import { openRunLog, type Logger } from '../observe/logger.ts';
 import { reconcile } from '../observe/reconcile.ts';
 import { stageSummaries, type RunSummary } from '../observe/summary.ts';
 import { buildManifest, writeManifest } from '../provenance/manifest.ts';
@@ -22,7 +23,7 @@ import { hashInputFiles } from '../cache/input-hashes.ts';
 import { workflowKeys } from '../cache/keys.ts';
 import { CacheStore } from '../cache/store.ts';
 import type { Manifest } from '../provenance/manifest.ts';
-import { listRuns, readManifest } from '../provenance/runs.ts';
+import { runsDir } from '../provenance/runs.ts';
 import { redactParams } from '../workflow/secrets.ts';
 import { claimOutFolder } from './out-folder.ts';
 import type { Plan } from './plan.ts';
@@ -109,7 +110,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   const keys = workflowKeys(workflow, (file) => inputHashes.get(file)!);
   const tasks = decideTasks(plan, keys, store);
   const explanations = explainTasks(plan, tasks, previous, (file) => inputHashes.get(file));
-  for (const e of explanations) log.info({ event: 'task-reason', task: e.task, reason: e.reason }, 'task runs');
+  logReasons(log, explanations);
   options.onExplain?.(explanations);
   const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
   log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: redactParams(workflow.params), workers: executor.concurrency, computed: explanations.length }, 'run started');
@@ -157,6 +158,17 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   };
 }
 
+/** Tasks whose reason is logged one by one; past that, counts per reason (a run may have 100,000 tasks). */
+const reasonsLogged = 1000;
+
+function logReasons(log: Logger, explanations: Explanation[]): void {
+  for (const e of explanations.slice(0, reasonsLogged)) log.info({ event: 'task-reason', task: e.task, reason: e.reason }, 'task runs');
+  if (explanations.length <= reasonsLogged) return;
+  const counts: Record<string, number> = {};
+  for (const e of explanations.slice(reasonsLogged)) counts[e.reason] = (counts[e.reason] ?? 0) + 1;
+  log.info({ event: 'task-reasons-more', tasks: explanations.length - reasonsLogged, reasons: counts }, 'more tasks run');
+}
+
 /** Every task with its key and what this run did with it, for the run record. */
 function taskList(plan: Plan, tasks: TaskDecisions): Manifest['tasks'] {
   const list: Manifest['tasks'] = [];
@@ -184,7 +196,22 @@ function taskList(plan: Plan, tasks: TaskDecisions): Manifest['tasks'] {
   return list;
 }
 
-/** The most recent run record in the folder, if any. */
+/**
+ * The most recent run record in the folder, if any. Run ids sort by their start to the second, so
+ * only the records of the newest second that has any are read, and the latest start among them wins.
+ */
 function latestManifest(outDir: string): Manifest | undefined {
-  return listRuns(outDir).some((r) => r.status !== 'interrupted') ? readManifest(outDir, 'latest').manifest : undefined;
+  const runs = runsDir(outDir);
+  const ids = existsSync(runs) ? readdirSync(runs).sort().reverse() : [];
+  let best: Manifest | undefined;
+  for (const id of ids) {
+    if (best && id.slice(0, 16) !== best.runId.slice(0, 16)) break; // an earlier second
+    try {
+      const manifest = JSON.parse(readFileSync(join(runs, id, 'manifest.json'), 'utf8')) as Manifest;
+      if (!best || manifest.startedAt > best.startedAt) best = manifest;
+    } catch {
+      // interrupted or still going (no record), or unreadable: as good as absent
+    }
+  }
+  return best;
 }

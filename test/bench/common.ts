@@ -19,9 +19,10 @@ export async function warmExecutor(workers: number): Promise<LocalExecutor> {
   return executor;
 }
 
-export async function timedRun(wf: WorkflowBuilder, executor: LocalExecutor, out: string): Promise<{ seconds: number; summary: RunSummary }> {
+/** One run; without the task cache unless asked (benchmarks measure the engine, cache.ts the cache). */
+export async function timedRun(wf: WorkflowBuilder, executor: LocalExecutor, out: string, options: { cache?: boolean } = {}): Promise<{ seconds: number; summary: RunSummary }> {
   const started = performance.now();
-  const summary = await runWorkflow(wf, { catalog: builtinCatalog, out, executor });
+  const summary = await runWorkflow(wf, { catalog: builtinCatalog, out, executor, noCache: !options.cache });
   const seconds = (performance.now() - started) / 1000;
   if (summary.status !== 'ok') throw new Error(`benchmark run failed: ${summary.error}`);
   return { seconds, summary };
