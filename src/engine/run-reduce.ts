@@ -50,9 +50,12 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
     }
     if (!store || !complete) return;
     const done = writer?.finish();
+    done?.catch(() => undefined); // observed below, after the records before it
     writer = undefined;
     const record = { ...counts, quarantined: 0 };
+    const previous = commits.at(-1)?.catch(() => undefined); // one record at a time, in order
     const commit = (async () => {
+      await previous;
       await done;
       await store.writeRecord(keys[partition.index], record);
     })();

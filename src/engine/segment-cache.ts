@@ -75,8 +75,14 @@ export class SegmentCache {
     this.partition = undefined;
     this.writers = [];
     this.rejected = new Map();
+    const finished = Promise.all(writers.map((w) => w?.finish()));
+    finished.catch(() => undefined);
+    // One partition's records after another's: thousands of small partitions must not open
+    // thousands of files at once.
+    const previous = this.commits.at(-1)?.catch(() => undefined);
     const commit = (async () => {
-      await Promise.all(writers.map((w) => w?.finish()));
+      await previous;
+      await finished;
       await Promise.all(this.members.map((id, i) => store.writeRecord(this.key(id, index), counts[i])));
     })();
     commit.catch(() => undefined); // settle() reports it
