@@ -248,41 +248,28 @@ const isNull: FunctionDef = {
   },
 };
 
-const isNan: FunctionDef = {
-  name: 'is_nan', signature: 'is_nan(x)', description: 'true where x is NaN (not a number); integers are never NaN', example: 'not is_nan(ratio)',
-  minArgs: 1, maxArgs: 1,
-  check: ([x], c) => {
-    c.requireNumber(x, 'is_nan()');
-    const integer = categoryOf(x.type) === 'int';
-    return { info: bool(), args: [integer ? x : c.as(x, float64())], options: integer };
-  },
-  run: ([x], n, _info, integer) => {
-    const values = new Uint8Array(n);
-    if (!integer && x.repr === 'num') {
-      const v = x.values;
-      for (let i = 0; i < n; i++) values[i] = v[i] !== v[i] ? 1 : 0;
-    }
-    return { repr: 'bool', values, valid: allValid([x], n), scalar: false };
-  },
-};
+/** A test of each value of a number column; integers give `integers` without being looked at. */
+function floatTest(name: string, description: string, example: string, test: (v: number) => boolean, integers: 0 | 1): FunctionDef {
+  return {
+    name, signature: `${name}(x)`, description, example, minArgs: 1, maxArgs: 1,
+    check: ([x], c) => {
+      c.requireNumber(x, `${name}()`);
+      const integer = categoryOf(x.type) === 'int';
+      return { info: bool(), args: [integer ? x : c.as(x, float64())], options: integer };
+    },
+    run: ([x], n, _info, integer) => {
+      const values = new Uint8Array(n).fill(integers);
+      if (!integer && x.repr === 'num') {
+        const v = x.values;
+        for (let i = 0; i < n; i++) values[i] = test(v[i]) ? 1 : 0;
+      }
+      return { repr: 'bool', values, valid: allValid([x], n), scalar: false };
+    },
+  };
+}
 
-const isFiniteFn: FunctionDef = {
-  name: 'is_finite', signature: 'is_finite(x)', description: 'true where x is a finite number (not NaN, not ±infinity); integers always are', example: 'is_finite(close)',
-  minArgs: 1, maxArgs: 1,
-  check: ([x], c) => {
-    c.requireNumber(x, 'is_finite()');
-    const integer = categoryOf(x.type) === 'int';
-    return { info: bool(), args: [integer ? x : c.as(x, float64())], options: integer };
-  },
-  run: ([x], n, _info, integer) => {
-    const values = new Uint8Array(n).fill(1);
-    if (!integer && x.repr === 'num') {
-      const v = x.values;
-      for (let i = 0; i < n; i++) values[i] = Number.isFinite(v[i]) ? 1 : 0;
-    }
-    return { repr: 'bool', values, valid: allValid([x], n), scalar: false };
-  },
-};
+const isNan = floatTest('is_nan', 'true where x is NaN (not a number); integers are never NaN', 'not is_nan(ratio)', (v) => v !== v, 0);
+const isFiniteFn = floatTest('is_finite', 'true where x is a finite number (not NaN, not ±infinity); integers always are', 'is_finite(close)', Number.isFinite, 1);
 
 const coalesce: FunctionDef = {
   name: 'coalesce', signature: 'coalesce(a, b, ...)', description: 'the first argument that is not null, in each row (null if all are)',
