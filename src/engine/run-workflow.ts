@@ -27,7 +27,7 @@ import { runsDir } from '../provenance/runs.ts';
 import { redactParams } from '../workflow/secrets.ts';
 import { claimOutFolder } from './out-folder.ts';
 import type { Plan } from './plan.ts';
-import type { StageStats } from './stats.ts';
+import { emptyStats, type StageStats } from './stats.ts';
 import type { Executor } from './task.ts';
 
 export interface RunWorkflowOptions {
@@ -104,30 +104,34 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   const previous = latestManifest(outDir);
   const { log, close: closeLog } = openRunLog(join(runDir, 'log.jsonl'));
   const store = options.noCache ? undefined : new CacheStore(join(outDir, '.quiver', 'cache'));
-  const files = workflow.stages.flatMap((s) => (s.partitions ?? []).flatMap((p) => (p.file ? [p.file] : [])));
-  const inputHashes = await hashInputFiles(files, store?.inputsDir);
-  const plan = planWorkflow(workflow);
-  const keys = workflowKeys(workflow, (file) => inputHashes.get(file)!);
-  const tasks = decideTasks(plan, keys, store);
-  const explanations = explainTasks(plan, tasks, previous, (file) => inputHashes.get(file));
-  logReasons(log, explanations);
-  options.onExplain?.(explanations);
   const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
-  log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: redactParams(workflow.params), workers: executor.concurrency, computed: explanations.length }, 'run started');
-  for (const s of workflow.stages) {
-    if (s.stage.kind === 'source') {
-      log.info({ event: 'source', stage: s.id, partitions: s.partitions?.length, schema: s.schema.fields.map((f) => `${f.name}: ${f.type}`) }, 'source discovered');
-    }
-  }
-
-  const runner = new Runner(plan, {
-    executor, tasks, outDir, log, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes,
-  });
-  options.onStart?.(() => [...runner.stats.values()]);
+  let inputHashes = new Map<string, string>();
+  let plan: Plan | undefined;
+  let tasks: TaskDecisions | undefined;
+  let runner: Runner | undefined;
   let outputs: OutputRecord[] = [];
   let error: string | undefined;
   try {
-    outputs = (await runner.run()).outputs;
+    // Inside the try: an input that vanished since discovery fails the run, with its record.
+    const files = workflow.stages.flatMap((s) => (s.partitions ?? []).flatMap((p) => (p.file ? [p.file] : [])));
+    inputHashes = await hashInputFiles(files, store?.inputsDir);
+    plan = planWorkflow(workflow);
+    tasks = decideTasks(plan, workflowKeys(workflow, (file) => inputHashes.get(file)!), store);
+    const explanations = explainTasks(plan, tasks, previous, (file) => inputHashes.get(file));
+    logReasons(log, explanations);
+    options.onExplain?.(explanations);
+    log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: redactParams(workflow.params), workers: executor.concurrency, computed: explanations.length }, 'run started');
+    for (const s of workflow.stages) {
+      if (s.stage.kind === 'source') {
+        log.info({ event: 'source', stage: s.id, partitions: s.partitions?.length, schema: s.schema.fields.map((f) => `${f.name}: ${f.type}`) }, 'source discovered');
+      }
+    }
+    const running = new Runner(plan, {
+      executor, tasks, outDir, log, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes,
+    });
+    runner = running;
+    options.onStart?.(() => [...running.stats.values()]);
+    outputs = (await running.run()).outputs;
   } catch (failure) {
     error = messageOf(failure);
     log.error({ event: 'run-failed', error }, 'run failed');
@@ -136,12 +140,12 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   }
   const endedAt = new Date();
   const status = error === undefined ? 'ok' : 'failed';
-  const stats = [...runner.stats.values()];
+  const stats = runner ? [...runner.stats.values()] : workflow.stages.map((s) => emptyStats(s.id, s.spec.use, s.stage.kind));
   const manifestPath = join(runDir, 'manifest.json');
   await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
     executor: { kind: executor.constructor.name, workers: executor.concurrency },
-    inputHashes, tasks: taskList(plan, tasks), cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => resolve(p)),
+    inputHashes, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => resolve(p)),
   }));
   log.info({ event: 'run-end', status, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 }, 'run ended');
   await closeLog();
