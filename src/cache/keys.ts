@@ -77,7 +77,7 @@ export function workflowKeys(workflow: ResolvedWorkflow, contentOf: (file: strin
     if (kind === 'source') {
       const partitions = s.partitions ?? [];
       stages.set(s.id, {
-        keys: partitions.map((p) => hashParts(desc, p.key, p.file ? contentOf(p.file) : '')),
+        keys: partitions.map((p) => hashParts(desc, p.key, p.file ? contentOf(p.file) : '', ...(p.fingerprint ? [p.fingerprint] : []))),
         names: partitions.map((p) => p.key),
       });
     } else if (kind === 'map' || kind === 'model') {

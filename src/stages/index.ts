@@ -3,6 +3,7 @@ import { arrowSink, arrowSource } from '../../connectors/arrow-ipc.ts';
 import { csvSink, csvSource } from '../../connectors/csv/index.ts';
 import { generateSource } from '../../connectors/generate.ts';
 import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
+import { sigmfSource } from '../../connectors/sigmf.ts';
 import { StageCatalog } from '../workflow/catalog.ts';
 import type { Stage } from '../workflow/stage.ts';
 import { aggregate } from './table/aggregate.ts';
@@ -18,7 +19,7 @@ import { select } from './table/select.ts';
 import { sort } from './table/sort.ts';
 
 export const builtinStages: Stage[] = [
-  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, generateSource,
+  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
 ];
 

@@ -47,6 +47,8 @@ export interface SourcePartition {
   key: string;
   /** The input file, absolute, when the partition is one. */
   file?: string;
+  /** Anything else that decides the partition's output besides `file`'s bytes (a sidecar's text): part of its cache key. */
+  fingerprint?: string;
   /** Input file sizes etc., for progress and planning. */
   bytes?: number;
   /** The chunks of this partition, in order; called on the main thread, must be cheap per chunk. */
