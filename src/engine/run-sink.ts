@@ -17,21 +17,22 @@ export async function runSink(node: StageNode, ctx: RunContext): Promise<SinkWri
   const { store, keys } = ctx.tasks;
   const names = keys.stages.get(resolved.inputs[0])!.names;
   const partitions: PartitionInfo[] = names.map((key, index) => ({ index, key }));
-  // Per partition: its kept record, or undefined where it is written. The input wants only those.
-  const kept: (SinkRecord | undefined)[] = ctx.tasks.restorableParts.get(node.id)
-    ?? partitions.map(() => ctx.tasks.restorable.get(node.id));
+  // A sink writing a file per partition: per partition, its kept record, or undefined where it is
+  // written (the input wants only those). Any other sink: its kept record, or undefined.
+  const kept = ctx.tasks.restorableParts.get(node.id);
   const whole = ctx.tasks.restorable.get(node.id);
-  const perPartition = ctx.tasks.restorableParts.has(node.id);
-  for (const record of perPartition ? kept : whole ? [whole] : []) {
+  const perPartition = kept !== undefined;
+  for (const record of kept ?? [whole]) {
     if (!record) continue;
     stats.tasks += record.partitions;
     stats.cached += record.partitions;
     stats.rowsIn += record.rowsIn;
     stats.rowsOut += record.rowsIn;
   }
+  const nothingToWrite = whole !== undefined || (kept !== undefined && kept.length > 0 && kept.every(Boolean));
   // The input is read even when nothing is written: it wants no partition then, so nothing is held
   // in it, and upstream still replays what must reach this run's quarantine.
-  const writer = whole || kept.every(Boolean) && partitions.length > 0 ? undefined
+  const writer = nothingToWrite ? undefined
     : await stage.open(resolved.params, { schema: resolved.schema, outDir: ctx.outDir, stageId: node.id, partitions });
   if (writer) ctx.openedSinks.push(writer);
   const rowsOf = new Map<number, number>();
@@ -85,7 +86,7 @@ export async function runSink(node: StageNode, ctx: RunContext): Promise<SinkWri
       const partKeys = keys.sinkPartitions.get(node.id)!;
       const out: OutputRecord[] = [];
       for (const j of partitions.keys()) {
-        const record = kept[j];
+        const record = kept![j];
         if (record) out.push(...(await restore(record, j)));
         else {
           const mine = written.filter((r) => r.partition === j);

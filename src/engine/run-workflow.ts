@@ -1,7 +1,6 @@
 // One run, start to end: load and validate the workflow, plan it, run it on an executor, and
 // leave the outputs, the log and the run record in the output folder.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openRunLog, type Logger } from '../observe/logger.ts';
 import { reconcile } from '../observe/reconcile.ts';
@@ -23,7 +22,7 @@ import { hashInputFiles } from '../cache/input-hashes.ts';
 import { workflowKeys } from '../cache/keys.ts';
 import { CacheStore } from '../cache/store.ts';
 import type { Manifest } from '../provenance/manifest.ts';
-import { runsDir } from '../provenance/runs.ts';
+import { latestManifest } from '../provenance/runs.ts';
 import { redactParams } from '../workflow/secrets.ts';
 import { claimOutFolder } from './out-folder.ts';
 import type { Plan } from './plan.ts';
@@ -200,22 +199,3 @@ function taskList(plan: Plan, tasks: TaskDecisions): Manifest['tasks'] {
   return list;
 }
 
-/**
- * The most recent run record in the folder, if any. Run ids sort by their start to the second, so
- * only the records of the newest second that has any are read, and the latest start among them wins.
- */
-function latestManifest(outDir: string): Manifest | undefined {
-  const runs = runsDir(outDir);
-  const ids = existsSync(runs) ? readdirSync(runs).sort().reverse() : [];
-  let best: Manifest | undefined;
-  for (const id of ids) {
-    if (best && id.slice(0, 16) !== best.runId.slice(0, 16)) break; // an earlier second
-    try {
-      const manifest = JSON.parse(readFileSync(join(runs, id, 'manifest.json'), 'utf8')) as Manifest;
-      if (!best || manifest.startedAt > best.startedAt) best = manifest;
-    } catch {
-      // interrupted or still going (no record), or unreadable: as good as absent
-    }
-  }
-  return best;
-}

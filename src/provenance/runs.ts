@@ -120,3 +120,23 @@ function idList(runs: RunEntry[], max = 10): string {
   const ids = runs.slice(0, max).map((r) => r.runId).join(', ');
   return runs.length > max ? `${ids} and ${runs.length - max} more` : ids;
 }
+
+/**
+ * The most recent run record in the folder, if any. Run ids sort by their start to the second, so
+ * only the records of the newest second that has any are read, and the latest start among them wins.
+ */
+export function latestManifest(outDir: string): Manifest | undefined {
+  const runs = runsDir(outDir);
+  const ids = existsSync(runs) ? readdirSync(runs).sort().reverse() : [];
+  let best: Manifest | undefined;
+  for (const id of ids) {
+    if (best && id.slice(0, 16) !== best.runId.slice(0, 16)) break; // an earlier second
+    try {
+      const manifest = JSON.parse(readFileSync(join(runs, id, 'manifest.json'), 'utf8')) as Manifest;
+      if (!best || manifest.startedAt > best.startedAt) best = manifest;
+    } catch {
+      // interrupted or still going (no record), or unreadable: as good as absent
+    }
+  }
+  return best;
+}
