@@ -6,9 +6,10 @@
 // or more coherent processing intervals (CPIs); each CPI is a partition, and becomes one row per
 // channel whose `data` is a [pulses, samples, 2] tensor of (I, Q) (DESIGN.md §4).
 import { open } from 'node:fs/promises';
-import { Field, FixedSizeList, Float32, Float64, Int32, makeData, Schema, Utf8, vectorFromArray, type Data } from 'apache-arrow';
+import { Field, Float64, Int32, makeData, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../src/arrow/batch.ts';
+import { tensorData, tensorField } from '../src/arrow/tensor.ts';
 import { hashParts } from '../src/cache/hash.ts';
 import { InputError } from '../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../src/workflow/stage.ts';
@@ -26,7 +27,7 @@ const datatypes = {
 } as const;
 type Datatype = keyof typeof datatypes;
 
-interface Geometry {
+export interface Geometry {
   datatype: Datatype;
   channels: number;
   pulses: number;
@@ -90,12 +91,9 @@ function readGeometry(meta: Record<string, unknown>, file: string): Geometry {
   };
 }
 
-function schemaFor(g: Geometry): Schema {
-  const value = g.datatype === 'cf64_le' ? new Float64() : new Float32();
-  const tensor = new Field('data', new FixedSizeList(g.pulses * g.samples * 2, new Field('value', value, false)), false, new Map([
-    ['ARROW:extension:name', 'arrow.fixed_shape_tensor'],
-    ['ARROW:extension:metadata', JSON.stringify({ shape: [g.pulses, g.samples, 2], dim_names: ['pulse', 'sample', 'iq'] })],
-  ]));
+/** The rows' schema for recordings of geometry `g` (every geometry column nullable if `nullable`). */
+export function cpiSchema(g: Geometry): Schema {
+  const tensor = tensorField('data', { shape: [g.pulses, g.samples, 2], dimNames: ['pulse', 'sample', 'iq'], kind: g.datatype === 'cf64_le' ? 'float64' : 'float32' });
   return new Schema([
     new Field('_source', new Utf8(), false), new Field('cpi', new Int32(), false), new Field('channel', new Int32(), false),
     tensor,
@@ -143,7 +141,7 @@ export const sigmfSource = defineSource({
       const g = (x: Geometry) => `${x.pulses} pulses × ${x.samples} samples of ${x.datatype}`;
       throw new InputError(odd.file.key, `has ${g(odd.geometry)}, but ${first.file.key} has ${g(first.geometry)}: one source reads recordings of one shape`);
     }
-    const schema = schemaFor(first.geometry);
+    const schema = cpiSchema(first.geometry);
     // Nullable geometry columns if any file lacks the value.
     const nullable = new Schema(schema.fields.map((field, i) => (i < 4 ? field
       : new Field(field.name, field.type, found.some((f) => f.geometry[geometryColumns[i - 4][0]] === null)))));
@@ -169,9 +167,6 @@ export const sigmfSource = defineSource({
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const n = g.pulses * g.samples;
     const component = type.bytes / 2;
-    const tensorField = schema.fields[3];
-    const listType = tensorField.type as FixedSizeList;
-    const tensors: Data[] = [];
     const values = type.float64 ? new Float64Array(n * 2 * g.channels) : new Float32Array(n * 2 * g.channels);
     // Sample k of channel c is at ((k * channels) + c): gather each channel's samples into its row.
     for (let c = 0; c < g.channels; c++) {
@@ -182,21 +177,24 @@ export const sigmfSource = defineSource({
         values[base + 2 * k + 1] = type.read(view, at + component);
       }
     }
-    const child = makeData({ type: listType.children[0].type, length: values.length, nullCount: 0, data: values });
-    tensors.push(makeData({ type: listType, length: g.channels, nullCount: 0, child }));
-    const rows = g.channels;
-    const constant = (type: 'f64' | 'i32', value: number | null) => {
-      if (value === null) return vectorFromArray(Array(rows).fill(null), new Float64()).data[0];
-      return type === 'i32'
-        ? makeData({ type: new Int32(), length: rows, nullCount: 0, data: new Int32Array(rows).fill(value) })
-        : makeData({ type: new Float64(), length: rows, nullCount: 0, data: new Float64Array(rows).fill(value) });
-    };
-    yield makeBatch(schema, [
-      vectorFromArray(Array(rows).fill(partition.key.replace(/#cpi\d+$/, '')), new Utf8()).data[0],
-      makeData({ type: new Int32(), length: rows, nullCount: 0, data: new Int32Array(rows).fill(cpi) }),
-      makeData({ type: new Int32(), length: rows, nullCount: 0, data: Int32Array.from({ length: rows }, (_, c) => c) }),
-      tensors[0],
-      ...geometryColumns.map(([key, , t]) => constant(t, g[key] as number | null)),
-    ], rows);
+    yield cpiBatch(schema, partition.key.replace(/#cpi\d+$/, ''), cpi, g, values);
   },
 });
+
+/** One CPI as rows: one per channel, `values` holding channel after channel of [pulses, samples, 2]. */
+export function cpiBatch(schema: Schema, source: string, cpi: number, g: Geometry, values: Float32Array | Float64Array): RecordBatch {
+  const rows = g.channels;
+  const constant = (type: 'f64' | 'i32', value: number | null) => {
+    if (value === null) return vectorFromArray(Array(rows).fill(null), new Float64()).data[0];
+    return type === 'i32'
+      ? makeData({ type: new Int32(), length: rows, nullCount: 0, data: new Int32Array(rows).fill(value) })
+      : makeData({ type: new Float64(), length: rows, nullCount: 0, data: new Float64Array(rows).fill(value) });
+  };
+  return makeBatch(schema, [
+    vectorFromArray(Array(rows).fill(source), new Utf8()).data[0],
+    makeData({ type: new Int32(), length: rows, nullCount: 0, data: new Int32Array(rows).fill(cpi) }),
+    makeData({ type: new Int32(), length: rows, nullCount: 0, data: Int32Array.from({ length: rows }, (_, c) => c) }),
+    tensorData(schema.fields[3], values, rows),
+    ...geometryColumns.map(([key, , t]) => constant(t, g[key] as number | null)),
+  ], rows);
+}

@@ -8,6 +8,7 @@ import { rerunCommand } from './rerun.ts';
 import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 import { scheduleCommand } from './schedule.ts';
+import { simulateCommand } from './simulate.ts';
 import { runsCommand } from './runs.ts';
 import { UsageError } from './usage-error.ts';
 import { validateCommand } from './validate.ts';
@@ -16,13 +17,14 @@ const usage = `quiver — Arrow-native workflows for scientific data
 
   quiver validate FILE [--set k=v]... [--allow-path DIR]...
                                                   check a workflow without reading data
-  quiver run FILE|DIR [--set k=v]... [--out DIR] [--workers N] [--executor local] [--json]
+  quiver run FILE|DIR... [--set k=v]... [--out DIR] [--workers N] [--executor local] [--json]
                   [--explain] [--no-cache] [--allow-path DIR]...
   quiver graph FILE [--format mermaid|dot]        print the stage graph
   quiver inspect PATH [--rows N] [--with k=v]... [--json]
                                                   schema and first rows of a data file
   quiver schedule FILE [--set k=v]... [--out DIR] [--workers N]
                                                   keep running FILE on its schedule (Ctrl-C stops)
+  quiver simulate SCENARIO.yaml [--out DIR]      simulated radar CPIs as SigMF, with a truth table
   quiver runs [--out DIR] [--json]                the runs recorded in DIR, newest first
   quiver rerun RUN --verify [--out DIR] [--keep]  run a recorded run again, uncached; compare outputs
   quiver cache prune [--out DIR] [--keep-runs N]  keep only what the last N runs used (default 3)
@@ -39,6 +41,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   graph: graphCommand,
   inspect: inspectCommand,
   schedule: scheduleCommand,
+  simulate: simulateCommand,
   runs: runsCommand,
   rerun: rerunCommand,
   cache: cacheCommand,

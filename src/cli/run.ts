@@ -1,7 +1,8 @@
-// `quiver run FILE|DIR`: runs a workflow (or every workflow file under a folder, each into its own
-// subfolder of --out), with live progress on a terminal and a summary at the end.
+// `quiver run FILE|DIR...`: runs a workflow, or every workflow file under folders and in a list
+// (each into its own subfolder of --out, named by its path below the targets' common folder), with
+// live progress on a terminal and a summary at the end.
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { LocalExecutor } from '../engine/executors/local.ts';
 import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
 import { ProgressDisplay } from '../observe/progress.ts';
@@ -12,7 +13,7 @@ import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
 export async function runCommand(args: string[]): Promise<number> {
-  const { values, target } = parseFlags(args, {
+  const { values, targets } = parseFlags(args, {
     set: { type: 'string', multiple: true },
     out: { type: 'string', default: 'out' },
     workers: { type: 'string' },
@@ -22,15 +23,21 @@ export async function runCommand(args: string[]): Promise<number> {
     'allow-path': { type: 'string', multiple: true },
     'worker-memory': { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
-  }, 'one workflow file or folder');
+  }, 'workflow files or folders', true);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive whole number, not '${values.workers}'`);
   if (values.executor !== 'local') {
     throw new UsageError(`--executor ${values.executor}: only the local executor exists so far (distributed runs come with the broker-backed executor)`);
   }
-  const folder = statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  const files = folder ? workflowFiles(target) : [target];
-  if (files.length === 0) throw new UsageError(`${target} holds no workflow files (*.yaml, *.yml)`);
+  const isFolder = (target: string) => statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const folder = targets.length > 1 || isFolder(targets[0]);
+  const files = targets.flatMap((target) => {
+    if (!isFolder(target)) return [target];
+    const found = workflowFiles(target);
+    if (found.length === 0) throw new UsageError(`${target} holds no workflow files (*.yaml, *.yml)`);
+    return found;
+  });
+  const root = commonFolder(targets.map((t) => (isFolder(t) ? resolve(t) : dirname(resolve(t)))));
 
   const summaries: RunSummary[] = [];
   let exitCode = 0;
@@ -47,7 +54,7 @@ export async function runCommand(args: string[]): Promise<number> {
   return exitCode;
 
   async function runOne(file: string): Promise<number> {
-    const out = folder ? join(values.out!, relative(target, file).replace(/\.ya?ml$/, '')) : values.out!;
+    const out = folder ? join(values.out!, relative(root, resolve(file)).replace(/\.ya?ml$/, '')) : values.out!;
     let progress: ProgressDisplay | undefined;
     try {
       const summary = await runWorkflow(file, {
@@ -73,6 +80,13 @@ export async function runCommand(args: string[]): Promise<number> {
       return 2;
     }
   }
+}
+
+/** The deepest folder holding all of `folders`. */
+function commonFolder(folders: string[]): string {
+  let common = folders[0];
+  while (!folders.every((f) => f === common || f.startsWith(common.endsWith(sep) ? common : common + sep))) common = dirname(common);
+  return common;
 }
 
 /** Workflow files under a folder, in path order. */

@@ -3,7 +3,13 @@ import { arrowSink, arrowSource } from '../../connectors/arrow-ipc.ts';
 import { csvSink, csvSource } from '../../connectors/csv/index.ts';
 import { generateSource } from '../../connectors/generate.ts';
 import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
+import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
+import { beamform } from './radar/beamform.ts';
+import { cfar } from './radar/cfar.ts';
+import { doppler } from './radar/doppler.ts';
+import { mti } from './radar/mti.ts';
+import { pulseCompress } from './radar/pulse-compress.ts';
 import { StageCatalog } from '../workflow/catalog.ts';
 import type { Stage } from '../workflow/stage.ts';
 import { aggregate } from './table/aggregate.ts';
@@ -19,8 +25,9 @@ import { select } from './table/select.ts';
 import { sort } from './table/sort.ts';
 
 export const builtinStages: Stage[] = [
-  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, generateSource,
+  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, radarSimSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
+  pulseCompress, mti, beamform, doppler, cfar,
 ];
 
 export const builtinCatalog = new StageCatalog(builtinStages);

@@ -27,7 +27,19 @@ function simulate(trials: number, cells: number, factor: number, estimate: (trai
 }
 
 const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
-const halves = (a: Float64Array) => [a.subarray(0, a.length / 2).reduce((s, v) => s + v, 0), a.subarray(a.length / 2).reduce((s, v) => s + v, 0)];
+/** The means of the first `m` cells and of the rest. */
+const halves = (a: Float64Array, m = a.length / 2) => [mean(a.subarray(0, m)), mean(a.subarray(m))];
+
+/** A second form for equal halves of n cells, threshold on the half sums (Gandhi & Kassam): Pfa_SO = 2 Σ_{i<n} C(n-1+i, i) (2+T)^-(n+i). */
+function soPfaEqualSums(t: number, n: number): number {
+  let sum = 0;
+  let binomial = 1;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) binomial = (binomial * (n - 1 + i)) / i;
+    sum += binomial * Math.pow(2 + t, -(n + i));
+  }
+  return 2 * sum;
+}
 
 describe('CFAR factors', () => {
   test('CA: the closed form, and Pfa = (1 + T/N)^-N back', () => {
@@ -39,14 +51,23 @@ describe('CFAR factors', () => {
 
   test('GO, SO and OS give back the requested Pfa from their formulas', () => {
     for (const pfa of [1e-2, 1e-4, 1e-6]) {
-      expect(goPfa(goFactor(pfa, 12), 12) / pfa).toBeCloseTo(1, 9);
-      expect(soPfa(soFactor(pfa, 12), 12) / pfa).toBeCloseTo(1, 9);
+      expect(goPfa(goFactor(pfa, 12, 12), 12, 12) / pfa).toBeCloseTo(1, 9);
+      expect(soPfa(soFactor(pfa, 12, 12), 12, 12) / pfa).toBeCloseTo(1, 9);
+      expect(soPfa(soFactor(pfa, 5, 19), 5, 19) / pfa).toBeCloseTo(1, 9);
       expect(osPfa(osFactor(pfa, 24, 18), 24, 18) / pfa).toBeCloseTo(1, 9);
     }
     // Ordering known from theory: for the same Pfa, SO needs the largest factor on a half sum, GO the smallest.
-    expect(soFactor(1e-4, 8)).toBeGreaterThan(goFactor(1e-4, 8));
+    expect(soFactor(1e-4, 8, 8)).toBeGreaterThan(goFactor(1e-4, 8, 8));
+    // One half empty (the window cut at the map's edge): CA over the other half.
+    expect(goFactor(1e-4, 0, 8)).toBe(caFactor(1e-4, 8));
     // With one cell per half, SO's Pfa is 2/(2+T): T = 2/Pfa - 2.
-    expect(soFactor(0.01, 1)).toBeCloseTo(198, 9);
+    expect(soFactor(0.01, 1, 1)).toBeCloseTo(198, 9);
+  });
+
+  test('SO on means of equal halves agrees with the equal-halves formula on sums (threshold on a sum = T/n)', () => {
+    for (const [t, n] of [[0.5, 1], [3, 4], [10, 12], [40, 32]] as const) {
+      expect(soPfa(t, n, n) / soPfaEqualSums(t / n, n)).toBeCloseTo(1, 10);
+    }
   });
 
   test('simulated exponential noise gives the requested Pfa (within 4 binomial standard deviations)', () => {
@@ -56,8 +77,10 @@ describe('CFAR factors', () => {
     const n = 16;
     const cases: [string, number][] = [
       ['ca', simulate(trials, n, caFactor(pfa, n), mean, 1)],
-      ['go', simulate(trials, n, goFactor(pfa, n / 2), (a) => Math.max(...halves(a)), 2)],
-      ['so', simulate(trials, n, soFactor(pfa, n / 2), (a) => Math.min(...halves(a)), 3)],
+      ['go', simulate(trials, n, goFactor(pfa, n / 2, n / 2), (a) => Math.max(...halves(a)), 2)],
+      ['so', simulate(trials, n, soFactor(pfa, n / 2, n / 2), (a) => Math.min(...halves(a)), 3)],
+      ['go, halves of 5 and 11', simulate(trials, n, goFactor(pfa, 5, 11), (a) => Math.max(...halves(a, 5)), 5)],
+      ['so, halves of 5 and 11', simulate(trials, n, soFactor(pfa, 5, 11), (a) => Math.min(...halves(a, 5)), 6)],
       ['os', simulate(trials, n, osFactor(pfa, n, 12), (a) => Float64Array.from(a).sort()[11], 4)],
     ];
     for (const [method, observed] of cases) expect(Math.abs(observed - pfa), `${method}: observed ${observed}`).toBeLessThan(4 * sigma);
