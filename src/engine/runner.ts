@@ -1,5 +1,6 @@
 // Runs a plan: one coroutine per node, bounded channels between them, and sinks committed
 // together only when every node has finished; on failure everything stops and nothing is left.
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutputRecord, SinkWriter } from '../workflow/stage.ts';
@@ -60,6 +61,8 @@ export class Runner {
   async run(): Promise<RunOutcome> {
     const { plan, options } = this;
     const abort = new AbortController();
+    // Every task in flight listens on this signal: many at once is expected, not a leak.
+    setMaxListeners(0, abort.signal);
     const onOuterAbort = () => abort.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     mkdirSync(options.tempDir, { recursive: true });

@@ -1,0 +1,66 @@
+// The radar reference workflows: cfar.yaml on the bundled simulated CPIs (checked against the
+// simulator's truth table), mountaintop.yaml on the real Mountaintop CPI (the injected target the
+// file's notes describe), and `quiver simulate` reproducing the bundled data byte for byte.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { sigmfSource } from '../../connectors/sigmf.ts';
+import { tensorValues } from '../../src/arrow/tensor.ts';
+import { LocalExecutor } from '../../src/engine/executors/local.ts';
+import { runWorkflow } from '../../src/index.ts';
+import { cpiRandom, scenarioSchema, simulateCpi } from '../../src/stages/radar/simulate.ts';
+import { readSource } from '../connectors/stage-harness.ts';
+import { duckdb, repoRoot, scratchDir, sharedData } from '../helpers.ts';
+import { parse } from 'yaml';
+
+const out = scratchDir();
+const executor = new LocalExecutor({ workers: 2 });
+afterAll(() => executor.close());
+const radarData = join(repoRoot, 'data', 'radar');
+
+describe('reference workflows: radar', { timeout: 60_000 }, () => {
+  test('cfar.yaml finds every strong simulated target in every CPI, at its range and Doppler, and little else', async () => {
+    const summary = await runWorkflow(join(repoRoot, 'workflows', 'radar', 'cfar.yaml'), { out: join(out, 'cfar'), executor, allowPaths: [join(repoRoot, 'data')] });
+    expect(summary.status, summary.error).toBe('ok');
+    const numbers = (rows: unknown[][]) => rows.map((r) => r.map(Number));
+    const detections = numbers(await duckdb(`SELECT cpi, range_bin, doppler_hz FROM '${join(out, 'cfar', 'detections.parquet')}' ORDER BY cpi, range_bin`));
+    const truth = numbers(await duckdb(`SELECT cpi, range_bin, doppler_hz, snr_db FROM read_csv('${join(radarData, 'sim-demo.truth.csv')}')`));
+    const same = (a: number[], b: number[]) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+    const isTarget = (d: number[]) => truth.some((t) => same(t, d));
+    // Targets of -10 dB and -5 dB per sample (24 and 29 dB after processing): found every time.
+    for (const t of truth.filter((t) => t[3] >= -10)) expect(detections.some((d) => same(d, t)), `target ${t}`).toBe(true);
+    // At Pfa 1e-6 over 8 × 32 × 512 cells, 0.13 false alarms are expected.
+    expect(detections.filter((d) => !isTarget(d)).length).toBeLessThanOrEqual(2);
+    const [found] = await duckdb(`SELECT count(*), count(doppler_hz_detected) FROM read_csv('${join(out, 'cfar', 'targets-found.csv')}')`);
+    expect(Number(found[0])).toBe(32);
+    expect(Number(found[1])).toBe(detections.filter(isTarget).length);
+  });
+
+  const mountaintop = sharedData('radar/mountaintop_t38pre01v1_cpi6.sigmf-meta');
+  test.skipIf(!mountaintop)('mountaintop.yaml: the strongest detection is the injected target, 156 Hz at range sample 178', async () => {
+    const summary = await runWorkflow(join(repoRoot, 'workflows', 'radar', 'mountaintop.yaml'), {
+      out: join(out, 'mountaintop'), executor, allowPaths: [join(repoRoot, '..', 'shared', 'data')],
+    });
+    expect(summary.status, summary.error).toBe('ok');
+    const [strongest] = await duckdb(`SELECT range_bin, doppler_hz, snr_db FROM '${join(out, 'mountaintop', 'detections.parquet')}' ORDER BY power DESC LIMIT 1`);
+    expect(Math.abs(Number(strongest[0]) - 178)).toBeLessThanOrEqual(2);
+    expect(Math.abs(Number(strongest[1]) - 156)).toBeLessThan(39.0625 / 2); // within half a Doppler bin
+  });
+
+  test('quiver simulate rewrites the bundled recording byte for byte, and source.sigmf reads back what the simulator made', async () => {
+    const dir = scratchDir();
+    execFileSync(process.execPath, [join(repoRoot, 'src', 'cli', 'quiver.mjs'), 'simulate', join(radarData, 'sim-demo.yaml'), '--out', dir]);
+    for (const suffix of ['.sigmf-meta', '.sigmf-data', '.truth.csv']) {
+      expect(readFileSync(join(dir, `sim-demo${suffix}`)).equals(readFileSync(join(radarData, `sim-demo${suffix}`))), suffix).toBe(true);
+    }
+    const scenario = parse(readFileSync(join(radarData, 'sim-demo.yaml'), 'utf8'));
+    const { partitions } = await readSource(sigmfSource, { path: 'sim-demo.sigmf-meta' }, dir);
+    expect(partitions.map((p) => p.key)).toEqual(Array.from({ length: 8 }, (_, k) => `sim-demo.sigmf-meta#cpi${k}`));
+    const { name, description, cpis, seed, ...rest } = scenario;
+    for (const cpi of [0, 7]) {
+      const expected = simulateCpi(scenarioSchema.parse(rest), cpiRandom(seed, cpi), cpi).data;
+      expect(tensorValues(partitions[cpi].batches[0], 'data')).toEqual(expected);
+    }
+  });
+});
