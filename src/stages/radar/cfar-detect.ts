@@ -41,7 +41,8 @@ export function windowProblem(o: Pick<CfarOptions, 'guard' | 'train'>, dopplerBi
 export function cfarDetect(map: FloatArray, dopplerBins: number, rangeBins: number, o: CfarOptions): Detections {
   const problem = windowProblem(o, dopplerBins, rangeBins);
   if (problem) throw new RangeError(problem);
-  const found = o.method === 'os' ? orderStatistic(map, dopplerBins, rangeBins, o) : windowSums(map, dopplerBins, rangeBins, o);
+  const found = o.method === 'os' ? orderStatistic(map, dopplerBins, rangeBins, o)
+    : o.method === 'ca' ? cellAveraging(map, dopplerBins, rangeBins, o) : windowSums(map, dopplerBins, rangeBins, o);
   return {
     doppler: Int32Array.from(found.doppler),
     range: Int32Array.from(found.range),
@@ -60,6 +61,68 @@ interface Found {
 }
 
 const emptyFound = (): Found => ({ doppler: [], range: [], power: [], threshold: [], estimate: [] });
+
+/**
+ * CA: the window sum is separable. Down each range column, the sums over the Doppler rows of the
+ * window (±hd) and of the guard block (±gd) are carried from one row to the next, adding the row
+ * that enters and subtracting the one that leaves (Doppler wraps). Along the row, running prefixes
+ * of those sums give each cell's ±hr and ±gr range sums; the prefixes are padded with their end
+ * values, which cuts the window at the range edges without a branch per cell.
+ */
+function cellAveraging(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
+  const hd = o.guard.doppler + o.train.doppler;
+  const gd = o.guard.doppler;
+  const hr = o.guard.range + o.train.range;
+  const gr = o.guard.range;
+  // Per range cell: the factor for the cells there, over their count (threshold = that × sum).
+  const scale = new Float64Array(R);
+  const count = new Int32Array(R);
+  const factors = new Map<number, number>();
+  for (let r = 0; r < R; r++) {
+    count[r] = (2 * hd + 1) * (Math.min(R - 1, r + hr) - Math.max(0, r - hr) + 1) - (2 * gd + 1) * (Math.min(R - 1, r + gr) - Math.max(0, r - gr) + 1);
+    let t = factors.get(count[r]);
+    if (t === undefined) factors.set(count[r], (t = caFactor(o.pfa, count[r])));
+    scale[r] = t / count[r];
+  }
+  const outer = new Float64Array(R); // Σ over the window's Doppler rows, per range cell
+  const guard = new Float64Array(R);
+  const row = (d: number) => (((d % D) + D) % D) * R;
+  for (let dd = -hd; dd <= hd; dd++) for (let r = 0, at = row(dd); r < R; r++) outer[r] += map[at + r];
+  for (let dd = -gd; dd <= gd; dd++) for (let r = 0, at = row(dd); r < R; r++) guard[r] += map[at + r];
+  // prefix[hr + 1 + i] = Σ sums[0..i]; flat before 0 and after R - 1.
+  const outerPrefix = new Float64Array(R + 2 * hr + 2);
+  const guardPrefix = new Float64Array(R + 2 * hr + 2);
+  const found = emptyFound();
+  for (let d = 0; d < D; d++) {
+    // Rows entering and leaving the Doppler windows (row 0's sums are already there: x - x adds 0).
+    const outerIn = d > 0 ? row(d + hd) : 0;
+    const outerOut = d > 0 ? row(d - hd - 1) : 0;
+    const guardIn = d > 0 ? row(d + gd) : 0;
+    const guardOut = d > 0 ? row(d - gd - 1) : 0;
+    let outerSum = 0;
+    let guardSum = 0;
+    for (let r = 0; r < R; r++) {
+      const o = outer[r] + (map[outerIn + r] - map[outerOut + r]);
+      const g = guard[r] + (map[guardIn + r] - map[guardOut + r]);
+      outer[r] = o;
+      guard[r] = g;
+      outerSum += o;
+      guardSum += g;
+      outerPrefix[hr + 1 + r] = outerSum;
+      guardPrefix[hr + 1 + r] = guardSum;
+    }
+    outerPrefix.fill(outerSum, hr + 1 + R);
+    guardPrefix.fill(guardSum, hr + 1 + R);
+    const base = d * R;
+    for (let r = 0; r < R; r++) {
+      const sum = outerPrefix[r + 2 * hr + 1] - outerPrefix[r] - (guardPrefix[r + hr + gr + 1] - guardPrefix[r + hr - gr]);
+      const threshold = scale[r] * sum;
+      const power = map[base + r];
+      if (power > threshold) push(found, d, r, power, threshold, sum / count[r]);
+    }
+  }
+  return found;
+}
 
 /** CA, GO, SO: sums of rectangles from a summed-area table of the map, its Doppler rows wrapped. */
 function windowSums(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
