@@ -84,7 +84,7 @@ export function explainTasks(plan: Plan, tasks: TaskDecisions, previous: Manifes
     const unseen = s.stage.kind !== 'sink' ? changed(id, j ?? 0)
       : partKeys && j !== undefined ? prevKeys.get(`${id}\0${nameOf(s.inputs[0], j)}`) !== partKeys[j]
       : prevKeys.get(`${id}\0*`) !== tasks.keys.sinks.get(id);
-    if (unseen) return `stage '${id}' changed in what the record does not show (a secret param, or its stage file)`;
+    if (unseen) return `stage '${id}' changed in what the record does not show (a secret param, its stage file, or a model artifact it reads)`;
     return 'its output is not in the cache (an earlier run stopped before it, the cache was pruned, or --no-cache)';
   };
 

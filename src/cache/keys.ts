@@ -52,6 +52,7 @@ export function describeStage(s: ResolvedStage, baseDir: string): string {
     const path = file.startsWith('file:') ? new URL(file).pathname : isAbsolute(file) ? file : resolve(baseDir, file);
     parts.push(hashParts(readFileSync(path, 'utf8')));
   }
+  if (s.stage.fingerprint) parts.push(s.stage.fingerprint(s.params, { baseDir }));
   return canonicalJson(parts);
 }
 

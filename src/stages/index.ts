@@ -3,8 +3,12 @@ import { arrowSink, arrowSource } from '../../connectors/arrow-ipc.ts';
 import { csvSink, csvSource } from '../../connectors/csv/index.ts';
 import { generateSource } from '../../connectors/generate.ts';
 import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
+import { modelSink } from '../../connectors/model-artifact.ts';
+import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
+import { predict } from './model/predict.ts';
+import { train } from './model/train.ts';
 import { beamform } from './radar/beamform.ts';
 import { cfar } from './radar/cfar.ts';
 import { doppler } from './radar/doppler.ts';
@@ -25,9 +29,10 @@ import { select } from './table/select.ts';
 import { sort } from './table/sort.ts';
 
 export const builtinStages: Stage[] = [
-  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, radarSimSource, generateSource,
+  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, radarSimSource, radarPatchesSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
+  train, predict, modelSink,
 ];
 
 export const builtinCatalog = new StageCatalog(builtinStages);

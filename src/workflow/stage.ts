@@ -33,6 +33,8 @@ interface StageBase<P> {
   params: z.ZodType<P>;
   /** How many `from` inputs the stage takes (default: none for sources, exactly one otherwise). */
   inputs?: { min: number; max: number };
+  /** What else decides the output besides params and inputs (a model artifact's hash): part of the cache key. */
+  fingerprint?(params: P, ctx: { baseDir: string }): string;
 }
 
 /** Serialisable description of a piece of a source partition that a worker reads. */

@@ -5,7 +5,7 @@
 // `range_m` per range sample (c/2 · (record_gate_start_s + n / sample_rate_hz)).
 import { Field, FixedSizeList, Float64, makeData, type Data } from 'apache-arrow';
 import { z } from 'zod';
-import { tensorField } from '../../arrow/tensor.ts';
+import { tensorField, type FloatArray } from '../../arrow/tensor.ts';
 import { fftPlan } from '../../numeric/fft.ts';
 import { defineMap } from '../../workflow/stage.ts';
 import { metresPerSecond } from './chirp.ts';
@@ -39,9 +39,6 @@ export const doppler = defineMap({
   create(p, { inputSchema, outputSchema }) {
     const { pulses, samples } = cubeShape(inputSchema);
     const window = unitEnergyWindow(p.window, pulses);
-    const fft = fftPlan(pulses);
-    const re = new Float64Array(pulses);
-    const im = new Float64Array(pulses);
     const shift = Math.floor(pulses / 2);
     return (batch) => {
       const rows = batch.numRows;
@@ -54,22 +51,27 @@ export const doppler = defineMap({
         for (let d = 0; d < pulses; d++) dopplerHz[row * pulses + d] = ((d - shift) * prf) / pulses;
         for (let n = 0; n < samples; n++) rangeM[row * samples + n] = metresPerSecond * (gate + n / rate);
       }
-      return mapRows(batch, outputSchema, pulses * samples, (_row, input, output) => {
-        for (let n = 0; n < samples; n++) {
-          for (let q = 0; q < pulses; q++) {
-            const i = (q * samples + n) * 2;
-            re[q] = input[i] * window[q];
-            im[q] = input[i + 1] * window[q];
-          }
-          fft.forward(re, im);
-          for (let k = 0; k < pulses; k++) {
-            output[((k + shift) % pulses) * samples + n] = re[k] * re[k] + im[k] * im[k];
-          }
-        }
-      }, {
+      return mapRows(batch, outputSchema, pulses * samples, (_row, input, output) => powerMap(input, pulses, samples, window, output), {
         doppler_hz: axisData(outputSchema.fields.find((f) => f.name === 'doppler_hz')!, dopplerHz, rows),
         range_m: axisData(outputSchema.fields.find((f) => f.name === 'range_m')!, rangeM, rows),
       });
     };
   },
 });
+
+/** The fftshifted [doppler, range] power map of one [pulses, samples, 2] cube, into `output`. */
+export function powerMap(input: ArrayLike<number>, pulses: number, samples: number, window: Float64Array, output: FloatArray) {
+  const fft = fftPlan(pulses);
+  const re = new Float64Array(pulses);
+  const im = new Float64Array(pulses);
+  const shift = Math.floor(pulses / 2);
+  for (let n = 0; n < samples; n++) {
+    for (let q = 0; q < pulses; q++) {
+      const i = (q * samples + n) * 2;
+      re[q] = input[i] * window[q];
+      im[q] = input[i + 1] * window[q];
+    }
+    fft.forward(re, im);
+    for (let k = 0; k < pulses; k++) output[((k + shift) % pulses) * samples + n] = re[k] * re[k] + im[k] * im[k];
+  }
+}

@@ -1,0 +1,97 @@
+// Training with early stopping, repeatable bit for bit for a given seed and backend: the batches
+// of each epoch come from a seeded shuffle (TensorFlow.js's own shuffle uses Math.random), the
+// weights with the lowest validation loss are kept, and training stops after `patience` epochs
+// without improvement.
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import { Random } from '../numeric/random.ts';
+import type { Tfjs } from './runtime.ts';
+import type { Task } from './spec.ts';
+
+export interface FitOptions {
+  task: Task;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  patience: number;
+  seed: number;
+  /** Classifier: weight of each class in the loss (balancing rare positives). */
+  classWeight?: Record<number, number>;
+  /** Called after each epoch (progress). */
+  onEpoch?: (epoch: number, loss: number, validationLoss: number) => void;
+}
+
+export interface Examples {
+  /** Row after row of `rowSize` values, already normalised. */
+  x: Float32Array;
+  y: Float32Array;
+  rowShape: number[];
+}
+
+export interface FitResult {
+  history: { loss: number; validationLoss: number }[];
+  bestEpoch: number;
+}
+
+/** Gathers the listed rows into tensors [n, ...rowShape] and [n, 1]. */
+export function gather(tf: Tfjs, data: Examples, rows: ArrayLike<number>): [Tensor, Tensor] {
+  const size = data.rowShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(rows.length * size);
+  const y = new Float32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    x.set(data.x.subarray(rows[i] * size, (rows[i] + 1) * size), i * size);
+    y[i] = data.y[rows[i]];
+  }
+  return [tf.tensor(x, [rows.length, ...data.rowShape]), tf.tensor(y, [rows.length, 1])];
+}
+
+export async function fit(tf: Tfjs, model: LayersModel, data: Examples, train: Int32Array, validation: Int32Array, o: FitOptions): Promise<FitResult> {
+  model.compile({ optimizer: tf.train.adam(o.learningRate), loss: o.task === 'binary-classification' ? 'binaryCrossentropy' : 'meanSquaredError' });
+  const [xValidation, yValidation] = gather(tf, data, validation);
+  const random = new Random(o.seed);
+  const order = Int32Array.from(train);
+  const history: FitResult['history'] = [];
+  let best = { loss: Infinity, epoch: -1, weights: [] as Tensor[] };
+  try {
+    for (let epoch = 0; epoch < o.epochs && epoch - best.epoch <= o.patience; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random.uniform() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      const [x, y] = gather(tf, data, order);
+      let loss: number;
+      try {
+        const result = await model.fit(x, y, { epochs: 1, batchSize: o.batchSize, shuffle: false, verbose: 0, classWeight: o.classWeight });
+        loss = result.history.loss[0] as number;
+      } finally {
+        tf.dispose([x, y]);
+      }
+      const evaluated = model.evaluate(xValidation, yValidation, { batchSize: 4096 }) as Tensor;
+      const validationLoss = (await evaluated.data())[0];
+      evaluated.dispose();
+      history.push({ loss, validationLoss });
+      o.onEpoch?.(epoch, loss, validationLoss);
+      if (validationLoss < best.loss) {
+        tf.dispose(best.weights);
+        best = { loss: validationLoss, epoch, weights: model.getWeights().map((w) => w.clone()) };
+      }
+    }
+    model.setWeights(best.weights);
+    return { history, bestEpoch: best.epoch };
+  } finally {
+    tf.dispose([xValidation, yValidation, ...best.weights]);
+  }
+}
+
+/** Scores of every row, `batchSize` rows at a time, tensors freed as it goes. */
+export async function predict(tf: Tfjs, model: LayersModel, x: Float32Array, rowShape: number[], batchSize: number): Promise<Float32Array> {
+  const size = rowShape.reduce((a, b) => a * b, 1);
+  const rows = x.length / size;
+  const out = new Float32Array(rows);
+  for (let start = 0; start < rows; start += batchSize) {
+    const n = Math.min(batchSize, rows - start);
+    const scores = tf.tidy(() => model.predict(tf.tensor(x.subarray(start * size, (start + n) * size), [n, ...rowShape])) as Tensor);
+    out.set(await scores.data() as Float32Array, start);
+    scores.dispose();
+  }
+  return out;
+}

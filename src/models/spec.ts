@@ -1,0 +1,36 @@
+// Model specs as workflow files write them: a list of layers, turned into a TensorFlow.js
+// sequential model whose initial weights follow from one seed (layer i draws with seed + i), so the
+// same spec and seed always start from the same weights. The output layer is added from the task.
+import type { LayersModel } from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Tfjs } from './runtime.ts';
+
+const activation = z.enum(['relu', 'tanh', 'sigmoid', 'linear', 'elu']).default('relu');
+export const layerSpec = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('conv2d'), filters: z.number().int().min(1), kernel: z.number().int().min(1), padding: z.enum(['same', 'valid']).default('same'), activation }).strict(),
+  z.object({ type: z.literal('maxpool2d'), size: z.number().int().min(1) }).strict(),
+  z.object({ type: z.literal('flatten') }).strict(),
+  z.object({ type: z.literal('dense'), units: z.number().int().min(1), activation }).strict(),
+  z.object({ type: z.literal('dropout'), rate: z.number().min(0).lt(1) }).strict(),
+]);
+export type LayerSpec = z.output<typeof layerSpec>;
+export type Task = 'binary-classification' | 'regression';
+
+/** `inputShape`: one row's value; conv layers get a channel axis added when the shape is 2-D. */
+export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], task: Task, seed: number): LayersModel {
+  const init = (i: number) => tf.initializers.glorotUniform({ seed: seed + i });
+  const model = tf.sequential();
+  const shape = inputShape.length === 0 ? [1] : inputShape;
+  const needsChannels = layers.some((l) => l.type === 'conv2d' || l.type === 'maxpool2d') && shape.length === 2;
+  model.add(tf.layers.reshape({ inputShape: shape, targetShape: needsChannels ? [...shape, 1] : shape }));
+  layers.forEach((l, i) => {
+    if (l.type === 'conv2d') model.add(tf.layers.conv2d({ filters: l.filters, kernelSize: l.kernel, padding: l.padding, activation: l.activation, kernelInitializer: init(i) }));
+    else if (l.type === 'maxpool2d') model.add(tf.layers.maxPooling2d({ poolSize: l.size }));
+    else if (l.type === 'flatten') model.add(tf.layers.flatten());
+    else if (l.type === 'dense') model.add(tf.layers.dense({ units: l.units, activation: l.activation, kernelInitializer: init(i) }));
+    else model.add(tf.layers.dropout({ rate: l.rate, seed: seed + i }));
+  });
+  if (model.outputs[0].shape.length > 2) model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 1, activation: task === 'binary-classification' ? 'sigmoid' : 'linear', kernelInitializer: init(layers.length) }));
+  return model;
+}

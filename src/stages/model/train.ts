@@ -1,0 +1,195 @@
+// `model.train`: trains a model on a table and emits it as one artifact row (for `sink.model`).
+// Rows are assigned by a `split` column: `train` rows fit the weights, `validation` rows stop
+// training early and (for a classifier given `pfa`) set the decision threshold from the scores of
+// their negatives, `test` rows are held out and measured. Inputs are one float column or tensor
+// column, standardised with the training rows' mean and standard deviation (kept in the card).
+// The same rows, params, seed and backend give the same weights, bit for bit.
+import { createHash } from 'node:crypto';
+import { Type, type RecordBatch } from 'apache-arrow';
+import { z } from 'zod';
+import { tensorInfo } from '../../arrow/tensor.ts';
+import { modelToBytes, type ModelCard } from '../../models/artifact.ts';
+import { fit, predict } from '../../models/fit.ts';
+import { modelRuntime } from '../../models/runtime.ts';
+import { buildModel, layerSpec } from '../../models/spec.ts';
+import { requireColumn } from '../../workflow/columns.ts';
+import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
+import { defineReduce } from '../../workflow/stage.ts';
+import { artifactBatch, artifactSchema } from './artifact-row.ts';
+
+const params = z.object({
+  input: z.string().min(1).describe('the feature column: a float tensor column or a number column'),
+  label: z.string().min(1).describe('the target: 0/1 for a classifier, a number for regression'),
+  split: z.string().min(1).default('split').describe("column saying 'train', 'validation' or 'test' per row"),
+  task: z.enum(['binary-classification', 'regression']).default('binary-classification'),
+  layers: z.array(layerSpec).min(1),
+  epochs: z.number().int().min(1).default(20),
+  batch_size: z.number().int().min(1).default(128),
+  learning_rate: z.number().positive().default(1e-3),
+  patience: z.number().int().min(0).default(3).describe('epochs without a better validation loss before stopping'),
+  seed: z.number().int().default(0),
+  pfa: z.number().gt(0).lt(1).optional().describe('classifier: the false-alarm rate the threshold is set for, on validation negatives'),
+  group: z.string().optional().describe('a column to break the test metrics down by (e.g. snr_db)'),
+}).strict();
+
+type Params = z.output<typeof params>;
+
+function rowShape(schema: import('apache-arrow').Schema, column: string): number[] {
+  const field = requireColumn(schema, column);
+  if (field.type.typeId === Type.FixedSizeList) return tensorInfo(schema, column).shape;
+  if (field.type.typeId === Type.Float || field.type.typeId === Type.Int) return [];
+  throw new ColumnTypeError(column, 'a float tensor or a number', String(field.type));
+}
+
+export const train = defineReduce({
+  name: 'model.train',
+  kind: 'reduce',
+  version: '1',
+  description: 'Trains a layers model (early stopping; seeded, repeatable) on train/validation/test rows; emits the artifact as one row.',
+  params,
+  outputSchema({ params: p, inputs: [input] }) {
+    rowShape(input, p.input);
+    requireColumn(input, p.label);
+    requireColumn(input, p.split);
+    if (p.group) requireColumn(input, p.group);
+    if (p.pfa !== undefined && p.task !== 'binary-classification') throw new SchemaError('pfa sets a classifier\'s threshold: it needs task binary-classification');
+    return artifactSchema;
+  },
+  scope: () => 'all',
+  create(p, { inputSchemas: [input] }) {
+    const shape = rowShape(input, p.input);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x: Float32Array[] = [];
+    const rows = { y: [] as number[], split: [] as string[], group: [] as unknown[] };
+    return {
+      push(batch: RecordBatch) {
+        const column = batch.getChild(p.input)!;
+        const values = shape.length > 0
+          ? (column.data[0].children[0].values as Float32Array | Float64Array).subarray(0, batch.numRows * size)
+          : Float64Array.from(column.toArray() as ArrayLike<number>);
+        x.push(Float32Array.from(values));
+        for (let i = 0; i < batch.numRows; i++) {
+          const label = batch.getChild(p.label)!.get(i);
+          if (label === null || !Number.isFinite(Number(label))) throw new Error(`row ${rows.y.length} has label ${label}: every row needs a number`);
+          rows.y.push(Number(label));
+          rows.split.push(String(batch.getChild(p.split)!.get(i)));
+          rows.group.push(p.group ? batch.getChild(p.group)!.get(i) : null);
+        }
+      },
+      async end() {
+        const all = new Float32Array(x.reduce((n, part) => n + part.length, 0));
+        x.reduce((at, part) => (all.set(part, at), at + part.length), 0);
+        return artifactBatch(await trainModel(p, all, Float32Array.from(rows.y), rows.split, rows.group, shape));
+      },
+    };
+  },
+});
+
+async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: string[], group: unknown[], shape: number[]) {
+  const { tf, backend, version } = await modelRuntime();
+  const size = Math.max(1, shape.reduce((a, b) => a * b, 1));
+  const rowsOf = (name: string) => Int32Array.from(split.flatMap((s, i) => (s === name ? [i] : [])));
+  const trainRows = rowsOf('train');
+  const validationRows = rowsOf('validation');
+  const testRows = rowsOf('test');
+  const unknown = split.find((s) => s !== 'train' && s !== 'validation' && s !== 'test');
+  if (unknown !== undefined) throw new Error(`split column '${p.split}' holds '${unknown}': rows must be 'train', 'validation' or 'test'`);
+  if (trainRows.length === 0 || validationRows.length === 0) throw new Error(`training needs 'train' and 'validation' rows (there are ${trainRows.length} and ${validationRows.length})`);
+
+  if (p.pfa !== undefined) {
+    const negatives = validationRows.filter((r) => y[r] === 0).length;
+    // Fewer than ten expected false alarms would leave the threshold to chance.
+    if (negatives * p.pfa < 10) throw new Error(`setting a threshold for pfa ${p.pfa} needs at least ${Math.ceil(10 / p.pfa)} validation negatives, not ${negatives}`);
+  }
+  const trainingData = createHash('sha256').update(new Uint8Array(x.buffer)).update(new Uint8Array(y.buffer)).update(split.join('\n')).digest('hex');
+  // Standardise with the training rows only.
+  let sum = 0;
+  let squares = 0;
+  for (const r of trainRows) for (let i = r * size; i < (r + 1) * size; i++) {
+    sum += x[i];
+    squares += x[i] * x[i];
+  }
+  const count = trainRows.length * size;
+  const mean = sum / count;
+  const std = Math.sqrt(Math.max(squares / count - mean * mean, 0)) || 1;
+  const normalised = x.map((v) => (v - mean) / std);
+
+  const model = buildModel(tf, p.layers, shape, p.task, p.seed);
+  const rowShape = shape.length === 0 ? [1] : shape;
+  const data = { x: normalised, y, rowShape };
+  try {
+    // A classifier's classes weigh equally in the loss however rare positives are.
+    const positives = trainRows.filter((r) => y[r] === 1).length;
+    const classWeight = p.task === 'binary-classification' && positives > 0 && positives < trainRows.length
+      ? { 0: 1, 1: (trainRows.length - positives) / positives } : undefined;
+    const result = await fit(tf, model, data, trainRows, validationRows, {
+      task: p.task, epochs: p.epochs, batchSize: p.batch_size, learningRate: p.learning_rate, patience: p.patience, seed: p.seed, classWeight,
+    });
+    const scoresOf = async (rows: Int32Array) => {
+      const picked = new Float32Array(rows.length * size);
+      rows.forEach((r, i) => picked.set(normalised.subarray(r * size, (r + 1) * size), i * size));
+      return predict(tf, model, picked, rowShape, 4096);
+    };
+    const validationScores = await scoresOf(validationRows);
+    const testScores = testRows.length > 0 ? await scoresOf(testRows) : new Float32Array(0);
+    const card: ModelCard = {
+      format: 'quiver-model/1', task: p.task,
+      input: { column: p.input, shape }, output: { column: 'score' },
+      normalisation: { mean, std },
+      trainingData: { sha256: trainingData, rows: y.length },
+      params: { ...p }, seed: p.seed,
+      metrics: { epochs: result.history.length, bestEpoch: result.bestEpoch, history: result.history },
+      versions: { tfjs: version, backend, node: process.version },
+    };
+    if (p.task === 'binary-classification') {
+      if (p.pfa !== undefined) card.threshold = threshold(validationScores, validationRows, y, p.pfa);
+      const cut = card.threshold?.value ?? 0.5;
+      card.metrics.test = classification(testScores, testRows, y, cut, p.group ? group : undefined);
+    } else {
+      let se = 0;
+      let ae = 0;
+      testRows.forEach((r, i) => {
+        se += (testScores[i] - y[r]) ** 2;
+        ae += Math.abs(testScores[i] - y[r]);
+      });
+      card.metrics.test = { rows: testRows.length, mse: se / testRows.length, mae: ae / testRows.length };
+    }
+    return await modelToBytes(tf, model, card);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The score above which no more than `pfa` of the validation negatives lie. */
+function threshold(scores: Float32Array, rows: Int32Array, y: Float32Array, pfa: number) {
+  const negatives = Float64Array.from([...rows.entries()].filter(([, r]) => y[r] === 0).map(([i]) => scores[i])).sort().reverse();
+  const value = negatives[Math.floor(pfa * negatives.length)];
+  return { value, pfa, validationNegatives: negatives.length };
+}
+
+/** Pfa, Pd and counts on the test rows at `cut` (score > cut is a detection), overall and by group. */
+function classification(scores: Float32Array, rows: Int32Array, y: Float32Array, cut: number, group?: unknown[]) {
+  const tally = () => ({ negatives: 0, falseAlarms: 0, positives: 0, detected: 0 });
+  const all = tally();
+  const byGroup = new Map<string, ReturnType<typeof tally>>();
+  rows.forEach((r, i) => {
+    const hit = scores[i] > cut;
+    const targets = [all];
+    if (group && y[r] === 1) {
+      const key = String(group[r]);
+      if (!byGroup.has(key)) byGroup.set(key, tally());
+      targets.push(byGroup.get(key)!);
+    }
+    for (const t of targets) {
+      if (y[r] === 1) {
+        t.positives++;
+        if (hit) t.detected++;
+      } else {
+        t.negatives++;
+        if (hit) t.falseAlarms++;
+      }
+    }
+  });
+  const rates = (t: ReturnType<typeof tally>) => ({ ...t, pfa: t.negatives ? t.falseAlarms / t.negatives : null, pd: t.positives ? t.detected / t.positives : null });
+  return { ...rates(all), byGroup: Object.fromEntries([...byGroup].sort(([a], [b]) => Number(a) - Number(b)).map(([k, t]) => [k, rates(t)])) };
+}
