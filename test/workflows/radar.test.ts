@@ -9,6 +9,7 @@ import { sigmfSource } from '../../connectors/sigmf.ts';
 import { tensorValues } from '../../src/arrow/tensor.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/index.ts';
+import { caFactor } from '../../src/stages/radar/cfar-factor.ts';
 import { cpiRandom, scenarioSchema, simulateCpi } from '../../src/stages/radar/simulate.ts';
 import { readSource } from '../connectors/stage-harness.ts';
 import { duckdb, repoRoot, scratchDir, sharedData } from '../helpers.ts';
@@ -35,6 +36,28 @@ describe('reference workflows: radar', { timeout: 60_000 }, () => {
     const [found] = await duckdb(`SELECT count(*), count(doppler_hz_detected) FROM read_csv('${join(out, 'cfar', 'targets-found.csv')}')`);
     expect(Number(found[0])).toBe(32);
     expect(Number(found[1])).toBe(detections.filter(isTarget).length);
+  });
+
+  test('detector-eval.yaml: CA-CFAR meets theory, and the learned detector holds its Pfa and comes close to CA', async () => {
+    const summary = await runWorkflow(join(repoRoot, 'workflows', 'radar', 'detector-eval.yaml'), { out: join(out, 'eval'), executor, allowPaths: [join(repoRoot, 'data')] });
+    expect(summary.status, summary.error).toBe('ok');
+    const rows = (await duckdb(`SELECT label, snr, cells, cnn_rate, ca_rate FROM read_csv('${join(out, 'eval', 'detector-vs-ca-cfar.csv')}') ORDER BY label, snr`)).map((r) => r.map(Number));
+    const [negatives, ...targets] = rows;
+    const pfa = 1e-3;
+    const n = 9 * 21 - 3 * 5; // training cells around each patch centre
+    const t = caFactor(pfa, n);
+    // False alarms: CA's factor is exact; the CNN's threshold is itself estimated from 10,000 validation negatives.
+    expect(negatives[2]).toBe(20_000);
+    expect(Math.abs(negatives[4] - pfa)).toBeLessThan(4 * Math.sqrt(pfa / 20_000));
+    expect(Math.abs(negatives[3] - pfa)).toBeLessThan(4 * Math.sqrt(pfa * (1 / 20_000 + 1 / 10_000)));
+    expect(targets.map((r) => r[1])).toEqual([6, 8, 10, 12, 14, 16]);
+    for (const [, snrDb, cells, cnn, ca] of targets) {
+      const snr = Math.pow(10, snrDb / 10);
+      const theory = Math.pow(1 + t / (n * (1 + snr)), -n); // Swerling I in CA-CFAR
+      const sigma = Math.sqrt(theory * (1 - theory) / cells);
+      expect(Math.abs(ca - theory), `CA at ${snrDb} dB: ${ca} vs ${theory}`).toBeLessThan(4 * sigma);
+      expect(ca - cnn, `CNN at ${snrDb} dB: ${cnn}, CA ${ca}`).toBeLessThan(0.12);
+    }
   });
 
   const mountaintop = sharedData('radar/mountaintop_t38pre01v1_cpi6.sigmf-meta');
