@@ -4,9 +4,10 @@
 // range is not, so near the first and last range cells the window is cut and T is recomputed for
 // the cells actually there, keeping the false-alarm rate exact up to the edge.
 // The training window must fit the map: 2(guard + train) + 1 ≤ Doppler bins, so no cell counts twice.
-// CA, GO and SO read window sums from a summed-area table (O(1) per cell); OS counts ranks in a
-// Fenwick tree as the window slides in range (O(log n) per cell entering or leaving). GO/SO halves: the training cells at lower range (and, in
-// the cell's own range column, at lower Doppler) versus the mirror image; see cfar-factor.ts.
+// CA sums the window separably with running sums; GO and SO read their two halves (the training
+// cells at lower range, and in the cell's own range column at lower Doppler, versus the mirror
+// image; see cfar-factor.ts) from a summed-area table; OS counts ranks in a Fenwick tree as the
+// window slides in range. All are O(1) or O(log n) per cell, not O(window).
 import type { FloatArray } from '../../arrow/tensor.ts';
 import { sortOrder } from '../../numeric/sort-order.ts';
 import { caFactor, goFactor, osFactor, soFactor, type CfarMethod } from './cfar-factor.ts';
@@ -42,7 +43,7 @@ export function cfarDetect(map: FloatArray, dopplerBins: number, rangeBins: numb
   const problem = windowProblem(o, dopplerBins, rangeBins);
   if (problem) throw new RangeError(problem);
   const found = o.method === 'os' ? orderStatistic(map, dopplerBins, rangeBins, o)
-    : o.method === 'ca' ? cellAveraging(map, dopplerBins, rangeBins, o) : windowSums(map, dopplerBins, rangeBins, o);
+    : o.method === 'ca' ? cellAveraging(map, dopplerBins, rangeBins, o) : halves(map, dopplerBins, rangeBins, o);
   return {
     doppler: Int32Array.from(found.doppler),
     range: Int32Array.from(found.range),
@@ -51,6 +52,11 @@ export function cfarDetect(map: FloatArray, dopplerBins: number, rangeBins: numb
     estimate: Float64Array.from(found.estimate),
   };
 }
+
+/** Half-widths of the window (hd, hr) and of the guard block (gd, gr), in Doppler and range. */
+const halfWidths = (o: CfarOptions) => ({
+  hd: o.guard.doppler + o.train.doppler, gd: o.guard.doppler, hr: o.guard.range + o.train.range, gr: o.guard.range,
+});
 
 interface Found {
   doppler: number[];
@@ -70,10 +76,7 @@ const emptyFound = (): Found => ({ doppler: [], range: [], power: [], threshold:
  * values, which cuts the window at the range edges without a branch per cell.
  */
 function cellAveraging(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
-  const hd = o.guard.doppler + o.train.doppler;
-  const gd = o.guard.doppler;
-  const hr = o.guard.range + o.train.range;
-  const gr = o.guard.range;
+  const { hd, gd, hr, gr } = halfWidths(o);
   // Per range cell: the factor for the cells there, over their count (threshold = that × sum).
   const scale = new Float64Array(R);
   const count = new Int32Array(R);
@@ -124,12 +127,9 @@ function cellAveraging(map: FloatArray, D: number, R: number, o: CfarOptions): F
   return found;
 }
 
-/** CA, GO, SO: sums of rectangles from a summed-area table of the map, its Doppler rows wrapped. */
-function windowSums(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
-  const hd = o.guard.doppler + o.train.doppler;
-  const gd = o.guard.doppler;
-  const hr = o.guard.range + o.train.range;
-  const gr = o.guard.range;
+/** GO, SO: sums of rectangles from a summed-area table of the map, its Doppler rows wrapped. */
+function halves(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
+  const { hd, gd, hr, gr } = halfWidths(o);
   const rows = D + 2 * hd; // extended row e holds map row (e - hd) mod D
   const width = R + 1;
   // table[(e + 1) * width + (r + 1)] = Σ of extended rows ≤ e, columns ≤ r.
@@ -168,7 +168,7 @@ function windowSums(map: FloatArray, D: number, R: number, o: CfarOptions): Foun
     if (t === undefined) {
       const m = lowCount[r];
       const n = highCount[r];
-      t = o.method === 'ca' ? caFactor(o.pfa, m + n) : o.method === 'go' ? goFactor(o.pfa, m, n) : soFactor(o.pfa, m, n);
+      t = o.method === 'go' ? goFactor(o.pfa, m, n) : soFactor(o.pfa, m, n);
       factors.set(id, t);
     }
     factor[r] = t;
@@ -185,19 +185,12 @@ function windowSums(map: FloatArray, D: number, R: number, o: CfarOptions): Foun
       const r1 = Math.min(R - 1, r + hr);
       const g0 = Math.max(0, r - gr);
       const g1 = Math.min(R - 1, r + gr);
-      let estimate: number;
-      if (o.method === 'ca') {
-        const sum = rect(top, bottom, r0, r1) - rect(e - gd, e + gd, g0, g1);
-        estimate = sum / (lowCount[r] + highCount[r]);
-      } else {
-        const column = rect(top, e - gd - 1, r, r);
-        const low = rect(top, bottom, r0, r - 1) - rect(e - gd, e + gd, g0, r - 1) + column;
-        const high = rect(top, bottom, r + 1, r1) - rect(e - gd, e + gd, r + 1, g1) + rect(e + gd + 1, bottom, r, r);
-        const m = lowCount[r];
-        const n = highCount[r];
-        if (m === 0 || n === 0) estimate = (low + high) / (m + n);
-        else estimate = o.method === 'go' ? Math.max(low / m, high / n) : Math.min(low / m, high / n);
-      }
+      // Lower range (and, in the cell's own column, lower Doppler) against the mirror image.
+      const low = rect(top, bottom, r0, r - 1) - rect(e - gd, e + gd, g0, r - 1) + rect(top, e - gd - 1, r, r);
+      const high = rect(top, bottom, r + 1, r1) - rect(e - gd, e + gd, r + 1, g1) + rect(e + gd + 1, bottom, r, r);
+      const m = lowCount[r];
+      const n = highCount[r];
+      const estimate = m === 0 || n === 0 ? (low + high) / (m + n) : o.method === 'go' ? Math.max(low / m, high / n) : Math.min(low / m, high / n);
       const threshold = factor[r] * estimate;
       if (power > threshold) push(found, d, r, power, threshold, estimate);
     }
@@ -212,10 +205,7 @@ function windowSums(map: FloatArray, D: number, R: number, o: CfarOptions): Foun
  * k-th rank is found by descending the tree: O(log n) per change instead of a sort per cell.
  */
 function orderStatistic(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
-  const hd = o.guard.doppler + o.train.doppler;
-  const gd = o.guard.doppler;
-  const hr = o.guard.range + o.train.range;
-  const gr = o.guard.range;
+  const { hd, gd, hr, gr } = halfWidths(o);
   const n = map.length;
   const order = sortOrder(map);
   const rank = new Int32Array(n);
