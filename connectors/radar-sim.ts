@@ -2,6 +2,7 @@
 // like source.sigmf's, one partition per CPI, so a workflow, test or benchmark can run on known
 // targets without files. `quiver simulate` writes the same CPIs as SigMF with a truth table.
 import { z } from 'zod';
+import { speedOfLight } from '../src/stages/radar/chirp.ts';
 import { cpiRandom, scenarioSchema, simulateCpi, type Scenario } from '../src/stages/radar/simulate.ts';
 import { defineSource, type Chunk } from '../src/workflow/stage.ts';
 import { cpiBatch, cpiSchema, type Geometry } from './sigmf.ts';
@@ -17,7 +18,7 @@ export function scenarioGeometry(s: Scenario): Geometry {
     datatype: 'cf32_le', channels: s.channels, pulses: s.pulses, samples: s.samples, sampleRate: s.sample_rate_hz,
     frequency: s.center_frequency_hz, pri: s.pri_s, pulseWidth: s.chirp?.pulse_width_s ?? null,
     chirpBandwidth: s.chirp?.bandwidth_hz ?? null, gateStart: s.record_gate_start_s,
-    elementSpacing: s.element_spacing_m ?? 299_792_458 / s.center_frequency_hz / 2,
+    elementSpacing: s.element_spacing_m ?? speedOfLight / s.center_frequency_hz / 2,
   };
 }
 

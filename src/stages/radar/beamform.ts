@@ -14,6 +14,7 @@ import { takeData } from '../../arrow/take.ts';
 import { solveHermitian, type ComplexVector } from '../../numeric/hermitian.ts';
 import { requireColumn } from '../../workflow/columns.ts';
 import { defineMap } from '../../workflow/stage.ts';
+import { speedOfLight } from './chirp.ts';
 import { cubeShape, replaceField, rowNumber } from './cube.ts';
 
 const params = z.object({
@@ -21,8 +22,6 @@ const params = z.object({
   method: z.enum(['conventional', 'mvdr']).default('conventional'),
   loading: z.number().min(0).default(0.01).describe('MVDR diagonal loading, as a fraction of the mean channel power'),
 }).strict();
-
-const lightSpeed = 299_792_458;
 
 /** Steering vector of an M-element array with spacing/wavelength `spacing` at `angleDeg`. */
 export function steeringVector(channels: number[], spacing: number, angleDeg: number): ComplexVector {
@@ -95,7 +94,7 @@ export const beamform = defineMap({
       let out = 0;
       for (const group of groups) {
         const channels = group.map((row) => Number(batch.getChild('channel')!.get(row)));
-        const wavelength = lightSpeed / rowNumber(batch, 'center_frequency_hz', group[0]);
+        const wavelength = speedOfLight / rowNumber(batch, 'center_frequency_hz', group[0]);
         const spacing = rowNumber(batch, 'element_spacing_m', group[0]) / wavelength;
         // The group's channels, channel-major; rows of one CPI are consecutive in the batch.
         const x = input.subarray(group[0] * snapshots * 2, (group[0] + group.length) * snapshots * 2);

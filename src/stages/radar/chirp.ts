@@ -1,5 +1,6 @@
 // The linear-FM pulse the simulator transmits and pulse compression correlates against: baseband,
-// sweeping -B/2 to +B/2 over the pulse width, unit amplitude, one value per receiver sample.
+// sweeping -B/2 to +B/2 over the pulse width, unit amplitude, one value per receiver sample; and
+// the constants that turn delays and frequencies into metres.
 
 export interface Chirp {
   re: Float64Array;
@@ -21,5 +22,6 @@ export function lfmChirp(pulseWidthS: number, bandwidthHz: number, sampleRateHz:
   return { re, im };
 }
 
+export const speedOfLight = 299_792_458;
 /** Metres of range per second of two-way delay. */
-export const metresPerSecond = 299_792_458 / 2;
+export const metresPerSecond = speedOfLight / 2;

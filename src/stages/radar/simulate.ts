@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { fftPlan } from '../../numeric/fft.ts';
 import { Random } from '../../numeric/random.ts';
-import { lfmChirp, metresPerSecond, type Chirp } from './chirp.ts';
+import { lfmChirp, metresPerSecond, speedOfLight, type Chirp } from './chirp.ts';
 
 const positive = z.number().positive();
 
@@ -61,8 +61,6 @@ export interface SimulatedCpi {
   truth: TruthRow[];
 }
 
-const lightSpeed = 299_792_458;
-
 /** One CPI; `cpi` only labels the truth rows. Random draws come from `random`, in a fixed order. */
 export function simulateCpi(s: Scenario, random: Random, cpi = 0): SimulatedCpi {
   const { pulses, samples, channels } = s;
@@ -71,7 +69,7 @@ export function simulateCpi(s: Scenario, random: Random, cpi = 0): SimulatedCpi 
   const noiseScale = Math.SQRT1_2;
   for (let i = 0; i < cube.length; i++) cube[i] = random.normal() * noiseScale;
 
-  const wavelength = lightSpeed / s.center_frequency_hz;
+  const wavelength = speedOfLight / s.center_frequency_hz;
   const spacing = s.element_spacing_m ?? wavelength / 2;
   const steer = (c: number, angleDeg: number) => (2 * Math.PI * c * spacing * Math.sin((angleDeg * Math.PI) / 180)) / wavelength;
 

@@ -1,8 +1,9 @@
 // radar.cfar: the window arithmetic against a cell-by-cell second implementation, and the detector
 // against theory on simulated data pushed through the real stages (source.radar-sim → radar.doppler
-// → radar.cfar): false-alarm rates inside the 99.9 % binomial interval over ≥ 10^6 noise cells,
+// → radar.cfar): false-alarm rates (CA, GO, SO, OS) inside the 99.9 % binomial interval over ≥ 10^6 noise cells,
 // Swerling I detection probability, and OS versus CA next to a strong interfering target.
 import { describe, expect, test } from 'vitest';
+import { cpiSchema } from '../../../connectors/sigmf.ts';
 import { caFactor, goFactor, osFactor, osPfa, soFactor } from '../../../src/stages/radar/cfar-factor.ts';
 import { cfarDetect, type CfarOptions } from '../../../src/stages/radar/cfar-detect.ts';
 import { cfar, clusters } from '../../../src/stages/radar/cfar.ts';
@@ -89,7 +90,7 @@ describe('radar.cfar', () => {
     });
   });
 
-  test.each(['ca', 'os'] as const)('%s: false alarms over 2^20 noise cells lie in the central 99.9-percent binomial interval for pfa 1e-3', { timeout: 30_000 }, async (method) => {
+  test.each(['ca', 'go', 'so', 'os'] as const)('%s: false alarms over 2^20 noise cells lie in the central 99.9-percent binomial interval for pfa 1e-3', { timeout: 30_000 }, async (method) => {
     const { schema, batches } = await simulatedCpis({ ...radar, pulses: 64, samples: 1024 }, 16, 1);
     const found = await runSteps(schema, batches, [[doppler, { window: 'none' }], [cfar, { method, pfa: 1e-3, ...window }]]);
     const cells = 16 * 64 * 1024;
@@ -175,7 +176,6 @@ function mapSchema(dopplerBins: number, rangeBins: number) {
   return doppler.outputSchema({ params: doppler.params.parse({}), baseDir: '.', inputs: [cpiSchemaOf(dopplerBins, rangeBins)] });
 }
 
-import { cpiSchema } from '../../../connectors/sigmf.ts';
 function cpiSchemaOf(pulses: number, samples: number) {
   return cpiSchema({ datatype: 'cf32_le', channels: 1, pulses, samples, sampleRate: 1e6, frequency: 1e9, pri: 1e-3, pulseWidth: null, chirpBandwidth: null, gateStart: null, elementSpacing: null });
 }
