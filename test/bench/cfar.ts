@@ -1,20 +1,24 @@
 // CA-CFAR speed: quiver's detector against the same 2-D CA-CFAR in NumPy/SciPy (Debian's
-// python3-scipy, here only), on the same 1024 × 4096 exponential-noise map (+ a few targets):
+// python3-scipy, here only), on the same 1024 × 4096 range-Doppler map (a simulated CPI of 1024
+// pulses × 4096 range samples with 200 targets, Doppler-processed as radar.doppler does):
 // Doppler wraps, range edges are cut and the factor recomputed per range cell, in both. Best of 5
 // runs each, detector only (not loading the map). The detections must agree exactly.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Random } from '../../src/numeric/random.ts';
 import { cfarDetect, type CfarOptions } from '../../src/stages/radar/cfar-detect.ts';
+import { powerMap } from '../../src/stages/radar/doppler.ts';
+import { cpiRandom, scenarioSchema, simulateCpi } from '../../src/stages/radar/simulate.ts';
+import { unitEnergyWindow } from '../../src/stages/radar/windows.ts';
 import { benchDir, cleanup, report } from './common.ts';
 
 const D = 1024;
 const R = 4096;
 const o: CfarOptions = { method: 'ca', pfa: 1e-6, guard: { range: 2, doppler: 2 }, train: { range: 12, doppler: 6 }, rank: 0.75 };
-const random = new Random(42);
-const map = Float32Array.from({ length: D * R }, () => random.exponential());
-for (let t = 0; t < 200; t++) map[Math.floor(random.uniform() * D) * R + Math.floor(random.uniform() * R)] *= 300;
+const targets = Array.from({ length: 200 }, (_, i) => ({ range_bin: 20 * i + 7, doppler_hz: ((i * 37) % D) - D / 2, snr_db: 0, swerling: 1 }));
+const scenario = scenarioSchema.parse({ pulses: D, samples: R, sample_rate_hz: 1e6, pri_s: 1e-3, center_frequency_hz: 1e9, targets });
+const map = new Float32Array(D * R);
+powerMap(simulateCpi(scenario, cpiRandom(42, 0)).data, D, R, unitEnergyWindow('none', D), map);
 
 const dir = benchDir();
 try {
