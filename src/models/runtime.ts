@@ -39,16 +39,23 @@ export function modelRuntime(): Promise<Runtime> {
   return loaded;
 }
 
-async function load(): Promise<Runtime> {
+/** The backends to try, in order: the forced one alone, or what is installed and usable here. */
+function backendOrder(): BackendName[] {
   const forced = process.env.QUIVER_BACKEND;
   if (forced !== undefined && !(backendNames as readonly string[]).includes(forced)) {
     throw new Error(`QUIVER_BACKEND=${forced} is not a backend (one of ${backendNames.join(', ')})`);
   }
-  const candidates: BackendName[] = forced ? [forced as BackendName]
+  return forced ? [forced as BackendName]
     : [...(installed('@tensorflow/tfjs-node-gpu') && gpuVisible() ? ['node-gpu' as const] : []),
       ...(installed('@tensorflow/tfjs-node') ? ['node' as const] : []), 'wasm', 'cpu'];
+}
+
+/** The backend model stages will run on, without loading it (for the run record). */
+export const plannedBackend = (): BackendName => backendOrder()[0];
+
+async function load(): Promise<Runtime> {
   const failures: string[] = [];
-  for (const backend of candidates) {
+  for (const backend of backendOrder()) {
     try {
       return await start(backend);
     } catch (error) {

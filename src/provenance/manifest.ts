@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, arch } from 'node:os';
 import { dirname, relative } from 'node:path';
+import { plannedBackend } from '../models/runtime.ts';
 import type { StageStats } from '../engine/stats.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
 import { redactParams, redactWorkflowText } from '../workflow/secrets.ts';
@@ -38,6 +39,8 @@ export interface Manifest {
   executor: { kind: string; workers: number };
   runtime: { quiver: string; node: string; platform: string; arch: string; osRelease: string; cpu: string; cpus: number };
   packages: Record<string, string>;
+  /** For a workflow with model stages: the backend they run on (each model card names the one that trained it). */
+  modelBackend?: string;
 }
 
 const packageRoot = new URL('../../', import.meta.url);
@@ -108,6 +111,7 @@ export function buildManifest(args: {
       cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length,
     },
     packages,
+    ...(workflow.stages.some((s) => s.spec.use.startsWith('model.')) ? { modelBackend: plannedBackend() } : {}),
   };
 }
 

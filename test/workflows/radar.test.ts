@@ -41,6 +41,8 @@ describe('reference workflows: radar', { timeout: 60_000 }, () => {
   test('detector-eval.yaml: CA-CFAR meets theory, and the learned detector holds its Pfa and comes close to CA', async () => {
     const summary = await runWorkflow(join(repoRoot, 'workflows', 'radar', 'detector-eval.yaml'), { out: join(out, 'eval'), executor, allowPaths: [join(repoRoot, 'data')] });
     expect(summary.status, summary.error).toBe('ok');
+    // The run record names the backend the model ran on (no native TensorFlow installs here).
+    expect(JSON.parse(readFileSync(summary.manifest, 'utf8')).modelBackend).toBe('wasm');
     const rows = (await duckdb(`SELECT label, snr, cells, cnn_rate, ca_rate FROM read_csv('${join(out, 'eval', 'detector-vs-ca-cfar.csv')}') ORDER BY label, snr`)).map((r) => r.map(Number));
     const [negatives, ...targets] = rows;
     const pfa = 1e-3;
