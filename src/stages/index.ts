@@ -7,7 +7,9 @@ import { modelSink } from '../../connectors/model-artifact.ts';
 import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
+import { classificationMetrics } from './model/classification-metrics.ts';
 import { predict } from './model/predict.ts';
+import { regressionMetricsStage } from './model/regression-metrics.ts';
 import { train } from './model/train.ts';
 import { beamform } from './radar/beamform.ts';
 import { cfar } from './radar/cfar.ts';
@@ -32,7 +34,7 @@ export const builtinStages: Stage[] = [
   arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, radarSimSource, radarPatchesSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
-  train, predict, modelSink,
+  train, predict, modelSink, classificationMetrics, regressionMetricsStage,
 ];
 
 export const builtinCatalog = new StageCatalog(builtinStages);
