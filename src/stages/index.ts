@@ -7,6 +7,11 @@ import { modelSink } from '../../connectors/model-artifact.ts';
 import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
+import { returns } from './finance/returns.ts';
+import { rolling } from './finance/rolling.ts';
+import { scale } from './finance/scale.ts';
+import { split } from './finance/split.ts';
+import { slidingWindow } from './finance/window.ts';
 import { classificationMetrics } from './model/classification-metrics.ts';
 import { predict } from './model/predict.ts';
 import { regressionMetricsStage } from './model/regression-metrics.ts';
@@ -35,6 +40,7 @@ export const builtinStages: Stage[] = [
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, modelSink, classificationMetrics, regressionMetricsStage,
+  returns, rolling, split, scale, slidingWindow,
 ];
 
 export const builtinCatalog = new StageCatalog(builtinStages);

@@ -8,7 +8,7 @@ import { regressionMetricsStage } from '../../../src/stages/model/regression-met
 import type { ReduceStage } from '../../../src/workflow/stage.ts';
 
 async function reduce(stage: ReduceStage, raw: unknown, columns: Record<string, number[] | Float64Array>) {
-  const [batch] = tableFromArrays(columns as never).batches;
+  const [batch] = tableFromArrays(columns as Record<string, Float64Array>).batches as unknown as RecordBatch[];
   const params = stage.params.parse(raw);
   const outputSchema: Schema = stage.outputSchema({ params, inputs: [batch.schema], baseDir: '.' });
   const reducer = stage.create(params, { inputSchemas: [batch.schema], outputSchema, baseDir: '.' });

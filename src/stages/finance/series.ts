@@ -1,0 +1,40 @@
+// What the finance stages share: rows are a time series in order (one series per partition, or
+// per table), features are float64 columns appended to the input's, and "past only" means a row's
+// features use that row and earlier rows, never later ones.
+import { Field, Float64, makeData, Schema, type RecordBatch } from 'apache-arrow';
+import { makeBatch } from '../../arrow/batch.ts';
+import { isNumeric } from '../../arrow/types.ts';
+import { requireColumnOf } from '../../workflow/columns.ts';
+import { SchemaError } from '../../workflow/errors.ts';
+
+/** `input` with nullable float64 columns `names` appended; a SchemaError if a name is taken. */
+export function withFloatColumns(input: Schema, names: string[]): Schema {
+  for (const name of names) if (input.fields.some((f) => f.name === name)) throw new SchemaError(`the input already has a column '${name}'`);
+  return new Schema([...input.fields, ...names.map((n) => new Field(n, new Float64(), true))], input.metadata);
+}
+
+export const requireNumbers = (input: Schema, columns: string[]) => columns.forEach((c) => requireColumnOf(input, c, isNumeric, 'a number'));
+
+/** A float64 column from values, NaN meaning null. */
+export function floatData(values: Float64Array) {
+  let nulls = 0;
+  const bits = new Uint8Array(Math.ceil(values.length / 8));
+  values.forEach((v, i) => {
+    if (Number.isNaN(v)) nulls++;
+    else bits[i >> 3] |= 1 << (i & 7);
+  });
+  return makeData({ type: new Float64(), length: values.length, nullCount: nulls, data: values, nullBitmap: nulls ? bits : undefined });
+}
+
+/** The batch with float columns appended (NaN = null). */
+export const appendFloats = (batch: RecordBatch, schema: Schema, columns: Float64Array[]) =>
+  makeBatch(schema, [...batch.data.children, ...columns.map(floatData)], batch.numRows);
+
+/** A numeric column's values as float64, null as NaN. */
+export function numbers(batch: RecordBatch, column: string): Float64Array {
+  const vector = batch.getChild(column)!;
+  return Float64Array.from({ length: batch.numRows }, (_, i) => {
+    const v = vector.get(i);
+    return v === null ? NaN : Number(v);
+  });
+}
