@@ -12,6 +12,7 @@ export const layerSpec = z.discriminatedUnion('type', [
   z.object({ type: z.literal('flatten') }).strict(),
   z.object({ type: z.literal('dense'), units: z.number().int().min(1), activation }).strict(),
   z.object({ type: z.literal('dropout'), rate: z.number().min(0).lt(1) }).strict(),
+  z.object({ type: z.literal('lstm'), units: z.number().int().min(1), return_sequences: z.boolean().default(false) }).strict(),
 ]);
 export type LayerSpec = z.output<typeof layerSpec>;
 export type Task = 'binary-classification' | 'regression';
@@ -28,6 +29,9 @@ export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], 
     else if (l.type === 'maxpool2d') model.add(tf.layers.maxPooling2d({ poolSize: l.size }));
     else if (l.type === 'flatten') model.add(tf.layers.flatten());
     else if (l.type === 'dense') model.add(tf.layers.dense({ units: l.units, activation: l.activation, kernelInitializer: init(i) }));
+    else if (l.type === 'lstm') {
+      model.add(tf.layers.lstm({ units: l.units, returnSequences: l.return_sequences, kernelInitializer: init(i), recurrentInitializer: tf.initializers.orthogonal({ seed: seed + i, gain: 1 }) }));
+    }
     else model.add(tf.layers.dropout({ rate: l.rate, seed: seed + i }));
   });
   if (model.outputs[0].shape.length > 2) model.add(tf.layers.flatten());

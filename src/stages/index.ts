@@ -4,6 +4,7 @@ import { csvSink, csvSource } from '../../connectors/csv/index.ts';
 import { generateSource } from '../../connectors/generate.ts';
 import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
 import { modelSink } from '../../connectors/model-artifact.ts';
+import { plotSink } from '../../connectors/svg-plot.ts';
 import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
@@ -12,6 +13,8 @@ import { rolling } from './finance/rolling.ts';
 import { scale } from './finance/scale.ts';
 import { split } from './finance/split.ts';
 import { slidingWindow } from './finance/window.ts';
+import { apply } from './model/apply.ts';
+import { linear } from './model/linear.ts';
 import { classificationMetrics } from './model/classification-metrics.ts';
 import { predict } from './model/predict.ts';
 import { regressionMetricsStage } from './model/regression-metrics.ts';
@@ -39,7 +42,7 @@ export const builtinStages: Stage[] = [
   arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, radarSimSource, radarPatchesSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
-  train, predict, modelSink, classificationMetrics, regressionMetricsStage,
+  train, predict, apply, linear, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
   returns, rolling, split, scale, slidingWindow,
 ];
 

@@ -60,4 +60,33 @@ describe('reference workflows: finance', { timeout: 60_000 }, () => {
     close(ratio.reduce((a, b) => a + b, 0), Number(expected[1]));
     expect(new Date(table.getChild('Date')!.get(0) as number).toISOString()).toBe('2004-03-10T00:00:00.000Z');
   });
+
+  test('forecast: targets are the next day\'s close, the split is chronological, and the metrics equal DuckDB on the predictions', { timeout: 120_000 }, async () => {
+    await run('forecast');
+    const predictions = join(out, 'forecast', 'predictions.parquet');
+    // close_next is the following trading day's close in the source file (no off-by-one).
+    const [aligned] = await duckdb(`WITH src AS (SELECT date::TIMESTAMP AS d, close, lead(close) OVER (ORDER BY date) AS next FROM read_csv('${data('pandasta_SPY_D.csv')}'))
+      SELECT count(*), max(abs(p.close_next - src.next)), max(abs(p.close_today - src.close)) FROM '${predictions}' p JOIN src ON p.date = src.d`);
+    expect(Number(aligned[0])).toBe(5241 - 21); // the first return, then 20 returns per window, and no target for the last day
+    expect(Number(aligned[1])).toBeLessThan(1e-9);
+    expect(Number(aligned[2])).toBe(0);
+    const [order] = await duckdb(`SELECT max(date) FILTER (split = 'train') < min(date) FILTER (split = 'validation'),
+      max(date) FILTER (split = 'validation') < min(date) FILTER (split = 'test') FROM '${predictions}'`);
+    expect(order).toEqual([true, true]);
+    const metrics = await duckdb(`SELECT predicted, mae, rmse, directional_accuracy FROM read_csv('${join(out, 'forecast', 'metrics.csv')}') WHERE predicted LIKE '%_close'`);
+    const expected = await duckdb(`SELECT m, avg(abs(p - close_next)), sqrt(avg((p - close_next) ^ 2)), avg(CASE WHEN sign(p - close_today) = sign(close_next - close_today) THEN 1 ELSE 0 END)
+      FROM (SELECT 'lstm_close' AS m, lstm_close AS p, * FROM '${predictions}' UNION ALL SELECT 'linear_close', linear_close, * FROM '${predictions}'
+            UNION ALL SELECT 'persistence_close', persistence_close, * FROM '${predictions}') WHERE split = 'test' GROUP BY m`);
+    expect(metrics).toHaveLength(3);
+    for (const [model, mae, rmse, direction] of metrics) {
+      const row = expected.find((e) => e[0] === model)!;
+      close(Number(mae), Number(row[1]));
+      close(Number(rmse), Number(row[2]));
+      close(Number(direction), Number(row[3]));
+    }
+    // The artifact's card says how it was trained.
+    const card = JSON.parse(readFileSync(join(out, 'forecast', 'spy-lstm', 'quiver-model.json'), 'utf8'));
+    expect(card.task).toBe('regression');
+    expect(card.input.shape).toEqual([20, 1]);
+  });
 });

@@ -11,7 +11,7 @@ import { tensorData, tensorField } from '../../arrow/tensor.ts';
 import { takeData } from '../../arrow/take.ts';
 import { requireColumn } from '../../workflow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { numbers, requireNumbers } from './series.ts';
+import { floatData, numbers, requireNumbers } from './series.ts';
 
 const params = z.object({
   time: z.string().min(1),
@@ -19,6 +19,7 @@ const params = z.object({
   target: z.string().min(1),
   length: z.number().int().min(1),
   horizon: z.number().int().min(1).default(1),
+  carry: z.array(z.string().min(1)).default([]).describe('number columns to keep, as of row t (e.g. scaling constants, the price)'),
 }).strict();
 
 export const slidingWindow = defineReduce({
@@ -29,11 +30,12 @@ export const slidingWindow = defineReduce({
   params,
   outputSchema({ params: p, inputs: [input] }) {
     const time = requireColumn(input, p.time);
-    requireNumbers(input, [...p.features, p.target]);
+    requireNumbers(input, [...p.features, p.target, ...p.carry]);
     return new Schema([
       time,
       tensorField('window', { shape: [p.length, p.features.length], dimNames: ['step', 'feature'], kind: 'float32' }),
       new Field('last', new Float64(), false), new Field('target', new Float64(), false),
+      ...p.carry.map((c) => new Field(c, new Float64(), true)),
       ...(input.fields.some((f) => f.name === 'split') ? [new Field('split', new Utf8(), false)] : []),
     ]);
   },
@@ -49,6 +51,7 @@ export const slidingWindow = defineReduce({
         batches = [];
         const features = p.features.map((c) => numbers(all, c));
         const target = numbers(all, p.target);
+        const carried = p.carry.map((c) => numbers(all, c));
         const rows: number[] = [];
         for (let t = p.length - 1; t + p.horizon < all.numRows; t++) {
           let complete = !Number.isNaN(target[t + p.horizon]) && !Number.isNaN(target[t]);
@@ -68,7 +71,8 @@ export const slidingWindow = defineReduce({
           tensorData(outputSchema.fields[1], values, rows.length),
           float(Float64Array.from(rows, (t) => target[t])),
           float(Float64Array.from(rows, (t) => target[t + p.horizon])),
-          ...(outputSchema.fields.length > 4 ? [vectorFromArray(Array.from(ahead, (i) => String(all.getChild('split')!.get(i))), new Utf8()).data[0]] : []),
+          ...carried.map((values) => floatData(Float64Array.from(rows, (t) => values[t]))),
+          ...(outputSchema.fields.length > 4 + p.carry.length ? [vectorFromArray(Array.from(ahead, (i) => String(all.getChild('split')!.get(i))), new Utf8()).data[0]] : []),
         ], rows.length);
       },
     };

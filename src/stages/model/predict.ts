@@ -3,12 +3,12 @@
 // values into tensors and back, with every tensor freed. Adds `score`, and for a classifier with a
 // calibrated threshold also `detected` (score > threshold). The artifact's hash is part of the
 // cache key, so retraining reruns what used the old model.
-import { Bool, Field, Float32, makeData, Schema, Type, type Data } from 'apache-arrow';
+import { Bool, Field, Float32, makeData, Schema, Type, type Data, type RecordBatch } from 'apache-arrow';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { tensorInfo } from '../../arrow/tensor.ts';
-import { artifactHash, loadModel, readArtifactBytes } from '../../models/artifact.ts';
+import { artifactHash, loadModel, readArtifactBytes, type ModelBytes, type ModelCard } from '../../models/artifact.ts';
 import { predict as predictRows } from '../../models/fit.ts';
 import { modelRuntime } from '../../models/runtime.ts';
 import { requireColumn } from '../../workflow/columns.ts';
@@ -20,6 +20,47 @@ const params = z.object({
   batch_size: z.number().int().min(1).default(1024).describe('rows per call into the model'),
 }).strict();
 
+/** The input schema with `score` (and `detected` for a calibrated classifier) after checking it fits the card. */
+export function scoredSchema(input: Schema, card: ModelCard): Schema {
+  const field = requireColumn(input, card.input.column);
+  const shape = field.type.typeId === Type.FixedSizeList ? tensorInfo(input, card.input.column).shape : [];
+  if (JSON.stringify(shape) !== JSON.stringify(card.input.shape)) {
+    throw new ColumnTypeError(card.input.column, `shape ${JSON.stringify(card.input.shape)} (what the model was trained on)`, `shape ${JSON.stringify(shape)}`);
+  }
+  for (const name of ['score', 'detected']) if (input.fields.some((f) => f.name === name)) throw new SchemaError(`the input already has a column '${name}'`);
+  return new Schema([...input.fields, new Field('score', new Float32(), false),
+    ...(card.threshold ? [new Field('detected', new Bool(), false)] : [])], input.metadata);
+}
+
+/** Loads a model and returns the function that scores a batch with it (`decide`: add `detected` too). */
+export async function scorer(bytes: ModelBytes, outputSchema: Schema, batchSize: number, decide = bytes.card.threshold !== undefined) {
+  const { card } = bytes;
+  const { tf } = await modelRuntime();
+  const model = await loadModel(tf, bytes);
+  const rowShape = card.input.shape.length === 0 ? [1] : card.input.shape;
+  const size = rowShape.reduce((a, b) => a * b, 1);
+  const { mean, std } = card.normalisation;
+  return async (batch: RecordBatch) => {
+    const column = batch.getChild(card.input.column)!;
+    const raw = card.input.shape.length > 0
+      ? (column.data[0].children[0].values as Float32Array | Float64Array).subarray(0, batch.numRows * size)
+      : column.toArray() as ArrayLike<number>;
+    const x = new Float32Array(batch.numRows * size);
+    for (let i = 0; i < x.length; i++) x[i] = (Number(raw[i]) - mean) / std;
+    const scores = await predictRows(tf, model, x, rowShape, batchSize);
+    const rows = batch.numRows;
+    const extra: Data[] = [makeData({ type: new Float32(), length: rows, nullCount: 0, data: scores })];
+    if (decide && card.threshold) {
+      const bits = new Uint8Array(Math.ceil(rows / 8));
+      scores.forEach((s, i) => {
+        if (s > card.threshold!.value) bits[i >> 3] |= 1 << (i & 7);
+      });
+      extra.push(makeData({ type: new Bool(), length: rows, nullCount: 0, data: bits }));
+    }
+    return makeBatch(outputSchema, [...batch.data.children, ...extra], rows);
+  };
+}
+
 export const predict = defineMap({
   name: 'model.predict',
   kind: 'model',
@@ -28,42 +69,10 @@ export const predict = defineMap({
   params,
   fingerprint: (p, { baseDir }) => artifactHash(resolve(baseDir, p.artifact)),
   outputSchema({ params: p, inputs: [input], baseDir }) {
-    const { card } = readArtifactBytes(resolve(baseDir, p.artifact));
-    const field = requireColumn(input, card.input.column);
-    const shape = field.type.typeId === Type.FixedSizeList ? tensorInfo(input, card.input.column).shape : [];
-    if (JSON.stringify(shape) !== JSON.stringify(card.input.shape)) {
-      throw new ColumnTypeError(card.input.column, `shape ${JSON.stringify(card.input.shape)} (what the model was trained on)`, `shape ${JSON.stringify(shape)}`);
-    }
-    for (const name of ['score', 'detected']) if (input.fields.some((f) => f.name === name)) throw new SchemaError(`the input already has a column '${name}'`);
-    return new Schema([...input.fields, new Field('score', new Float32(), false),
-      ...(card.threshold ? [new Field('detected', new Bool(), false)] : [])], input.metadata);
+    return scoredSchema(input, readArtifactBytes(resolve(baseDir, p.artifact)).card);
   },
   async create(p, { outputSchema, baseDir }) {
-    const bytes = readArtifactBytes(resolve(baseDir, p.artifact));
-    const { card } = bytes;
-    const { tf } = await modelRuntime();
-    const model = await loadModel(tf, bytes);
-    const rowShape = card.input.shape.length === 0 ? [1] : card.input.shape;
-    const size = rowShape.reduce((a, b) => a * b, 1);
-    const { mean, std } = card.normalisation;
-    return async (batch) => {
-      const column = batch.getChild(card.input.column)!;
-      const raw = card.input.shape.length > 0
-        ? (column.data[0].children[0].values as Float32Array | Float64Array).subarray(0, batch.numRows * size)
-        : column.toArray() as ArrayLike<number>;
-      const x = new Float32Array(batch.numRows * size);
-      for (let i = 0; i < x.length; i++) x[i] = (raw[i] - mean) / std;
-      const scores = await predictRows(tf, model, x, rowShape, p.batch_size);
-      const rows = batch.numRows;
-      const extra: Data[] = [makeData({ type: new Float32(), length: rows, nullCount: 0, data: scores })];
-      if (card.threshold) {
-        const bits = new Uint8Array(Math.ceil(rows / 8));
-        scores.forEach((s, i) => {
-          if (s > card.threshold!.value) bits[i >> 3] |= 1 << (i & 7);
-        });
-        extra.push(makeData({ type: new Bool(), length: rows, nullCount: 0, data: bits }));
-      }
-      return makeBatch(outputSchema, [...batch.data.children, ...extra], rows);
-    };
+    const score = await scorer(readArtifactBytes(resolve(baseDir, p.artifact)), outputSchema, p.batch_size);
+    return (batch) => score(batch);
   },
 });

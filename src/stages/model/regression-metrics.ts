@@ -1,10 +1,11 @@
-// `model.regression-metrics`: how far predictions are from what happened, over all rows in order:
+// `model.regression-metrics`: how far predictions are from what happened, over all rows in order,
+// one output row per predicted column (a model and its baselines side by side):
 //   MSE = mean (ŷ - y)²,  RMSE = √MSE,  MAE = mean |ŷ - y|,
 //   MAPE = 100 · mean |ŷ - y| / |y| over rows with y ≠ 0 (how many is `mape_rows`),
 //   directional accuracy = the share of rows where ŷ moved from the reference the way y did:
 //     sign(ŷ - r) = sign(y - r), r the `reference` column (the last value known when predicting),
 //     or without one the previous row's y (the first row then has no direction and is left out).
-import { Field, Float64, Int64, Schema, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { Field, Float64, Int64, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { isNumeric } from '../../arrow/types.ts';
@@ -13,12 +14,13 @@ import { defineReduce } from '../../workflow/stage.ts';
 
 const params = z.object({
   actual: z.string().min(1),
-  predicted: z.string().min(1),
+  predicted: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((p) => (Array.isArray(p) ? p : [p]))
+    .describe('one column, or several (a row of metrics each)'),
   reference: z.string().optional().describe('the value the prediction started from; default: the previous row\'s actual'),
 }).strict();
 
 const schema = new Schema([
-  new Field('rows', new Int64(), false), new Field('mse', new Float64(), true), new Field('rmse', new Float64(), true),
+  new Field('predicted', new Utf8(), false), new Field('rows', new Int64(), false), new Field('mse', new Float64(), true), new Field('rmse', new Float64(), true),
   new Field('mae', new Float64(), true), new Field('mape', new Float64(), true), new Field('mape_rows', new Int64(), false),
   new Field('directional_accuracy', new Float64(), true), new Field('direction_rows', new Int64(), false),
 ]);
@@ -65,30 +67,29 @@ export const regressionMetricsStage = defineReduce({
   description: 'MSE, RMSE, MAE, MAPE and directional accuracy of predictions against actual values.',
   params,
   outputSchema({ params: p, inputs: [input] }) {
-    for (const column of [p.actual, p.predicted, ...(p.reference ? [p.reference] : [])]) requireColumnOf(input, column, isNumeric, 'a number');
+    for (const column of [p.actual, ...p.predicted, ...(p.reference ? [p.reference] : [])]) requireColumnOf(input, column, isNumeric, 'a number');
     return schema;
   },
   scope: () => 'all',
   create(p) {
-    const actual: number[] = [];
-    const predicted: number[] = [];
-    const reference: number[] = [];
+    const columns = [p.actual, ...p.predicted, ...(p.reference ? [p.reference] : [])];
+    const values = columns.map(() => [] as number[]);
     return {
       push(batch: RecordBatch) {
         for (let i = 0; i < batch.numRows; i++) {
-          const values = [p.actual, p.predicted, ...(p.reference ? [p.reference] : [])].map((c) => batch.getChild(c)!.get(i));
-          if (values.some((v) => v === null)) throw new Error(`row ${actual.length}: ${[p.actual, p.predicted, p.reference].filter(Boolean).join(', ')} must not be null`);
-          actual.push(Number(values[0]));
-          predicted.push(Number(values[1]));
-          if (p.reference) reference.push(Number(values[2]));
+          const row = columns.map((c) => batch.getChild(c)!.get(i));
+          if (row.some((v) => v === null)) throw new Error(`row ${values[0].length}: ${columns.join(', ')} must not be null`);
+          row.forEach((v, k) => values[k].push(Number(v)));
         }
       },
       end() {
-        const m = regressionMetrics(actual, predicted, p.reference ? reference : undefined);
-        const int = (v: number) => vectorFromArray([BigInt(v)], new Int64()).data[0];
-        const float = (v: number | null) => vectorFromArray([v], new Float64()).data[0];
-        return makeBatch(schema, [int(m.rows), float(m.mse), float(m.rmse), float(m.mae), float(m.mape), int(m.mape_rows),
-          float(m.directional_accuracy), int(m.direction_rows)], 1);
+        const reference = p.reference ? values[columns.length - 1] : undefined;
+        const all = p.predicted.map((name, k) => ({ name, ...regressionMetrics(values[0], values[k + 1], reference) }));
+        const ints = (pick: (m: RegressionMetrics) => number) => vectorFromArray(all.map((m) => BigInt(pick(m))), new Int64()).data[0];
+        const floats = (pick: (m: RegressionMetrics) => number | null) => vectorFromArray(all.map(pick), new Float64()).data[0];
+        return makeBatch(schema, [vectorFromArray(all.map((m) => m.name), new Utf8()).data[0], ints((m) => m.rows), floats((m) => m.mse),
+          floats((m) => m.rmse), floats((m) => m.mae), floats((m) => m.mape), ints((m) => m.mape_rows),
+          floats((m) => m.directional_accuracy), ints((m) => m.direction_rows)], all.length);
       },
     };
   },

@@ -1,0 +1,82 @@
+// `model.linear`: the linear-regression baseline every learned forecaster is reported beside.
+// Ordinary least squares with an intercept on the feature column (a number, or a tensor whose
+// values are the features), fitted on the rows whose `split` is `fit_on`, applied to every row:
+// adds `prediction`. The normal equations get a ridge of 1e-9 × their mean diagonal, only so a
+// constant feature cannot make them singular.
+import { Field, Float64, Schema, type RecordBatch } from 'apache-arrow';
+import { z } from 'zod';
+import { concatBatches } from '../../arrow/concat.ts';
+import { solveHermitian } from '../../numeric/hermitian.ts';
+import { requireColumn } from '../../workflow/columns.ts';
+import { SchemaError } from '../../workflow/errors.ts';
+import { defineReduce } from '../../workflow/stage.ts';
+import { appendFloats, numbers } from '../finance/series.ts';
+
+const params = z.object({
+  input: z.string().min(1).describe('the features: a number column or a tensor column'),
+  target: z.string().min(1),
+  split: z.string().min(1).default('split'),
+  fit_on: z.string().min(1).default('train'),
+}).strict();
+
+/** Row i's features, from a number or tensor column. */
+function featureRows(batch: RecordBatch, column: string): { x: Float64Array; width: number } {
+  const data = batch.getChild(column)!.data[0];
+  if (data.children.length === 0) return { x: numbers(batch, column), width: 1 };
+  const width = (data.type as { listSize: number }).listSize;
+  return { x: Float64Array.from((data.children[0].values as Float32Array).subarray(0, batch.numRows * width)), width };
+}
+
+export const linear = defineReduce({
+  name: 'model.linear',
+  kind: 'reduce',
+  version: '1',
+  description: "Least-squares linear regression (with intercept) fitted on the training rows; adds 'prediction' to every row.",
+  params,
+  outputSchema({ params: p, inputs: [input] }) {
+    requireColumn(input, p.input);
+    requireColumn(input, p.target);
+    requireColumn(input, p.split);
+    if (input.fields.some((f) => f.name === 'prediction')) throw new SchemaError("the input already has a column 'prediction'");
+    return new Schema([...input.fields, new Field('prediction', new Float64(), true)], input.metadata);
+  },
+  scope: () => 'all',
+  create(p, { inputSchemas: [input], outputSchema }) {
+    const batches: RecordBatch[] = [];
+    return {
+      push(batch) {
+        batches.push(batch);
+      },
+      end() {
+        const all = concatBatches(input, batches);
+        const { x, width } = featureRows(all, p.input);
+        const y = numbers(all, p.target);
+        const n = width + 1; // the intercept is feature 0
+        const a = new Float64Array(n * n);
+        const b = new Float64Array(n);
+        let fitted = 0;
+        for (let r = 0; r < all.numRows; r++) {
+          if (all.getChild(p.split)!.get(r) !== p.fit_on || Number.isNaN(y[r])) continue;
+          const row = [1, ...x.subarray(r * width, (r + 1) * width)];
+          if (row.some(Number.isNaN)) continue;
+          fitted++;
+          for (let i = 0; i < n; i++) {
+            b[i] += row[i] * y[r];
+            for (let j = 0; j < n; j++) a[i * n + j] += row[i] * row[j];
+          }
+        }
+        if (fitted <= n) throw new Error(`${fitted} complete '${p.fit_on}' rows cannot fit ${n} coefficients`);
+        let diagonal = 0;
+        for (let i = 0; i < n; i++) diagonal += a[i * n + i] / n;
+        for (let i = 0; i < n; i++) a[i * n + i] += 1e-9 * diagonal;
+        const w = solveHermitian(n, a, new Float64Array(n * n), { re: b, im: new Float64Array(n) }).re;
+        const prediction = Float64Array.from({ length: all.numRows }, (_, r) => {
+          let sum = w[0];
+          for (let i = 0; i < width; i++) sum += w[i + 1] * x[r * width + i];
+          return sum;
+        });
+        return appendFloats(all, outputSchema, [prediction]);
+      },
+    };
+  },
+});
