@@ -14,7 +14,9 @@ import { scale } from './finance/scale.ts';
 import { split } from './finance/split.ts';
 import { slidingWindow } from './finance/window.ts';
 import { apply } from './model/apply.ts';
+import { kmeansStage } from './model/kmeans.ts';
 import { linear } from './model/linear.ts';
+import { naiveBayes } from './model/naive-bayes.ts';
 import { classificationMetrics } from './model/classification-metrics.ts';
 import { predict } from './model/predict.ts';
 import { regressionMetricsStage } from './model/regression-metrics.ts';
@@ -42,7 +44,7 @@ export const builtinStages: Stage[] = [
   arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, radarSimSource, radarPatchesSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
-  train, predict, apply, linear, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
+  train, predict, apply, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
   returns, rolling, split, scale, slidingWindow,
 ];
 
