@@ -2,12 +2,11 @@
 // rows only (the `split` column), so nothing about validation or test data leaks into the
 // features. Adds `COL_scaled`, and `COL_center` / `COL_spread` (scaled = (x - center) / spread), so
 // predictions can be turned back into price units.
-import { type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
-import { concatBatches } from '../../arrow/concat.ts';
 import { requireColumn } from '../../workflow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { appendFloats, numbers, requireNumbers, withFloatColumns } from './series.ts';
+import { appendFloats, numbers, requireNumbers, withFloatColumns } from '../added-columns.ts';
+import { holdRows } from '../hold-rows.ts';
 
 const params = z.object({
   columns: z.array(z.string().min(1)).min(1),
@@ -31,32 +30,25 @@ export const scale = defineReduce({
   },
   scope: () => 'all',
   create(p, { inputSchemas: [input], outputSchema }) {
-    const batches: RecordBatch[] = [];
-    return {
-      push(batch) {
-        batches.push(batch);
-      },
-      end() {
-        const all = concatBatches(input, batches);
-        const fit = Array.from({ length: all.numRows }, (_, i) => all.getChild(p.split)!.get(i) === p.fit_on);
-        if (!fit.some(Boolean)) throw new Error(`no row has ${p.split} = '${p.fit_on}' to fit the scaling on`);
-        const columns = p.columns.flatMap((column) => {
-          const x = numbers(all, column);
-          const fitted = x.filter((v, i) => fit[i] && !Number.isNaN(v));
-          let center: number;
-          let spread: number;
-          if (p.method === 'zscore') {
-            center = fitted.reduce((a, b) => a + b, 0) / fitted.length;
-            spread = Math.sqrt(fitted.reduce((a, v) => a + (v - center) ** 2, 0) / fitted.length);
-          } else {
-            center = Math.min(...fitted);
-            spread = Math.max(...fitted) - center;
-          }
-          if (!(spread > 0)) throw new Error(`column '${column}' is constant on the ${p.fit_on} rows: it cannot be scaled`);
-          return [x.map((v) => (v - center) / spread), new Float64Array(x.length).fill(center), new Float64Array(x.length).fill(spread)];
-        });
-        return appendFloats(all, outputSchema, columns);
-      },
-    };
+    return holdRows(input, 'all', (all) => {
+      const fit = Array.from({ length: all.numRows }, (_, i) => all.getChild(p.split)!.get(i) === p.fit_on);
+      if (!fit.some(Boolean)) throw new Error(`no row has ${p.split} = '${p.fit_on}' to fit the scaling on`);
+      const columns = p.columns.flatMap((column) => {
+        const x = numbers(all, column);
+        const fitted = x.filter((v, i) => fit[i] && !Number.isNaN(v));
+        let center: number;
+        let spread: number;
+        if (p.method === 'zscore') {
+          center = fitted.reduce((a, b) => a + b, 0) / fitted.length;
+          spread = Math.sqrt(fitted.reduce((a, v) => a + (v - center) ** 2, 0) / fitted.length);
+        } else {
+          center = Math.min(...fitted);
+          spread = Math.max(...fitted) - center;
+        }
+        if (!(spread > 0)) throw new Error(`column '${column}' is constant on the ${p.fit_on} rows: it cannot be scaled`);
+        return [x.map((v) => (v - center) / spread), new Float64Array(x.length).fill(center), new Float64Array(x.length).fill(spread)];
+      });
+      return appendFloats(all, outputSchema, columns);
+    });
   },
 });

@@ -2,14 +2,14 @@
 // the first `train` share of them are train, the next `validation` share validation, the rest
 // test — so every validation and test row is later than every train row (no overlap, unlike a
 // shuffled split, which lets a model learn from the future it is tested on).
-import { Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { Field, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
-import { concatBatches } from '../../arrow/concat.ts';
 import { makeBatch } from '../../arrow/batch.ts';
 import { isScalar } from '../../arrow/values.ts';
 import { requireColumnOf } from '../../workflow/columns.ts';
-import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
+import { withColumns } from '../added-columns.ts';
+import { holdRows } from '../hold-rows.ts';
 
 const params = z.object({
   time: z.string().min(1).describe('the column rows are ordered by (a timestamp or date)'),
@@ -25,27 +25,19 @@ export const split = defineReduce({
   params,
   outputSchema({ params: p, inputs: [input] }) {
     requireColumnOf(input, p.time, isScalar, 'a timestamp, date or number');
-    if (input.fields.some((f) => f.name === 'split')) throw new SchemaError("the input already has a column 'split'");
-    return new Schema([...input.fields, new Field('split', new Utf8(), false)], input.metadata);
+    return withColumns(input, [new Field('split', new Utf8(), false)]);
   },
   scope: () => 'all',
   create(p, { inputSchemas: [input], outputSchema }) {
-    const batches: RecordBatch[] = [];
-    return {
-      push(batch) {
-        batches.push(batch);
-      },
-      end() {
-        const all = concatBatches(input, batches);
-        const time = all.getChild(p.time)!;
-        for (let i = 1; i < all.numRows; i++) {
-          if (Number(time.get(i)) < Number(time.get(i - 1))) throw new Error(`row ${i}: '${p.time}' goes back in time; sort by it first (table.sort)`);
-        }
-        const trainEnd = Math.round(p.train * all.numRows);
-        const validationEnd = Math.round((p.train + p.validation) * all.numRows);
-        const labels = Array.from({ length: all.numRows }, (_, i) => (i < trainEnd ? 'train' : i < validationEnd ? 'validation' : 'test'));
-        return makeBatch(outputSchema, [...all.data.children, vectorFromArray(labels, new Utf8()).data[0]], all.numRows);
-      },
-    };
+    return holdRows(input, 'all', (all) => {
+      const time = all.getChild(p.time)!;
+      for (let i = 1; i < all.numRows; i++) {
+        if (Number(time.get(i)) < Number(time.get(i - 1))) throw new Error(`row ${i}: '${p.time}' goes back in time; sort by it first (table.sort)`);
+      }
+      const trainEnd = Math.round(p.train * all.numRows);
+      const validationEnd = Math.round((p.train + p.validation) * all.numRows);
+      const labels = Array.from({ length: all.numRows }, (_, i) => (i < trainEnd ? 'train' : i < validationEnd ? 'validation' : 'test'));
+      return makeBatch(outputSchema, [...all.data.children, vectorFromArray(labels, new Utf8()).data[0]], all.numRows);
+    });
   },
 });

@@ -3,15 +3,15 @@
 // target column at row t + horizon (what is to be predicted), and the target at row t (`last`:
 // the persistence forecast, and where direction is measured from). Inputs reach no later than t.
 // A window or target with a missing value is not made; `split`, if present, is the target row's.
-import { Field, Float64, makeData, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { Field, Float64, makeData, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
-import { concatBatches } from '../../arrow/concat.ts';
 import { makeBatch } from '../../arrow/batch.ts';
 import { tensorData, tensorField } from '../../arrow/tensor.ts';
 import { takeData } from '../../arrow/take.ts';
 import { requireColumn } from '../../workflow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { floatData, numbers, requireNumbers } from './series.ts';
+import { floatData, numbers, requireNumbers } from '../added-columns.ts';
+import { holdRows } from '../hold-rows.ts';
 
 const params = z.object({
   time: z.string().min(1),
@@ -41,40 +41,32 @@ export const slidingWindow = defineReduce({
   },
   scope: () => 'partition',
   create(p, { inputSchemas: [input], outputSchema }) {
-    let batches: RecordBatch[] = [];
-    return {
-      push(batch) {
-        batches.push(batch);
-      },
-      endPartition() {
-        const all = concatBatches(input, batches);
-        batches = [];
-        const features = p.features.map((c) => numbers(all, c));
-        const target = numbers(all, p.target);
-        const carried = p.carry.map((c) => numbers(all, c));
-        const rows: number[] = [];
-        for (let t = p.length - 1; t + p.horizon < all.numRows; t++) {
-          let complete = !Number.isNaN(target[t + p.horizon]) && !Number.isNaN(target[t]);
-          for (let s = t - p.length + 1; complete && s <= t; s++) complete = features.every((f) => !Number.isNaN(f[s]));
-          if (complete) rows.push(t);
-        }
-        const k = p.features.length;
-        const values = new Float32Array(rows.length * p.length * k);
-        rows.forEach((t, r) => {
-          for (let s = 0; s < p.length; s++) for (let f = 0; f < k; f++) values[(r * p.length + s) * k + f] = features[f][t - p.length + 1 + s];
-        });
-        const at = Int32Array.from(rows);
-        const ahead = Int32Array.from(rows, (t) => t + p.horizon);
-        const float = (v: Float64Array) => makeData({ type: new Float64(), length: rows.length, nullCount: 0, data: v });
-        return makeBatch(outputSchema, [
-          takeData(all.getChild(p.time)!.data[0], at),
-          tensorData(outputSchema.fields[1], values, rows.length),
-          float(Float64Array.from(rows, (t) => target[t])),
-          float(Float64Array.from(rows, (t) => target[t + p.horizon])),
-          ...carried.map((values) => floatData(Float64Array.from(rows, (t) => values[t]))),
-          ...(outputSchema.fields.length > 4 + p.carry.length ? [vectorFromArray(Array.from(ahead, (i) => String(all.getChild('split')!.get(i))), new Utf8()).data[0]] : []),
-        ], rows.length);
-      },
-    };
+    return holdRows(input, 'partition', (all) => {
+      const features = p.features.map((c) => numbers(all, c));
+      const target = numbers(all, p.target);
+      const carried = p.carry.map((c) => numbers(all, c));
+      const rows: number[] = [];
+      for (let t = p.length - 1; t + p.horizon < all.numRows; t++) {
+        let complete = !Number.isNaN(target[t + p.horizon]) && !Number.isNaN(target[t]);
+        for (let s = t - p.length + 1; complete && s <= t; s++) complete = features.every((f) => !Number.isNaN(f[s]));
+        if (complete) rows.push(t);
+      }
+      const k = p.features.length;
+      const values = new Float32Array(rows.length * p.length * k);
+      rows.forEach((t, r) => {
+        for (let s = 0; s < p.length; s++) for (let f = 0; f < k; f++) values[(r * p.length + s) * k + f] = features[f][t - p.length + 1 + s];
+      });
+      const at = Int32Array.from(rows);
+      const ahead = Int32Array.from(rows, (t) => t + p.horizon);
+      const float = (v: Float64Array) => makeData({ type: new Float64(), length: rows.length, nullCount: 0, data: v });
+      return makeBatch(outputSchema, [
+        takeData(all.getChild(p.time)!.data[0], at),
+        tensorData(outputSchema.fields[1], values, rows.length),
+        float(Float64Array.from(rows, (t) => target[t])),
+        float(Float64Array.from(rows, (t) => target[t + p.horizon])),
+        ...carried.map((values) => floatData(Float64Array.from(rows, (t) => values[t]))),
+        ...(outputSchema.fields.length > 4 + p.carry.length ? [vectorFromArray(Array.from(ahead, (i) => String(all.getChild('split')!.get(i))), new Utf8()).data[0]] : []),
+      ], rows.length);
+    });
   },
 });

@@ -2,14 +2,13 @@
 // iterations from k-means++ starts, `restarts` times from seeded random starts, keeping the
 // clustering with the least within-cluster sum of squares. Adds `cluster` (0..k-1, numbered by
 // first appearance) and `distance` (to the cluster's centre).
-import { Field, Float64, Int32, makeData, Schema, type RecordBatch } from 'apache-arrow';
+import { Field, Float64, Int32, makeData } from 'apache-arrow';
 import { z } from 'zod';
-import { concatBatches } from '../../arrow/concat.ts';
 import { makeBatch } from '../../arrow/batch.ts';
 import { Random } from '../../numeric/random.ts';
-import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { numbers, requireNumbers } from '../finance/series.ts';
+import { numbers, requireNumbers, withColumns } from '../added-columns.ts';
+import { holdRows } from '../hold-rows.ts';
 
 const params = z.object({
   features: z.array(z.string().min(1)).min(1),
@@ -75,28 +74,20 @@ export const kmeansStage = defineReduce({
   params,
   outputSchema({ params: p, inputs: [input] }) {
     requireNumbers(input, p.features);
-    for (const name of ['cluster', 'distance']) if (input.fields.some((f) => f.name === name)) throw new SchemaError(`the input already has a column '${name}'`);
-    return new Schema([...input.fields, new Field('cluster', new Int32(), false), new Field('distance', new Float64(), false)], input.metadata);
+    return withColumns(input, [new Field('cluster', new Int32(), false), new Field('distance', new Float64(), false)]);
   },
   scope: () => 'all',
   create(p, { inputSchemas: [input], outputSchema }) {
-    const batches: RecordBatch[] = [];
-    return {
-      push(batch) {
-        batches.push(batch);
-      },
-      end() {
-        const all = concatBatches(input, batches);
-        const columns = p.features.map((c) => numbers(all, c));
-        const points = Array.from({ length: all.numRows }, (_, i) => columns.map((c) => c[i]));
-        const missing = points.findIndex((row) => row.some(Number.isNaN));
-        if (missing >= 0) throw new Error(`row ${missing} has a missing feature: filter or fill it before clustering`);
-        const result = kmeans(points, p.k, p.restarts, p.iterations, p.seed);
-        const distance = Float64Array.from(points, (pt, i) => Math.sqrt(distance2(pt, result.centres[result.assignment[i]])));
-        return makeBatch(outputSchema, [...all.data.children,
-          makeData({ type: new Int32(), length: all.numRows, nullCount: 0, data: result.assignment }),
-          makeData({ type: new Float64(), length: all.numRows, nullCount: 0, data: distance })], all.numRows);
-      },
-    };
+    return holdRows(input, 'all', (all) => {
+      const columns = p.features.map((c) => numbers(all, c));
+      const points = Array.from({ length: all.numRows }, (_, i) => columns.map((c) => c[i]));
+      const missing = points.findIndex((row) => row.some(Number.isNaN));
+      if (missing >= 0) throw new Error(`row ${missing} has a missing feature: filter or fill it before clustering`);
+      const result = kmeans(points, p.k, p.restarts, p.iterations, p.seed);
+      const distance = Float64Array.from(points, (pt, i) => Math.sqrt(distance2(pt, result.centres[result.assignment[i]])));
+      return makeBatch(outputSchema, [...all.data.children,
+        makeData({ type: new Int32(), length: all.numRows, nullCount: 0, data: result.assignment }),
+        makeData({ type: new Float64(), length: all.numRows, nullCount: 0, data: distance })], all.numRows);
+    });
   },
 });

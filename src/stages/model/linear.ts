@@ -3,14 +3,13 @@
 // values are the features), fitted on the rows whose `split` is `fit_on`, applied to every row:
 // adds `prediction`. The normal equations get a ridge of 1e-9 × their mean diagonal, only so a
 // constant feature cannot make them singular.
-import { Field, Float64, Schema, type RecordBatch } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
-import { concatBatches } from '../../arrow/concat.ts';
 import { solveHermitian } from '../../numeric/hermitian.ts';
 import { requireColumn } from '../../workflow/columns.ts';
-import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { appendFloats, numbers } from '../finance/series.ts';
+import { appendFloats, numbers, withFloatColumns } from '../added-columns.ts';
+import { holdRows } from '../hold-rows.ts';
 
 const params = z.object({
   input: z.string().min(1).describe('the features: a number column or a tensor column'),
@@ -37,46 +36,38 @@ export const linear = defineReduce({
     requireColumn(input, p.input);
     requireColumn(input, p.target);
     requireColumn(input, p.split);
-    if (input.fields.some((f) => f.name === 'prediction')) throw new SchemaError("the input already has a column 'prediction'");
-    return new Schema([...input.fields, new Field('prediction', new Float64(), true)], input.metadata);
+    return withFloatColumns(input, ['prediction']);
   },
   scope: () => 'all',
   create(p, { inputSchemas: [input], outputSchema }) {
-    const batches: RecordBatch[] = [];
-    return {
-      push(batch) {
-        batches.push(batch);
-      },
-      end() {
-        const all = concatBatches(input, batches);
-        const { x, width } = featureRows(all, p.input);
-        const y = numbers(all, p.target);
-        const n = width + 1; // the intercept is feature 0
-        const a = new Float64Array(n * n);
-        const b = new Float64Array(n);
-        let fitted = 0;
-        for (let r = 0; r < all.numRows; r++) {
-          if (all.getChild(p.split)!.get(r) !== p.fit_on || Number.isNaN(y[r])) continue;
-          const row = [1, ...x.subarray(r * width, (r + 1) * width)];
-          if (row.some(Number.isNaN)) continue;
-          fitted++;
-          for (let i = 0; i < n; i++) {
-            b[i] += row[i] * y[r];
-            for (let j = 0; j < n; j++) a[i * n + j] += row[i] * row[j];
-          }
+    return holdRows(input, 'all', (all) => {
+      const { x, width } = featureRows(all, p.input);
+      const y = numbers(all, p.target);
+      const n = width + 1; // the intercept is feature 0
+      const a = new Float64Array(n * n);
+      const b = new Float64Array(n);
+      let fitted = 0;
+      for (let r = 0; r < all.numRows; r++) {
+        if (all.getChild(p.split)!.get(r) !== p.fit_on || Number.isNaN(y[r])) continue;
+        const row = [1, ...x.subarray(r * width, (r + 1) * width)];
+        if (row.some(Number.isNaN)) continue;
+        fitted++;
+        for (let i = 0; i < n; i++) {
+          b[i] += row[i] * y[r];
+          for (let j = 0; j < n; j++) a[i * n + j] += row[i] * row[j];
         }
-        if (fitted <= n) throw new Error(`${fitted} complete '${p.fit_on}' rows cannot fit ${n} coefficients`);
-        let diagonal = 0;
-        for (let i = 0; i < n; i++) diagonal += a[i * n + i] / n;
-        for (let i = 0; i < n; i++) a[i * n + i] += 1e-9 * diagonal;
-        const w = solveHermitian(n, a, new Float64Array(n * n), { re: b, im: new Float64Array(n) }).re;
-        const prediction = Float64Array.from({ length: all.numRows }, (_, r) => {
-          let sum = w[0];
-          for (let i = 0; i < width; i++) sum += w[i + 1] * x[r * width + i];
-          return sum;
-        });
-        return appendFloats(all, outputSchema, [prediction]);
-      },
-    };
+      }
+      if (fitted <= n) throw new Error(`${fitted} complete '${p.fit_on}' rows cannot fit ${n} coefficients`);
+      let diagonal = 0;
+      for (let i = 0; i < n; i++) diagonal += a[i * n + i] / n;
+      for (let i = 0; i < n; i++) a[i * n + i] += 1e-9 * diagonal;
+      const w = solveHermitian(n, a, new Float64Array(n * n), { re: b, im: new Float64Array(n) }).re;
+      const prediction = Float64Array.from({ length: all.numRows }, (_, r) => {
+        let sum = w[0];
+        for (let i = 0; i < width; i++) sum += w[i + 1] * x[r * width + i];
+        return sum;
+      });
+      return appendFloats(all, outputSchema, [prediction]);
+    });
   },
 });

@@ -3,14 +3,13 @@
 // the mean and variance (maximum likelihood, plus 1e-9 × the largest feature variance, as
 // scikit-learn smooths). Every row gets the class of highest posterior, `predicted`, and that
 // posterior, `probability`:  log P(c | x) ∝ log P(c) + Σ_f log N(x_f; μ_cf, σ²_cf).
-import { Field, Float64, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { Field, Float64, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
-import { concatBatches } from '../../arrow/concat.ts';
 import { makeBatch } from '../../arrow/batch.ts';
 import { requireColumn } from '../../workflow/columns.ts';
-import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { numbers, requireNumbers } from '../finance/series.ts';
+import { numbers, requireNumbers, withColumns } from '../added-columns.ts';
+import { holdRows } from '../hold-rows.ts';
 
 const params = z.object({
   features: z.array(z.string().min(1)).min(1),
@@ -52,41 +51,33 @@ export const naiveBayes = defineReduce({
     requireNumbers(input, p.features);
     requireColumn(input, p.label);
     requireColumn(input, p.split);
-    for (const name of ['predicted', 'probability']) if (input.fields.some((f) => f.name === name)) throw new SchemaError(`the input already has a column '${name}'`);
-    return new Schema([...input.fields, new Field('predicted', new Utf8(), true), new Field('probability', new Float64(), true)], input.metadata);
+    return withColumns(input, [new Field('predicted', new Utf8(), true), new Field('probability', new Float64(), true)]);
   },
   scope: () => 'all',
   create(p, { inputSchemas: [input], outputSchema }) {
-    const batches: RecordBatch[] = [];
-    return {
-      push(batch) {
-        batches.push(batch);
-      },
-      end() {
-        const all = concatBatches(input, batches);
-        const columns = p.features.map((c) => numbers(all, c));
-        const rowOf = (i: number) => columns.map((c) => c[i]);
-        const complete = (i: number) => columns.every((c) => !Number.isNaN(c[i]));
-        const fit = Array.from({ length: all.numRows }, (_, i) => i).filter((i) =>
-          all.getChild(p.split)!.get(i) === p.fit_on && complete(i) && all.getChild(p.label)!.get(i) !== null);
-        if (fit.length === 0) throw new Error(`no complete row has ${p.split} = '${p.fit_on}' to fit on`);
-        const model = fitGaussianNb(fit.map(rowOf), fit.map((i) => String(all.getChild(p.label)!.get(i))));
-        const predicted: (string | null)[] = [];
-        const probability: (number | null)[] = [];
-        for (let i = 0; i < all.numRows; i++) {
-          if (!complete(i)) {
-            predicted.push(null);
-            probability.push(null);
-            continue;
-          }
-          const joint = logJoint(model, rowOf(i));
-          const best = joint.indexOf(Math.max(...joint));
-          const total = joint.reduce((a, j) => a + Math.exp(j - joint[best]), 0);
-          predicted.push(model[best].label);
-          probability.push(1 / total);
+    return holdRows(input, 'all', (all) => {
+      const columns = p.features.map((c) => numbers(all, c));
+      const rowOf = (i: number) => columns.map((c) => c[i]);
+      const complete = (i: number) => columns.every((c) => !Number.isNaN(c[i]));
+      const fit = Array.from({ length: all.numRows }, (_, i) => i).filter((i) =>
+        all.getChild(p.split)!.get(i) === p.fit_on && complete(i) && all.getChild(p.label)!.get(i) !== null);
+      if (fit.length === 0) throw new Error(`no complete row has ${p.split} = '${p.fit_on}' to fit on`);
+      const model = fitGaussianNb(fit.map(rowOf), fit.map((i) => String(all.getChild(p.label)!.get(i))));
+      const predicted: (string | null)[] = [];
+      const probability: (number | null)[] = [];
+      for (let i = 0; i < all.numRows; i++) {
+        if (!complete(i)) {
+          predicted.push(null);
+          probability.push(null);
+          continue;
         }
-        return makeBatch(outputSchema, [...all.data.children, vectorFromArray(predicted, new Utf8()).data[0], vectorFromArray(probability, new Float64()).data[0]], all.numRows);
-      },
-    };
+        const joint = logJoint(model, rowOf(i));
+        const best = joint.indexOf(Math.max(...joint));
+        const total = joint.reduce((a, j) => a + Math.exp(j - joint[best]), 0);
+        predicted.push(model[best].label);
+        probability.push(1 / total);
+      }
+      return makeBatch(outputSchema, [...all.data.children, vectorFromArray(predicted, new Utf8()).data[0], vectorFromArray(probability, new Float64()).data[0]], all.numRows);
+    });
   },
 });

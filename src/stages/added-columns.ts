@@ -1,17 +1,19 @@
-// What the finance stages share: rows are a time series in order (one series per partition, or
-// per table), features are float64 columns appended to the input's, and "past only" means a row's
-// features use that row and earlier rows, never later ones.
+// For stages that add columns to their input's: the output schema (refusing a name already taken),
+// float64 columns with NaN standing for null, and number columns read as float64.
 import { Field, Float64, makeData, Schema, type RecordBatch } from 'apache-arrow';
-import { makeBatch } from '../../arrow/batch.ts';
-import { isNumeric } from '../../arrow/types.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
-import { SchemaError } from '../../workflow/errors.ts';
+import { makeBatch } from '../arrow/batch.ts';
+import { isNumeric } from '../arrow/types.ts';
+import { requireColumnOf } from '../workflow/columns.ts';
+import { SchemaError } from '../workflow/errors.ts';
 
-/** `input` with nullable float64 columns `names` appended; a SchemaError if a name is taken. */
-export function withFloatColumns(input: Schema, names: string[]): Schema {
-  for (const name of names) if (input.fields.some((f) => f.name === name)) throw new SchemaError(`the input already has a column '${name}'`);
-  return new Schema([...input.fields, ...names.map((n) => new Field(n, new Float64(), true))], input.metadata);
+/** `input` with `fields` appended; a SchemaError if a name is taken. */
+export function withColumns(input: Schema, fields: Field[]): Schema {
+  for (const { name } of fields) if (input.fields.some((f) => f.name === name)) throw new SchemaError(`the input already has a column '${name}'`);
+  return new Schema([...input.fields, ...fields], input.metadata);
 }
+
+/** `input` with nullable float64 columns `names` appended. */
+export const withFloatColumns = (input: Schema, names: string[]) => withColumns(input, names.map((n) => new Field(n, new Float64(), true)));
 
 export const requireNumbers = (input: Schema, columns: string[]) => columns.forEach((c) => requireColumnOf(input, c, isNumeric, 'a number'));
 
