@@ -89,4 +89,24 @@ describe('reference workflows: finance', { timeout: 60_000 }, () => {
     expect(card.task).toBe('regression');
     expect(card.input.shape).toEqual([20, 1]);
   });
+
+  test('index-from-stocks: the seed\'s MLP, one step earlier, beside persistence and linear regression; metrics equal DuckDB', { timeout: 120_000 }, async () => {
+    await run('index-from-stocks');
+    const predictions = join(out, 'index-from-stocks', 'predictions.parquet');
+    // Tomorrow's index close, from the vega file, joined on the stocks' trading days.
+    const [aligned] = await duckdb(`WITH days AS (SELECT strptime(s."Date", '%m/%d/%Y') AS d, i.close FROM read_csv('${data('ffn_test_data.csv')}', all_varchar=true) s
+        JOIN read_csv('${data('vega_sp500-2000.csv')}') i ON strptime(s."Date", '%m/%d/%Y') = i.date::TIMESTAMP),
+      nxt AS (SELECT d, close, lead(close) OVER (ORDER BY d) AS next FROM days)
+      SELECT count(*), max(abs(p.index_next - nxt.next)) FROM '${predictions}' p JOIN nxt ON p.Date = nxt.d`);
+    expect(Number(aligned[0])).toBeGreaterThan(2400);
+    expect(Number(aligned[1])).toBeLessThan(1e-9);
+    const metrics = await duckdb(`SELECT predicted, mae FROM read_csv('${join(out, 'index-from-stocks', 'metrics.csv')}') WHERE predicted LIKE '%_index'`);
+    const expected = await duckdb(`SELECT m, avg(abs(p - index_next)) FROM (SELECT 'mlp_index' AS m, mlp_index AS p, * FROM '${predictions}'
+      UNION ALL SELECT 'linear_index', linear_index, * FROM '${predictions}' UNION ALL SELECT 'persistence_index', persistence_index, * FROM '${predictions}')
+      WHERE split = 'test' GROUP BY m`);
+    expect(metrics).toHaveLength(3);
+    for (const [model, mae] of metrics) close(Number(mae), Number(expected.find((e) => e[0] === model)![1]));
+    const card = JSON.parse(readFileSync(join(out, 'index-from-stocks', 'index-mlp', 'quiver-model.json'), 'utf8'));
+    expect(card.input.shape).toEqual([1, 3]);
+  });
 });
