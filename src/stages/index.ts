@@ -8,6 +8,7 @@ import { plotSink } from '../../connectors/svg-plot.ts';
 import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
+import { align } from './finance/align.ts';
 import { returns } from './finance/returns.ts';
 import { rolling } from './finance/rolling.ts';
 import { scale } from './finance/scale.ts';
@@ -45,7 +46,7 @@ export const builtinStages: Stage[] = [
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
-  returns, rolling, split, scale, slidingWindow,
+  align, returns, rolling, split, scale, slidingWindow,
 ];
 
 export const builtinCatalog = new StageCatalog(builtinStages);

@@ -5,6 +5,7 @@ import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
 import { tensorValues } from '../../../src/arrow/tensor.ts';
 import { Random } from '../../../src/numeric/random.ts';
+import { align } from '../../../src/stages/finance/align.ts';
 import { returns } from '../../../src/stages/finance/returns.ts';
 import { rolling } from '../../../src/stages/finance/rolling.ts';
 import { scale } from '../../../src/stages/finance/scale.ts';
@@ -104,6 +105,26 @@ describe('finance stages', () => {
     expect([...values.slice(0, 6)]).toEqual([...[0, 1, 2].flatMap((i) => [Math.fround(close[i]), volume[i]])]);
     expect(Number(out.getChild('target')!.get(0))).toBe(close[4]);
     expect(Number(out.getChild('last')!.get(0))).toBe(close[2]);
+  });
+
+  test('align: inner, outer and first calendars; forward fill takes the latest earlier value, never a later one', async () => {
+    const a = table({ time: Float64Array.of(1, 2, 4, 5), price: Float64Array.of(10, 11, 13, 14) });
+    const b = table({ time: Float64Array.of(5, 2, 3), price: Float64Array.of(205, 202, 203) }); // out of order
+    const aligned = async (raw: Record<string, unknown>) => {
+      const params = align.params.parse({ time: 'time', ...raw });
+      const outputSchema = align.outputSchema({ params, inputs: [a.schema, b.schema], baseDir: '.' });
+      const reducer = align.create(params, { inputSchemas: [a.schema, b.schema], outputSchema, baseDir: '.' });
+      reducer.push(a, { input: 0, partition: { index: 0, key: 'a' } });
+      reducer.push(b, { input: 1, partition: { index: 0, key: 'b' } });
+      const out = (await reducer.end!()) as RecordBatch;
+      return out.schema.fields.map((f) => [f.name, ...[...out.getChild(f.name)!].map((v) => (v === null ? null : Number(v)))]);
+    };
+    expect(await aligned({})).toEqual([['time', 2, 5], ['in1_price', 11, 14], ['in2_price', 202, 205]]);
+    expect(await aligned({ calendar: 'outer', prefixes: ['spy', 'qqq'] })).toEqual([
+      ['time', 1, 2, 3, 4, 5], ['spy_price', 10, 11, null, 13, 14], ['qqq_price', null, 202, 203, null, 205]]);
+    // Forward fill: at time 1 b has nothing earlier, so it stays null (203 from time 3 is never pulled back).
+    expect(await aligned({ calendar: 'first', fill: 'forward' })).toEqual([
+      ['time', 1, 2, 4, 5], ['in1_price', 10, 11, 13, 14], ['in2_price', null, 202, 203, 205]]);
   });
 
   test('no look-ahead: shuffling rows after t leaves the features of rows up to t unchanged', async () => {
