@@ -40,3 +40,11 @@ export function numbers(batch: RecordBatch, column: string): Float64Array {
     return v === null ? NaN : Number(v);
   });
 }
+
+/** Every row's features, row after row: a number column (width 1, null as NaN) or a tensor column's values. */
+export function featureRows(batch: RecordBatch, column: string): { x: Float64Array; width: number } {
+  const data = batch.getChild(column)!.data[0];
+  if (data.children.length === 0) return { x: numbers(batch, column), width: 1 };
+  const width = (data.type as { listSize: number }).listSize;
+  return { x: Float64Array.from((data.children[0].values as Float32Array | Float64Array).subarray(0, batch.numRows * width)), width };
+}

@@ -3,12 +3,11 @@
 // values are the features), fitted on the rows whose `split` is `fit_on`, applied to every row:
 // adds `prediction`. The normal equations get a ridge of 1e-9 × their mean diagonal, only so a
 // constant feature cannot make them singular.
-import type { RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { solveHermitian } from '../../numeric/hermitian.ts';
 import { requireColumn } from '../../workflow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { appendFloats, numbers, withFloatColumns } from '../added-columns.ts';
+import { appendFloats, featureRows, numbers, withFloatColumns } from '../added-columns.ts';
 import { holdRows } from '../hold-rows.ts';
 
 const params = z.object({
@@ -17,14 +16,6 @@ const params = z.object({
   split: z.string().min(1).default('split'),
   fit_on: z.string().min(1).default('train'),
 }).strict();
-
-/** Row i's features, from a number or tensor column. */
-function featureRows(batch: RecordBatch, column: string): { x: Float64Array; width: number } {
-  const data = batch.getChild(column)!.data[0];
-  if (data.children.length === 0) return { x: numbers(batch, column), width: 1 };
-  const width = (data.type as { listSize: number }).listSize;
-  return { x: Float64Array.from((data.children[0].values as Float32Array).subarray(0, batch.numRows * width)), width };
-}
 
 export const linear = defineReduce({
   name: 'model.linear',

@@ -14,6 +14,7 @@ import { modelRuntime } from '../../models/runtime.ts';
 import { requireColumn } from '../../workflow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
+import { featureRows } from '../added-columns.ts';
 
 const params = z.object({
   artifact: z.string().min(1).describe('the model folder (model.json, weights.bin, quiver-model.json), relative to the workflow folder'),
@@ -41,12 +42,9 @@ export async function scorer(bytes: ModelBytes, outputSchema: Schema, batchSize:
   const size = rowShape.reduce((a, b) => a * b, 1);
   const { mean, std } = card.normalisation;
   return async (batch: RecordBatch) => {
-    const column = batch.getChild(card.input.column)!;
-    const raw = card.input.shape.length > 0
-      ? (column.data[0].children[0].values as Float32Array | Float64Array).subarray(0, batch.numRows * size)
-      : column.toArray() as ArrayLike<number>;
+    const raw = featureRows(batch, card.input.column).x;
     const x = new Float32Array(batch.numRows * size);
-    for (let i = 0; i < x.length; i++) x[i] = (Number(raw[i]) - mean) / std;
+    for (let i = 0; i < x.length; i++) x[i] = (raw[i] - mean) / std;
     const scores = await predictRows(tf, model, x, rowShape, batchSize);
     const rows = batch.numRows;
     const extra: Data[] = [makeData({ type: new Float32(), length: rows, nullCount: 0, data: scores })];

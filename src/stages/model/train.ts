@@ -15,6 +15,7 @@ import { buildModel, layerSpec } from '../../models/spec.ts';
 import { requireColumn } from '../../workflow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
+import { featureRows } from '../added-columns.ts';
 import { artifactBatch, artifactSchema } from './artifact-row.ts';
 
 const params = z.object({
@@ -58,16 +59,11 @@ export const train = defineReduce({
   scope: () => 'all',
   create(p, { inputSchemas: [input] }) {
     const shape = rowShape(input, p.input);
-    const size = shape.reduce((a, b) => a * b, 1);
     const x: Float32Array[] = [];
     const rows = { y: [] as number[], split: [] as string[], group: [] as unknown[] };
     return {
       push(batch: RecordBatch) {
-        const column = batch.getChild(p.input)!;
-        const values = shape.length > 0
-          ? (column.data[0].children[0].values as Float32Array | Float64Array).subarray(0, batch.numRows * size)
-          : Float64Array.from(column.toArray() as ArrayLike<number>);
-        x.push(Float32Array.from(values));
+        x.push(Float32Array.from(featureRows(batch, p.input).x));
         for (let i = 0; i < batch.numRows; i++) {
           const label = batch.getChild(p.label)!.get(i);
           if (label === null || !Number.isFinite(Number(label))) throw new Error(`row ${rows.y.length} has label ${label}: every row needs a number`);
