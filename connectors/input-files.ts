@@ -17,15 +17,16 @@ export interface InputFile {
   bytes: number;
 }
 
-/** The files `pattern` names (a path or a glob, relative to `baseDir`), ordered by path. */
-export async function matchFiles(pattern: string, baseDir: string): Promise<InputFile[]> {
+/** The files `pattern` names (a path or a glob, relative to `baseDir`), ordered by path; none is an error unless `noneIsEmpty`. */
+export async function matchFiles(pattern: string, baseDir: string, noneIsEmpty = false): Promise<InputFile[]> {
   let paths: string[];
   if (isDynamicPattern(pattern)) {
     paths = (await glob([pattern], { cwd: baseDir, absolute: true, onlyFiles: true, expandDirectories: false })).map((p) => resolve(p));
-    if (paths.length === 0) throw new Error(`no file matches '${pattern}' in ${baseDir}`);
+    if (paths.length === 0 && !noneIsEmpty) throw new Error(`no file matches '${pattern}' in ${baseDir}`);
   } else {
     const path = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
     const info = await stat(path).catch(() => undefined);
+    if (!info && noneIsEmpty) return [];
     if (!info) throw new Error(`no file matches '${pattern}' in ${baseDir}`);
     if (info.isDirectory()) throw new Error(`'${pattern}' is a folder; give a file or a glob such as '${pattern.replace(/\/$/, '')}/*'`);
     paths = [path];

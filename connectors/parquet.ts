@@ -25,6 +25,8 @@ const sourceParams = z.object({
   path: z.string().min(1).describe('a Parquet file or a glob; relative to the workflow folder'),
   columns: z.array(z.string().min(1)).min(1).optional().describe('read only these columns, in this order'),
   batchRows: z.number().int().min(1).default(65_536).describe('rows per batch'),
+  missing: z.enum(['error', 'empty']).default('error')
+    .describe("no matching file: an error, or (empty) no rows and no columns — a record a scheduled workflow's first run has yet to write"),
 }).strict();
 
 interface ParquetChunk extends Chunk {
@@ -79,7 +81,8 @@ export const parquetSource = defineSource({
   extensions: ['.parquet', '.pq'],
   params: sourceParams,
   async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir);
+    const files = await matchFiles(p.path, baseDir, p.missing === 'empty');
+    if (files.length === 0) return { schema: new Schema([]), partitions: [] };
     const infos = await mapLimited(files, 8, async (f) => {
       const footer = await readFooter(f.path, f.key, p.columns);
       // The engine plans with these numbers: a damaged footer must not give it negative or absurd ones.

@@ -27,7 +27,7 @@ export async function scheduleCommand(args: string[]): Promise<number> {
   let name: string;
   let schedule: ScheduleSpec | undefined;
   try {
-    const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set, allowPaths });
+    const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set, allowPaths, out: values.out });
     ({ name, schedule } = workflow.spec);
   } catch (error) {
     if (!(error instanceof InvalidWorkflowError)) throw error;

@@ -66,7 +66,7 @@ export function formatProblem(file: string, problem: Problem): string {
 export type WorkflowInput = string | WorkflowBuilder | { spec: WorkflowSpec; source: WorkflowSource };
 
 /** Loads and validates; throws InvalidWorkflowError listing every problem. */
-export async function resolveWorkflow(input: WorkflowInput, options: { catalog: StageCatalog; set?: string[]; allowPaths?: string[] }): Promise<ResolvedWorkflow> {
+export async function resolveWorkflow(input: WorkflowInput, options: { catalog: StageCatalog; set?: string[]; allowPaths?: string[]; out?: string }): Promise<ResolvedWorkflow> {
   let spec: WorkflowSpec | undefined;
   let source: WorkflowSource;
   if (typeof input === 'string') {
@@ -87,7 +87,7 @@ export function newRunId(now = new Date()): string {
 
 export async function runWorkflow(input: WorkflowInput, options: RunWorkflowOptions): Promise<RunSummary> {
   const outDir = resolve(options.out ?? 'out');
-  const workflow = await resolveWorkflow(input, { ...options, allowPaths: [...(options.allowPaths ?? []), outDir] });
+  const workflow = await resolveWorkflow(input, { ...options, out: outDir, allowPaths: [...(options.allowPaths ?? []), outDir] });
   const startedAt = new Date();
   const runId = newRunId(startedAt);
   const release = await claimOutFolder(outDir, runId);

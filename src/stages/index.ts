@@ -9,6 +9,8 @@ import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
 import { align } from './finance/align.ts';
+import { forecastRecord } from './finance/forecast-record.ts';
+import { refitSplit } from './finance/refit-split.ts';
 import { returns } from './finance/returns.ts';
 import { rolling } from './finance/rolling.ts';
 import { scale } from './finance/scale.ts';
@@ -46,7 +48,7 @@ export const builtinStages: Stage[] = [
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
-  align, returns, rolling, split, scale, slidingWindow,
+  align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];
 
 export const builtinCatalog = new StageCatalog(builtinStages);

@@ -45,31 +45,34 @@ function typedLike(example: ParamValue, text: string, key: string): ParamValue {
 
 const reference = /\$\{params\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const wholeReference = /^\$\{params\.([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const outReference = /\$\{out\}/g;
 
 /**
  * Replaces `${params.x}` in every string of `value`. A string that is only a reference takes the
  * param's typed value (so `pfa: "${params.pfa}"` stays a number); otherwise it is interpolated.
- * Unknown names are reported through `unknown`.
+ * Unknown names are reported through `unknown`. `${out}` is the run's output folder (absolute):
+ * where a scheduled workflow finds what its previous run left (a model, a running record).
  */
-export function substitute(value: unknown, params: Record<string, ParamValue>, unknown: (name: string) => void): unknown {
+export function substitute(value: unknown, params: Record<string, ParamValue>, unknown: (name: string) => void, out = ''): unknown {
   if (typeof value === 'string') {
-    const whole = wholeReference.exec(value);
+    const text = value.replace(outReference, () => out);
+    const whole = wholeReference.exec(text);
     if (whole) {
       if (!(whole[1] in params)) unknown(whole[1]);
       return params[whole[1]];
     }
-    return value.replace(reference, (text, name: string) => {
+    return text.replace(reference, (ref, name: string) => {
       if (!(name in params)) {
         unknown(name);
-        return text;
+        return ref;
       }
       const v = params[name];
       return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
     });
   }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, params, unknown));
+  if (Array.isArray(value)) return value.map((v) => substitute(v, params, unknown, out));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, params, unknown)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, params, unknown, out)]));
   }
   return value;
 }

@@ -1,5 +1,6 @@
 // Checks a workflow before any data is read: ids, `use`, `from`, cycles, params, and the Arrow
 // schema on every edge. Every problem becomes one sentence naming the stage (and line).
+import { resolve } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { StageCatalog } from './catalog.ts';
 import { pathOutside } from './paths.ts';
@@ -39,8 +40,10 @@ export interface ValidateOptions {
   set?: string[];
   /** Check structure and params only: no source discovery, no schemas (for `quiver graph`). */
   structureOnly?: boolean;
-  /** Folders outside the workflow's own that it may read (--allow-path, and the output folder). */
+  /** Folders outside the workflow's own that it may read (--allow-path), besides the output folder. */
   allowPaths?: string[];
+  /** The output folder: what `${out}` stands for (default ./out). */
+  out?: string;
 }
 
 export async function validateWorkflow(
@@ -102,14 +105,15 @@ export async function validateWorkflow(
   if (cycle) report(cycle[0], `the stages form a cycle: ${cycle.join(' -> ')}`);
 
   const parsedParams = new Map<string, unknown>();
+  const out = resolve(options.out ?? 'out'); // what `${out}` stands for; always readable
   for (const s of spec.stages) {
     const stage = stages.get(s.id);
     if (!stage) continue;
     const raw = substitute(s.with ?? {}, params, (name) =>
-      report(s.id, `stage '${s.id}': '\${params.${name}}' names no param (params: ${Object.keys(params).join(', ') || 'none'})`));
+      report(s.id, `stage '${s.id}': '\${params.${name}}' names no param (params: ${Object.keys(params).join(', ') || 'none'})`), out);
     const parsed = stage.params.safeParse(raw, { reportInput: true });
     const path = (parsed.data as { path?: unknown } | undefined)?.path;
-    const outside = stage.kind === 'source' && typeof path === 'string' && !options.structureOnly ? pathOutside(path, source.baseDir, options.allowPaths ?? []) : undefined;
+    const outside = stage.kind === 'source' && typeof path === 'string' && !options.structureOnly ? pathOutside(path, source.baseDir, [...(options.allowPaths ?? []), out]) : undefined;
     if (outside) report(s.id, `stage '${s.id}' (${s.use}): path ${outside}`);
     else if (parsed.success) parsedParams.set(s.id, parsed.data);
     else for (const issue of parsed.error.issues) report(s.id, `stage '${s.id}' (${s.use}): ${describeIssue(issue, issue.path.join('.'))}${got(issue)}`);

@@ -29,8 +29,8 @@ async function patchBatches() {
   return { schema, batches: partitions.flatMap((p) => p.batches) };
 }
 
-async function trainOnce(seed: number, data: Awaited<ReturnType<typeof patchBatches>>): Promise<RecordBatch> {
-  const params = train.params.parse({ ...spec, seed });
+async function trainOnce(seed: number, data: Awaited<ReturnType<typeof patchBatches>>, more: Record<string, unknown> = {}): Promise<RecordBatch> {
+  const params = train.params.parse({ ...spec, seed, ...more });
   const outputSchema = train.outputSchema({ params, inputs: [data.schema], baseDir: '.' });
   const reducer = train.create(params, { inputSchemas: [data.schema], outputSchema, baseDir: '.' });
   data.batches.forEach((b, index) => reducer.push(b, { input: 0, partition: { index, key: String(index) } }));
@@ -48,6 +48,28 @@ describe('model.train → sink.model → model.predict', { timeout: 120_000 }, (
     expect(a.card.trainingData.sha256).toBe(b.card.trainingData.sha256);
     expect(a.card.versions.backend).toBe('wasm');
     expect(a.card.threshold!.validationNegatives).toBe(12 * 120);
+  });
+
+  test('reuse: a model already trained on the same rows with the same params is emitted as it is; other params train anew', async () => {
+    const data = await patchBatches();
+    const dir = scratchDir();
+    const reuse = join(dir, 'cnn');
+    expect(train.fingerprint!(train.params.parse({ ...spec, reuse }), { baseDir: '.' })).toBe('none');
+    const row = await trainOnce(5, data, { reuse });
+    await writeSink(modelSink, { path: 'cnn/' }, row.schema, [[row]], dir, 'x');
+    const written = artifactFromRow(row, 0);
+    expect(written.card.params).not.toHaveProperty('reuse');
+    expect(train.fingerprint!(train.params.parse({ ...spec, reuse }), { baseDir: '.' })).toMatch(/^[0-9a-f]{64}$/);
+
+    // Marked, so that emitting the folder rather than training again shows.
+    const marked = { ...written.card, metrics: { ...written.card.metrics, marker: 'from the folder' } };
+    writeFileSync(join(reuse, 'quiver-model.json'), JSON.stringify(marked));
+    const reused = artifactFromRow(await trainOnce(5, data, { reuse }), 0);
+    expect(reused.card.metrics.marker).toBe('from the folder');
+    expect(Buffer.from(reused.weights).equals(Buffer.from(written.weights))).toBe(true);
+    const retrained = artifactFromRow(await trainOnce(5, data, { reuse, epochs: 1 }), 0);
+    expect(retrained.card.metrics.marker).toBeUndefined();
+    expect(retrained.card.params.epochs).toBe(1);
   });
 
   test('written and read back, the model flags exactly the validation negatives training counted above its threshold', async () => {

@@ -1,5 +1,5 @@
 // Every kind of problem `quiver validate` reports, as the sentence a user reads.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { builtinCatalog } from '../../src/stages/index.ts';
 import { parseWorkflow } from '../../src/workflow/load.ts';
@@ -88,6 +88,19 @@ describe('validate', () => {
     expect(workflow!.byId.get('gen')!.partitions).toHaveLength(7);
     expect(await problems(ok, ['n=seven'])).toEqual(['-: --set n=seven: expected a number like the default 3']);
     expect(await problems(ok, ['m=1'])).toEqual(["-: --set m: the workflow has no param 'm' (params: n)"]);
+  });
+
+  test('${out} is the output folder, absolute; a Parquet source with missing: empty has no rows and no columns until a run writes it', async () => {
+    const yaml = `name: w\nstages:\n  - id: record\n    use: source.parquet\n    with: { path: "\${out}/record.parquet", missing: empty }\n`;
+    const loaded = parseWorkflow(yaml, 'wf.yaml', fixtures);
+    const out = join(fixtures, 'no-such-out');
+    const { workflow, problems: found } = await validateWorkflow(loaded.spec!, loaded.source, { catalog: builtinCatalog, out });
+    expect(found).toEqual([]);
+    const record = workflow!.byId.get('record')!;
+    expect((record.params as { path: string }).path).toBe(join(out, 'record.parquet'));
+    expect(record.partitions).toEqual([]);
+    expect(record.schema.fields).toEqual([]);
+    expect(await problems(yaml.replace(', missing: empty', ''))).toEqual([`3: stage 'record' (source.parquet): no file matches '${join(resolve('out'), 'record.parquet')}' in ${fixtures}`]);
   });
 
   test('YAML and structure errors carry a line', async () => {

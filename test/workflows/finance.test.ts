@@ -109,4 +109,19 @@ describe('reference workflows: finance', { timeout: 60_000 }, () => {
     const card = JSON.parse(readFileSync(join(out, 'index-from-stocks', 'index-mlp', 'quiver-model.json'), 'utf8'));
     expect(card.input.shape).toEqual([1, 3]);
   });
+  test('patterns: the climatological forecast and the regime table equal DuckDB on the same days', async () => {
+    await run('patterns');
+    // Days with 20 returns behind them and a next close; the last 30 % are the test days.
+    const days = `WITH d AS (SELECT close, lead(close) OVER (ORDER BY date) AS next, row_number() OVER (ORDER BY date) - 1 AS i FROM read_csv('${data('pandasta_SPY_D.csv')}')),
+      kept AS (SELECT *, row_number() OVER (ORDER BY i) - 1 AS k, count(*) OVER () AS n FROM d WHERE i >= 20 AND next IS NOT NULL)`;
+    const [[testDays, upShare, trainDays]] = await duckdb(`${days} SELECT count(*) FILTER (k >= round(0.7 * n)), avg((next > close)::INT) FILTER (k >= round(0.7 * n)), count(*) FILTER (k < round(0.7 * n)) FROM kept`);
+    const metrics = await duckdb(`SELECT forecast, rows, tp + fp + tn + fn, accuracy, tss, hss FROM read_csv('${join(out, 'patterns', 'up-or-down.csv')}')`);
+    expect(metrics.map((m) => m[0])).toEqual(['naive Bayes', 'always up']);
+    for (const m of metrics) expect([Number(m[1]), Number(m[2])]).toEqual([Number(testDays), Number(testDays)]);
+    close(Number(metrics[1][3]), Number(upShare));
+    expect([Number(metrics[1][4]), Number(metrics[1][5])]).toEqual([0, 0]); // no skill, by definition
+    const regimes = await duckdb(`SELECT cluster, days FROM read_csv('${join(out, 'patterns', 'regimes.csv')}') ORDER BY cluster`);
+    expect(regimes.map((r) => Number(r[0]))).toEqual([0, 1, 2, 3]);
+    expect(regimes.reduce((n, r) => n + Number(r[1]), 0)).toBe(Number(trainDays));
+  });
 });

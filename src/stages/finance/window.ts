@@ -3,6 +3,8 @@
 // target column at row t + horizon (what is to be predicted), and the target at row t (`last`:
 // the persistence forecast, and where direction is measured from). Inputs reach no later than t.
 // A window or target with a missing value is not made; `split`, if present, is the target row's.
+// With `live`, the last rows, whose target lies beyond the data, are made too (target null, split
+// 'live'): the windows a forecast for the days to come is made from.
 import { Field, Float64, makeData, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
@@ -20,6 +22,7 @@ const params = z.object({
   length: z.number().int().min(1),
   horizon: z.number().int().min(1).default(1),
   carry: z.array(z.string().min(1)).default([]).describe('number columns to keep, as of row t (e.g. scaling constants, the price)'),
+  live: z.boolean().default(false).describe('also make the windows whose target is still to come (target null)'),
 }).strict();
 
 export const slidingWindow = defineReduce({
@@ -34,7 +37,7 @@ export const slidingWindow = defineReduce({
     return new Schema([
       time,
       tensorField('window', { shape: [p.length, p.features.length], dimNames: ['step', 'feature'], kind: 'float32' }),
-      new Field('last', new Float64(), false), new Field('target', new Float64(), false),
+      new Field('last', new Float64(), false), new Field('target', new Float64(), p.live),
       ...p.carry.map((c) => new Field(c, new Float64(), true)),
       ...(input.fields.some((f) => f.name === 'split') ? [new Field('split', new Utf8(), false)] : []),
     ]);
@@ -46,8 +49,10 @@ export const slidingWindow = defineReduce({
       const target = numbers(all, p.target);
       const carried = p.carry.map((c) => numbers(all, c));
       const rows: number[] = [];
-      for (let t = p.length - 1; t + p.horizon < all.numRows; t++) {
-        let complete = !Number.isNaN(target[t + p.horizon]) && !Number.isNaN(target[t]);
+      const end = p.live ? all.numRows : all.numRows - p.horizon;
+      for (let t = p.length - 1; t < end; t++) {
+        const known = t + p.horizon < all.numRows;
+        let complete = (!known || !Number.isNaN(target[t + p.horizon])) && !Number.isNaN(target[t]);
         for (let s = t - p.length + 1; complete && s <= t; s++) complete = features.every((f) => !Number.isNaN(f[s]));
         if (complete) rows.push(t);
       }
@@ -59,13 +64,14 @@ export const slidingWindow = defineReduce({
       const at = Int32Array.from(rows);
       const ahead = Int32Array.from(rows, (t) => t + p.horizon);
       const float = (v: Float64Array) => makeData({ type: new Float64(), length: rows.length, nullCount: 0, data: v });
+      const splitOf = (i: number) => (i < all.numRows ? String(all.getChild('split')!.get(i)) : 'live');
       return makeBatch(outputSchema, [
         takeData(all.getChild(p.time)!.data[0], at),
         tensorData(outputSchema.fields[1], values, rows.length),
         float(Float64Array.from(rows, (t) => target[t])),
-        float(Float64Array.from(rows, (t) => target[t + p.horizon])),
+        floatData(Float64Array.from(rows, (t) => (t + p.horizon < all.numRows ? target[t + p.horizon] : NaN))),
         ...carried.map((values) => floatData(Float64Array.from(rows, (t) => values[t]))),
-        ...(outputSchema.fields.length > 4 + p.carry.length ? [vectorFromArray(Array.from(ahead, (i) => String(all.getChild('split')!.get(i))), new Utf8()).data[0]] : []),
+        ...(outputSchema.fields.length > 4 + p.carry.length ? [vectorFromArray(Array.from(ahead, splitOf), new Utf8()).data[0]] : []),
       ], rows.length);
     });
   },

@@ -3,12 +3,17 @@
 // training early and (for a classifier given `pfa`) set the decision threshold from the scores of
 // their negatives, `test` rows are held out and measured. Inputs are one float column or tensor
 // column, standardised with the training rows' mean and standard deviation (kept in the card).
-// The same rows, params, seed and backend give the same weights, bit for bit.
+// The same rows, params, seed and backend give the same weights, bit for bit. With `reuse` (a
+// folder a previous run's sink.model wrote, e.g. `${out}/model/`), a model already trained on the
+// same rows with the same params is emitted as it is instead of being trained again: a scheduled
+// workflow keeps its model until its training rows change (finance.refit-split sets the cadence).
 import { createHash } from 'node:crypto';
 import { Type, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { tensorInfo } from '../../arrow/tensor.ts';
-import { modelToBytes, type ModelCard } from '../../models/artifact.ts';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { artifactHash, modelToBytes, readArtifactBytes, type ModelBytes, type ModelCard } from '../../models/artifact.ts';
 import { fit, predict } from '../../models/fit.ts';
 import { modelRuntime } from '../../models/runtime.ts';
 import { buildModel, layerSpec } from '../../models/spec.ts';
@@ -31,6 +36,7 @@ const params = z.object({
   seed: z.number().int().default(0),
   pfa: z.number().gt(0).lt(1).optional().describe('classifier: the false-alarm rate the threshold is set for, on validation negatives'),
   group: z.string().optional().describe('a column to break the test metrics down by (e.g. snr_db)'),
+  reuse: z.string().min(1).optional().describe('an artifact folder to emit unchanged when it was trained on the same rows with the same params'),
 }).strict();
 
 type Params = z.output<typeof params>;
@@ -57,7 +63,8 @@ export const train = defineReduce({
     return artifactSchema;
   },
   scope: () => 'all',
-  create(p, { inputSchemas: [input] }) {
+  fingerprint: (p, { baseDir }) => (p.reuse && existsSync(resolve(baseDir, p.reuse, 'quiver-model.json')) ? artifactHash(resolve(baseDir, p.reuse)) : 'none'),
+  create(p, { inputSchemas: [input], baseDir }) {
     const shape = rowShape(input, p.input);
     const x: Float32Array[] = [];
     const rows = { y: [] as number[], split: [] as string[], group: [] as unknown[] };
@@ -75,13 +82,27 @@ export const train = defineReduce({
       async end() {
         const all = new Float32Array(x.reduce((n, part) => n + part.length, 0));
         x.reduce((at, part) => (all.set(part, at), at + part.length), 0);
-        return artifactBatch(await trainModel(p, all, Float32Array.from(rows.y), rows.split, rows.group, shape));
+        const y = Float32Array.from(rows.y);
+        const trainingData = createHash('sha256').update(new Uint8Array(all.buffer)).update(new Uint8Array(y.buffer)).update(rows.split.join('\n')).digest('hex');
+        const previous = p.reuse ? reusable(resolve(baseDir, p.reuse), trainingData, cardParams(p)) : undefined;
+        return artifactBatch(previous ?? await trainModel(p, all, y, rows.split, rows.group, shape, trainingData));
       },
     };
   },
 });
 
-async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: string[], group: unknown[], shape: number[]) {
+/** The params a model's card records: what it was trained with (not where an old one might be). */
+const cardParams = ({ reuse: _reuse, ...p }: Params): Record<string, unknown> => p;
+
+/** The artifact in `dir`, if there is one trained on `trainingData` with `params`. */
+function reusable(dir: string, trainingData: string, params: Record<string, unknown>): ModelBytes | undefined {
+  if (!existsSync(join(dir, 'quiver-model.json'))) return undefined;
+  const bytes = readArtifactBytes(dir);
+  const same = bytes.card.trainingData.sha256 === trainingData && JSON.stringify(bytes.card.params) === JSON.stringify(params);
+  return same ? bytes : undefined;
+}
+
+async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: string[], group: unknown[], shape: number[], trainingData: string) {
   const { tf, backend, version } = await modelRuntime();
   const size = Math.max(1, shape.reduce((a, b) => a * b, 1));
   const rowsOf = (name: string) => Int32Array.from(split.flatMap((s, i) => (s === name ? [i] : [])));
@@ -97,7 +118,6 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
     // Fewer than ten expected false alarms would leave the threshold to chance.
     if (negatives * p.pfa < 10) throw new Error(`setting a threshold for pfa ${p.pfa} needs at least ${Math.ceil(10 / p.pfa)} validation negatives, not ${negatives}`);
   }
-  const trainingData = createHash('sha256').update(new Uint8Array(x.buffer)).update(new Uint8Array(y.buffer)).update(split.join('\n')).digest('hex');
   // Standardise with the training rows only.
   let sum = 0;
   let squares = 0;
@@ -133,7 +153,7 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
       input: { column: p.input, shape }, output: { column: 'score' },
       normalisation: { mean, std },
       trainingData: { sha256: trainingData, rows: y.length },
-      params: { ...p }, seed: p.seed,
+      params: cardParams(p), seed: p.seed,
       metrics: { epochs: result.history.length, bestEpoch: result.bestEpoch, history: result.history },
       versions: { tfjs: version, backend, node: process.version },
     };
