@@ -108,6 +108,10 @@ export async function runReduce(node: StageNode, ctx: RunContext): Promise<void>
     if (decisions.some((d) => d === 'compute')) {
       const reducer = stage.create(resolved.params, {
         inputSchemas, outputSchema: resolved.schema, baseDir: ctx.plan.workflow.source.baseDir,
+        progress: (note) => {
+          stats.note = note;
+          ctx.log?.info({ event: 'progress', stage: node.id, note }, 'stage progress');
+        },
       });
       inputs: for (const input of order) {
         const opensPartitions = scope === 'partition' && !build.includes(input);

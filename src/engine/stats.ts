@@ -14,6 +14,8 @@ export interface StageStats {
   quarantined: number;
   /** Seconds spent in the stage's own code (summed over workers). */
   seconds: number;
+  /** What a long step of the stage is doing now (a reduce's progress note). */
+  note?: string;
   /** It stopped reading before its input ended (a limit was reached). */
   stoppedEarly?: boolean;
 }

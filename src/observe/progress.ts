@@ -32,7 +32,7 @@ export class ProgressDisplay {
       if (now - last.at > 500) this.lastRows.set(s.id, { rows, at: now, rate });
       const total = s.tasksTotal === undefined ? '?' : String(s.tasksTotal);
       const done = s.tasksTotal !== undefined && s.tasks >= s.tasksTotal;
-      return `${done ? '✔' : '…'} ${s.id.padEnd(width)}  ${`${s.tasks}/${total}`.padStart(11)} tasks  ${formatCount(rows).padStart(8)} rows  ${done ? '' : `${formatCount(rate)} rows/s`}`;
+      return `${done ? '✔' : '…'} ${s.id.padEnd(width)}  ${`${s.tasks}/${total}`.padStart(11)} tasks  ${formatCount(rows).padStart(8)} rows  ${done ? '' : s.note ?? `${formatCount(rate)} rows/s`}`;
     });
     const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F` : '';
     this.stream.write(up + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');

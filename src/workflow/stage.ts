@@ -85,7 +85,11 @@ export interface ReduceInput {
   partition: PartitionInfo;
 }
 
-/** Stateful consumer of ordered input; runs once, on the main thread. */
+/**
+ * Stateful consumer of ordered input; runs once, on the main thread. `progress` (in create's
+ * context) tells what a long step is doing (a training epoch and its losses): the progress line
+ * shows it and the run log keeps it.
+ */
 export interface Reducer {
   push(batch: RecordBatch, at: ReduceInput): Emit;
   endPartition?(at: ReduceInput): Emit;
@@ -104,7 +108,7 @@ export interface ReduceStage<P = any> extends StageBase<P> {
   scope(params: P): 'partition' | 'all';
   /** Inputs read completely before the others (a join's build side); they open no output partitions. */
   buildInputs?(params: P): number[];
-  create(params: P, ctx: { inputSchemas: Schema[]; outputSchema: Schema; baseDir: string }): Reducer;
+  create(params: P, ctx: { inputSchemas: Schema[]; outputSchema: Schema; baseDir: string; progress?: (note: string) => void }): Reducer;
 }
 
 /** A file a sink made, as the run record lists it. */

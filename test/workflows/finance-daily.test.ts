@@ -36,6 +36,7 @@ describe('finance/daily.yaml on its schedule', { timeout: 180_000 }, () => {
     const clock = new FakeClock('2020-07-27T23:00:00Z');
     const weights: string[] = [];
     const trainedRows: number[] = [];
+    const notes: string[][] = [];
     const evenings: string[] = [];
     let running: Promise<unknown> = Promise.resolve();
     const scheduler = new Scheduler({
@@ -47,6 +48,8 @@ describe('finance/daily.yaml on its schedule', { timeout: 180_000 }, () => {
         const summary = await runWorkflow(workflow, { out, executor, set: [`bars=${bars}`, 'epochs=2'], allowPaths: [dir] });
         weights.push(artifactHash());
         trainedRows.push(card().trainingData.rows);
+        notes.push(readFileSync(join(out, '.quiver', 'runs', summary.runId, 'log.jsonl'), 'utf8').split('\n')
+          .filter((l) => l.includes('"event":"progress"')).map((l) => JSON.parse(l).note));
         return summary;
       })()) as never,
     });
@@ -69,6 +72,9 @@ describe('finance/daily.yaml on its schedule', { timeout: 180_000 }, () => {
     // Fitting rows: a window on every day before the month from the 21st on (20 returns; the first day has none).
     const before = (month: string) => dates.filter((d) => d < month).length - 20;
     expect(trainedRows).toEqual([...Array(4).fill(before('2020-07-01')), ...Array(3).fill(before('2020-08-01'))]);
+    // Training says how its epochs go in the run log; a kept model says so.
+    expect(notes[0][0]).toMatch(/^epoch 1\/2: loss [0-9.e-]+, validation [0-9.e-]+$/);
+    expect(notes[1]).toEqual([`kept ${join(out, 'spy-daily-lstm')}/: trained on the same rows`]);
 
     const record = await duckdb(`SELECT strftime(date, '%Y-%m-%d'), close, lstm_close, linear_close, persistence_close,
       strftime(outcome_time, '%Y-%m-%d'), outcome FROM '${join(out, 'forecast-record.parquet')}' ORDER BY date`);

@@ -64,7 +64,7 @@ export const train = defineReduce({
   },
   scope: () => 'all',
   fingerprint: (p, { baseDir }) => (p.reuse && existsSync(resolve(baseDir, p.reuse, 'quiver-model.json')) ? artifactHash(resolve(baseDir, p.reuse)) : 'none'),
-  create(p, { inputSchemas: [input], baseDir }) {
+  create(p, { inputSchemas: [input], baseDir, progress }) {
     const shape = rowShape(input, p.input);
     const x: Float32Array[] = [];
     const rows = { y: [] as number[], split: [] as string[], group: [] as unknown[] };
@@ -85,7 +85,8 @@ export const train = defineReduce({
         const y = Float32Array.from(rows.y);
         const trainingData = createHash('sha256').update(new Uint8Array(all.buffer)).update(new Uint8Array(y.buffer)).update(rows.split.join('\n')).digest('hex');
         const previous = p.reuse ? reusable(resolve(baseDir, p.reuse), trainingData, cardParams(p)) : undefined;
-        return artifactBatch(previous ?? await trainModel(p, all, y, rows.split, rows.group, shape, trainingData));
+        if (previous) progress?.(`kept ${p.reuse}: trained on the same rows`);
+        return artifactBatch(previous ?? await trainModel(p, all, y, rows.split, rows.group, shape, trainingData, progress));
       },
     };
   },
@@ -102,7 +103,7 @@ function reusable(dir: string, trainingData: string, params: Record<string, unkn
   return same ? bytes : undefined;
 }
 
-async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: string[], group: unknown[], shape: number[], trainingData: string) {
+async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: string[], group: unknown[], shape: number[], trainingData: string, progress?: (note: string) => void) {
   const { tf, backend, version } = await modelRuntime();
   const size = Math.max(1, shape.reduce((a, b) => a * b, 1));
   const rowsOf = (name: string) => Int32Array.from(split.flatMap((s, i) => (s === name ? [i] : [])));
@@ -140,6 +141,7 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
       ? { 0: 1, 1: (trainRows.length - positives) / positives } : undefined;
     const result = await fit(tf, model, data, trainRows, validationRows, {
       task: p.task, epochs: p.epochs, batchSize: p.batch_size, learningRate: p.learning_rate, patience: p.patience, seed: p.seed, classWeight,
+      onEpoch: (epoch, loss, validationLoss) => progress?.(`epoch ${epoch + 1}/${p.epochs}: loss ${loss.toPrecision(4)}, validation ${validationLoss.toPrecision(4)}`),
     });
     const scoresOf = async (rows: Int32Array) => {
       const picked = new Float32Array(rows.length * size);
