@@ -1,6 +1,8 @@
 // The built-in stage library: every name a workflow file can `use` without a stage file.
 import { arrowSink, arrowSource } from '../../connectors/arrow-ipc.ts';
 import { csvSink, csvSource } from '../../connectors/csv/index.ts';
+import { fitsSource } from '../../connectors/fits.ts';
+import { fitsSink } from '../../connectors/fits-sink.ts';
 import { generateSource } from '../../connectors/generate.ts';
 import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
 import { modelSink } from '../../connectors/model-artifact.ts';
@@ -8,6 +10,9 @@ import { plotSink } from '../../connectors/svg-plot.ts';
 import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
+import { flares } from './astro/flares.ts';
+import { goesXrs } from './astro/goes-xrs.ts';
+import { keywords } from './astro/keywords.ts';
 import { align } from './finance/align.ts';
 import { forecastRecord } from './finance/forecast-record.ts';
 import { refitSplit } from './finance/refit-split.ts';
@@ -44,10 +49,11 @@ import { select } from './table/select.ts';
 import { sort } from './table/sort.ts';
 
 export const builtinStages: Stage[] = [
-  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, radarSimSource, radarPatchesSource, generateSource,
+  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, fitsSource, fitsSink, radarSimSource, radarPatchesSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
+  goesXrs, flares, keywords,
   align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];
 

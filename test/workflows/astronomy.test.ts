@@ -1,0 +1,34 @@
+// The astronomy reference workflows on bundled data, checked against independent records: the
+// NOAA GOES event list (../shared/data, not bundled: its repository has no licence file).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { LocalExecutor } from '../../src/engine/executors/local.ts';
+import { runWorkflow } from '../../src/index.ts';
+import { repoRoot, scratchDir, sharedData } from '../helpers.ts';
+
+const out = scratchDir();
+const executor = new LocalExecutor({ workers: 2 });
+afterAll(() => executor.close());
+const run = async (name: string) => {
+  const summary = await runWorkflow(join(repoRoot, 'workflows', 'astronomy', `${name}.yaml`), { out: join(out, name), executor, allowPaths: [join(repoRoot, 'data')] });
+  expect(summary.status, summary.error).toBe('ok');
+  return summary;
+};
+const noaa = sharedData('astronomy/solarflarenet_solar_events.csv');
+
+describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
+  test.skipIf(!noaa)('goes-flares: every event NOAA lists for 2011-06-07 is found, same class, start, peak and end to the minute', async () => {
+    await run('goes-flares');
+    const found = readFileSync(join(out, 'goes-flares', 'flares.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const listed = readFileSync(noaa!, 'utf8').split('\n').filter((l) => l.includes(',2011-06-07T')).map((l) => l.split(','));
+    expect(listed.map((l) => l[0])).toContain('M2.5');
+    // Times to the minute, as NOAA lists them ('2011-06-07T06:16Z').
+    const minute = (iso: string) => iso.replace('Z', '').slice(0, 16);
+    for (const [cls, start, peak, end] of listed) {
+      const match = found.find((f) => minute(f[0]) === minute(start));
+      expect(match, `NOAA ${cls} starting ${start}`).toBeDefined();
+      expect([match![3], minute(match![1]), minute(match![2])]).toEqual([cls, minute(peak), minute(end)]);
+    }
+  });
+});
