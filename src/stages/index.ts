@@ -10,6 +10,8 @@ import { plotSink } from '../../connectors/svg-plot.ts';
 import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
+import { background } from './astro/background.ts';
+import { detect } from './astro/detect.ts';
 import { flares } from './astro/flares.ts';
 import { goesXrs } from './astro/goes-xrs.ts';
 import { keywords } from './astro/keywords.ts';
@@ -53,7 +55,7 @@ export const builtinStages: Stage[] = [
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
-  goesXrs, flares, keywords,
+  goesXrs, flares, keywords, background, detect,
   align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/index.ts';
-import { repoRoot, scratchDir, sharedData } from '../helpers.ts';
+import { duckdb, repoRoot, scratchDir, sharedData } from '../helpers.ts';
 
 const out = scratchDir();
 const executor = new LocalExecutor({ workers: 2 });
@@ -18,6 +18,21 @@ const run = async (name: string) => {
 const noaa = sharedData('astronomy/solarflarenet_solar_events.csv');
 
 describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
+  test('survey-reduce: a catalog whose RA/Dec are the WCS of its pixel positions, inside the image', async () => {
+    await run('survey-reduce');
+    const [[rows, outside, brightRows]] = await duckdb(`SELECT count(*), count(*) FILTER (x < 0 OR y < 0 OR x > 299 OR y > 299 OR ra IS NULL),
+      count(*) FILTER (flux_aper / flux_aper_err > 5) FROM '${join(out, 'survey-reduce', 'catalog.parquet')}'`);
+    expect(Number(rows)).toBeGreaterThan(50);
+    expect(Number(outside)).toBe(0);
+    expect(Number(brightRows)).toBeGreaterThan(10);
+    // The image corners as astropy.wcs gives them (WCS_REFERENCE.json): every source lies between.
+    const [[minRa, maxRa, minDec, maxDec]] = await duckdb(`SELECT min(ra), max(ra), min(dec), max(dec) FROM '${join(out, 'survey-reduce', 'catalog.parquet')}'`);
+    expect(Number(minRa)).toBeGreaterThan(83.62401997875286 - 1e-4);
+    expect(Number(maxRa)).toBeLessThan(83.6421187885678 + 1e-4);
+    expect(Number(minDec)).toBeGreaterThan(22.006137479199005 - 1e-4);
+    expect(Number(maxDec)).toBeLessThan(22.02289062604308 + 1e-4);
+  });
+
   test.skipIf(!noaa)('goes-flares: every event NOAA lists for 2011-06-07 is found, same class, start, peak and end to the minute', async () => {
     await run('goes-flares');
     const found = readFileSync(join(out, 'goes-flares', 'flares.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
