@@ -1,10 +1,14 @@
 // `astro.detect`: sources in images → a catalog, one row per source. On the background-subtracted
 // image (after astro.background), smoothed by a Gaussian of `smooth_fwhm` for detection only as
 // SExtractor filters, pixels above `threshold` × rms are grouped 8-connected; groups of at least
-// `min_area` pixels are sources. Each is measured on the unsmoothed image:
+// `min_area` pixels are sources, split where they hold several peaks that each stand out
+// (`deblend_nsigma` above the saddle between them). Each is measured on the unsmoothed image:
 //   x, y          windowed centroid (SExtractor's XWIN: Gaussian-weighted, iterated), zero-based pixels
 //   flux_aper     sum in a circle of `aperture_radius` about (x, y), edge pixels by their covered
-//                 fraction (sampled 5 × 5); error √(Σ rms² + flux / gain)
+//                 fraction (sampled 5 × 5), less the local sky: the median of the annulus from
+//                 `annulus` × radius out to twice that, sigma-clipped (what the background map
+//                 misses under the source: nebulosity, its own wings in the meshes);
+//                 error √(Σ rms² + A² (π/2) σ²_annulus / n_annulus + flux / gain)
 //   flux_iso      sum over the group's pixels, error likewise
 //   fwhm          2.3548 × √((σx² + σy²) / 2) from the group's second moments
 //   flags         1 touches the image edge, 2 aperture runs off the image, 4 blank pixels in the aperture
@@ -17,6 +21,7 @@ import { requireColumn } from '../../workflow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
 import { floatData } from '../added-columns.ts';
+import { sigmaClippedStats } from './sigma-clip.ts';
 import { Wcs } from './wcs.ts';
 
 const params = z.object({
@@ -24,6 +29,8 @@ const params = z.object({
   min_area: z.number().int().min(1).default(5),
   smooth_fwhm: z.number().min(0).default(2).describe('Gaussian smoothing for detection, FWHM in pixels (0: none)'),
   aperture_radius: z.number().positive().default(5),
+  annulus: z.number().min(1).default(1.5).describe('the local sky annulus starts at this many aperture radii (and ends at twice that)'),
+  deblend_nsigma: z.number().min(0).default(3).describe('a peak is a source of its own when it rises this many smoothed-noise sigmas above its saddle (0: no deblending)'),
   gain: z.number().positive().optional().describe('electrons per data unit, for the source noise; default the header GAIN, else none'),
 }).strict();
 
@@ -74,6 +81,83 @@ function smooth(image: Float64Array, ny: number, nx: number, fwhm: number): Floa
   return pass(pass(image, 'x'), 'y');
 }
 
+/**
+ * Splits a group into its peaks (a watershed on the smoothed image: each pixel climbs to the
+ * highest of its neighbours until it reaches a peak). A peak that rises less than `nsigma` times
+ * the smoothed noise above the highest saddle to another part is not a source of its own: it is
+ * merged across that saddle, the lowest peaks first, until every part left stands out.
+ */
+function deblend(pixels: number[], smoothed: Float64Array, rms: ArrayLike<number>, noiseScale: number, nx: number, nsigma: number): number[][] {
+  const inGroup = new Set(pixels);
+  const up = new Map<number, number>();
+  for (const p of pixels) {
+    const py = Math.floor(p / nx);
+    let best = p;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      const q = p + dy * nx + dx;
+      if ((dx !== 0 || dy !== 0) && Math.floor(q / nx) === py + dy && inGroup.has(q) && smoothed[q] > smoothed[best]) best = q;
+    }
+    up.set(p, best);
+  }
+  const peakOf = new Map<number, number>();
+  const climb = (p: number): number => {
+    const known = peakOf.get(p);
+    if (known !== undefined) return known;
+    const next = up.get(p)!;
+    const peak = next === p ? p : climb(next);
+    peakOf.set(p, peak);
+    return peak;
+  };
+  for (const p of pixels) climb(p);
+  // Union-find over peaks; merge until every part stands out above its highest saddle.
+  const parent = new Map<number, number>();
+  const find = (a: number): number => {
+    while (parent.get(a) !== undefined && parent.get(a) !== a) a = parent.get(a)!;
+    return a;
+  };
+  const top = new Map<number, number>(); // a part's highest pixel
+  for (const peak of new Set(peakOf.values())) {
+    parent.set(peak, peak);
+    top.set(peak, peak);
+  }
+  for (let changed = true; changed;) {
+    changed = false;
+    const saddle = new Map<number, { value: number; other: number }>();
+    for (const p of pixels) {
+      const a = find(peakOf.get(p)!);
+      const py = Math.floor(p / nx);
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const q = p + dy * nx + dx;
+        if (!inGroup.has(q) || Math.floor(q / nx) !== py + dy) continue;
+        const b = find(peakOf.get(q)!);
+        if (a === b) continue;
+        const value = Math.min(smoothed[p], smoothed[q]);
+        if (!saddle.has(a) || saddle.get(a)!.value < value) saddle.set(a, { value, other: b });
+      }
+    }
+    const parts = [...saddle.keys()].sort((a, b) => smoothed[top.get(a)!] - smoothed[top.get(b)!]);
+    // Many merges per pass, but none touching a part already merged in it (its saddles are stale).
+    const touched = new Set<number>();
+    for (const a of parts) {
+      const peak = top.get(a)!;
+      const s = saddle.get(a)!;
+      const b = find(s.other);
+      if (touched.has(a) || touched.has(b) || smoothed[peak] - s.value >= nsigma * rms[peak] * noiseScale) continue;
+      parent.set(a, b);
+      if (smoothed[peak] > smoothed[top.get(b)!]) top.set(b, peak);
+      touched.add(a).add(b);
+      changed = true;
+    }
+  }
+  const parts = new Map<number, number[]>();
+  for (const p of pixels) {
+    const root = find(peakOf.get(p)!);
+    if (!parts.has(root)) parts.set(root, []);
+    parts.get(root)!.push(p);
+  }
+  return [...parts.values()];
+}
+
 /** Sources of one image; `signal` is the background-subtracted image, `rms` its noise. */
 export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: number, o: z.output<typeof params>, gain?: number): Source[] {
   const smoothed = smooth(signal, ny, nx, o.smooth_fwhm);
@@ -83,12 +167,12 @@ export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: 
   const above = new Uint8Array(ny * nx);
   for (let i = 0; i < ny * nx; i++) above[i] = smoothed[i] > o.threshold * rms[i] * noiseScale ? 1 : 0;
   const label = new Int32Array(ny * nx).fill(-1);
-  const sources: Source[] = [];
+  const groups: number[][] = [];
   const stack: number[] = [];
   for (let start = 0; start < ny * nx; start++) {
     if (!above[start] || label[start] >= 0) continue;
     const pixels: number[] = [];
-    label[start] = sources.length;
+    label[start] = groups.length;
     stack.push(start);
     while (stack.length) {
       const p = stack.pop()!;
@@ -107,12 +191,14 @@ export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: 
       }
     }
     if (pixels.length < o.min_area) continue;
-    sources.push(measure(signal, rms, ny, nx, pixels, o.aperture_radius, gain));
+    if (o.deblend_nsigma > 0) groups.push(...deblend(pixels, smoothed, rms, noiseScale, nx, o.deblend_nsigma).filter((b) => b.length >= o.min_area));
+    else groups.push(pixels);
   }
-  return sources;
+  return groups.map((pixels) => measure(signal, rms, ny, nx, pixels, o, gain));
 }
 
-function measure(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: number, pixels: number[], radius: number, gain?: number): Source {
+function measure(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: number, pixels: number[], o: z.output<typeof params>, gain?: number): Source {
+  const radius = o.aperture_radius;
   let flux = 0, variance = 0, peak = -Infinity, sx = 0, sy = 0, edge = false;
   for (const p of pixels) {
     const v = signal[p];
@@ -160,6 +246,11 @@ function measure(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: n
     if (dx * dx + dy * dy < 1e-8) break;
   }
   const aper = aperture(signal, rms, ny, nx, cx, cy, radius);
+  const sky = annulusSky(signal, ny, nx, cx, cy, o.annulus * radius, 2 * o.annulus * radius);
+  if (sky) {
+    aper.flux -= aper.area * sky.level;
+    aper.variance += aper.area ** 2 * sky.variance;
+  }
   const sourceNoise = (f: number) => (gain ? Math.max(f, 0) / gain : 0);
   let flags = edge ? 1 : 0;
   if (aper.offImage) flags |= 2;
@@ -172,7 +263,7 @@ function measure(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: n
 
 /** Circular aperture sum, each pixel weighted by the share of its 5 × 5 sub-pixels inside. */
 function aperture(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: number, cx: number, cy: number, r: number) {
-  let flux = 0, variance = 0, offImage = false, blank = false;
+  let flux = 0, variance = 0, area = 0, offImage = false, blank = false;
   for (let y = Math.floor(cy - r - 1); y <= Math.ceil(cy + r + 1); y++) {
     for (let x = Math.floor(cx - r - 1); x <= Math.ceil(cx + r + 1); x++) {
       let inside = 0;
@@ -193,10 +284,31 @@ function aperture(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: 
       }
       const share = inside / 25;
       flux += share * v;
+      area += share;
       variance += share * rms[y * nx + x] ** 2;
     }
   }
-  return { flux, variance, offImage, blank };
+  return { flux, variance, area, offImage, blank };
+}
+
+/**
+ * The sky level left in an annulus (the sigma-clipped median: clipping drops other stars' cores;
+ * leaving out every pixel above the detection threshold instead would drop the noise's upper
+ * side and bias the sky low) and that level's variance.
+ */
+function annulusSky(signal: Float64Array, ny: number, nx: number, cx: number, cy: number, inner: number, outer: number) {
+  const values: number[] = [];
+  for (let y = Math.max(0, Math.floor(cy - outer)); y <= Math.min(ny - 1, Math.ceil(cy + outer)); y++) {
+    for (let x = Math.max(0, Math.floor(cx - outer)); x <= Math.min(nx - 1, Math.ceil(cx + outer)); x++) {
+      const d2 = (x - cx) ** 2 + (y - cy) ** 2;
+      const v = signal[y * nx + x];
+      if (d2 >= inner * inner && d2 <= outer * outer && Number.isFinite(v)) values.push(v);
+    }
+  }
+  if (values.length < 10) return undefined;
+  const s = sigmaClippedStats(values, 3, 5);
+  // The variance of a median of n values is π/2 times that of their mean.
+  return { level: s.median, variance: (Math.PI / 2) * (s.std * s.std) / s.count };
 }
 
 export const detect = defineMap({

@@ -1,7 +1,7 @@
 // Background and detection on a synthetic sky whose truth is known: a sloped background with
 // Gaussian noise, stars of known flux and position. The background map must follow the slope
 // within its noise, the rms map must give the noise, and 95 % of the stars above 5σ must come back
-// with their positions to 0.1 px rms and their aperture fluxes unbiased.
+// with their positions to 0.1 px rms and their aperture fluxes within their errors.
 import { describe, expect, test } from 'vitest';
 import { Random } from '../../../src/numeric/random.ts';
 import { estimateBackground } from '../../../src/stages/astro/background.ts';
@@ -48,7 +48,7 @@ describe('astro.background and astro.detect on a synthetic sky', () => {
     expect(s.std).toBeCloseTo(2.909523156807658, 12);
   });
 
-  test('background follows the slope, rms is the noise; stars above 5σ found, placed to 0.1 px, fluxes unbiased', () => {
+  test('background follows the slope, rms is the noise; stars above 5σ found, placed to 0.1 px, fluxes within their errors', () => {
     const { image, stars } = sky(3);
     const maps = estimateBackground(image, ny, nx, { box: 32, filter: 3, sigma: 3, mask_sources: true, mask_grow: 3 });
     let worst = 0;
@@ -60,16 +60,22 @@ describe('astro.background and astro.detect on a synthetic sky', () => {
     expect(Math.abs(rmsMedian - noise) / noise).toBeLessThan(0.03);
 
     const signal = Float64Array.from(image, (v, i) => v - maps.background[i]);
-    const found = detectSources(signal, maps.rms, ny, nx, { threshold: 1.5, min_area: 5, smooth_fwhm: 2, aperture_radius: radius }, gain);
+    const found = detectSources(signal, maps.rms, ny, nx, { threshold: 1.5, min_area: 5, smooth_fwhm: 2, aperture_radius: radius, annulus: 1.5, deblend_nsigma: 3 }, gain);
     const bright = stars.filter((s) => s.snr >= 5);
     const matched = bright.map((s) => ({ s, m: found.find((f) => Math.hypot(f.x - s.x, f.y - s.y) < 1.5) }));
     const recovered = matched.filter((p) => p.m);
     expect(recovered.length / bright.length).toBeGreaterThanOrEqual(0.95);
     const offsets = recovered.map(({ s, m }) => (m!.x - s.x) ** 2 + (m!.y - s.y) ** 2);
     expect(Math.sqrt(offsets.reduce((a, b) => a + b, 0) / offsets.length)).toBeLessThan(0.1);
-    const z = recovered.map(({ s, m }) => (m!.flux_aper - s.flux) / m!.flux_aper_err);
-    // Unbiased; but the spread of z is about 2, not 1: the error leaves out the uncertainty of the
-    // background estimate over the aperture (open: issue 6).
-    expect(Math.abs(z.reduce((a, b) => a + b, 0) / z.length)).toBeLessThan(0.5);
+    // Fluxes against their errors, for stars bright enough that every one is found (fainter ones
+    // are found more often when the noise lifts them, and so come out high: Eddington bias).
+    const z = recovered.filter(({ s }) => s.snr >= 10).map(({ s, m }) => (m!.flux_aper - s.flux) / m!.flux_aper_err);
+    const mean = z.reduce((a, b) => a + b, 0) / z.length;
+    const spread = Math.sqrt(z.reduce((a, v) => a + (v - mean) ** 2, 0) / z.length);
+    expect(z.length).toBeGreaterThan(50);
+    expect(Math.abs(mean)).toBeLessThan(0.3);
+    expect(spread).toBeGreaterThan(0.7);
+    expect(spread).toBeLessThan(1.3);
+    expect(z.filter((v) => Math.abs(v) < 2).length / z.length).toBeGreaterThanOrEqual(0.9);
   });
 });
