@@ -24,6 +24,8 @@ import { scale } from './finance/scale.ts';
 import { split } from './finance/split.ts';
 import { slidingWindow } from './finance/window.ts';
 import { apply } from './model/apply.ts';
+import { features } from './model/features.ts';
+import { groupSplit } from './model/group-split.ts';
 import { kmeansStage } from './model/kmeans.ts';
 import { linear } from './model/linear.ts';
 import { naiveBayes } from './model/naive-bayes.ts';
@@ -54,7 +56,7 @@ export const builtinStages: Stage[] = [
   arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, fitsSource, fitsSink, radarSimSource, radarPatchesSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
-  train, predict, apply, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
+  train, predict, apply, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
   goesXrs, flares, keywords, background, detect,
   align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];

@@ -33,6 +33,35 @@ describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
     expect(Number(maxDec)).toBeLessThan(22.02289062604308 + 1e-4);
   });
 
+  test('flare-forecast: no active region on both sides; TSS, HSS and accuracy equal DuckDB on the predictions; the SHARP header agrees with FlareML', { timeout: 120_000 }, async () => {
+    await run('flare-forecast');
+    const predictions = join(out, 'flare-forecast', 'predictions.parquet');
+    const [[shared]] = await duckdb(`SELECT count(*) FROM (SELECT AR FROM '${predictions}' GROUP BY AR HAVING count(DISTINCT split) > 1)`);
+    expect(Number(shared)).toBe(0);
+    const metrics = await duckdb(`SELECT model, tss, hss, accuracy, tp + fn FROM read_csv('${join(out, 'flare-forecast', 'metrics.csv')}')`);
+    expect(metrics.map((m) => m[0])).toEqual(['logistic regression', 'MLP 16-8', 'climatology (no major flare)']);
+    for (const [model, column] of [['logistic regression', 'p_logistic'], ['MLP 16-8', 'p_mlp']]) {
+      const [[tp, fp, tn, fn]] = await duckdb(`SELECT count(*) FILTER (${column} > 0.5 AND major = 1), count(*) FILTER (${column} > 0.5 AND major = 0),
+        count(*) FILTER (${column} <= 0.5 AND major = 0), count(*) FILTER (${column} <= 0.5 AND major = 1) FROM '${predictions}' WHERE split = 'test'`);
+      const [a, b, c, d] = [tp, fp, tn, fn].map(Number);
+      const row = metrics.find((m) => m[0] === model)!;
+      expect(Number(row[1])).toBeCloseTo(a / (a + d) - b / (b + c), 12);
+      expect(Number(row[2])).toBeCloseTo((2 * (a * c - d * b)) / ((a + d) * (d + c) + (a + b) * (b + c)), 12);
+      expect(Number(row[3])).toBeCloseTo((a + c) / (a + b + c + d), 12);
+      expect(Number(row[1])).toBeGreaterThan(0.2); // better than chance, by a margin
+    }
+    const climatology = metrics[2];
+    const [[majors, rows]] = await duckdb(`SELECT sum(major), count(*) FROM '${predictions}' WHERE split = 'test'`);
+    expect([Number(climatology[1]), Number(climatology[2])]).toEqual([0, 0]);
+    expect(Number(climatology[3])).toBeCloseTo(1 - Number(majors) / Number(rows), 12);
+
+    // The HMI SHARP header of AR 11158 at 02:00 TAI against FlareML's row for its X2.2 flare (dated 2011-02-15 00:10
+    // there): the slowly changing whole-region parameters agree to 5 %.
+    const [header] = await duckdb(`SELECT NOAA_AR, TOTUSJH, TOTPOT, TOTUSJZ, USFLUX, AREA_ACR, MEANPOT, SHRGT45 FROM read_csv('${join(out, 'flare-forecast', 'sharp-header-features.csv')}')`);
+    expect(Number(header[0])).toBe(11158);
+    [3249.07, 8.6e23, 6.2133e13, 2.74e22, 1103.97, 14038, 59.489].forEach((flareml, i) => expect(Math.abs(Number(header[i + 1]) / flareml - 1)).toBeLessThan(0.05));
+  });
+
   test.skipIf(!noaa)('goes-flares: every event NOAA lists for 2011-06-07 is found, same class, start, peak and end to the minute', async () => {
     await run('goes-flares');
     const found = readFileSync(join(out, 'goes-flares', 'flares.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));

@@ -28,7 +28,7 @@ const params = z.object({
   label: z.string().min(1).describe('the target: 0/1 for a classifier, a number for regression'),
   split: z.string().min(1).default('split').describe("column saying 'train', 'validation' or 'test' per row"),
   task: z.enum(['binary-classification', 'regression']).default('binary-classification'),
-  layers: z.array(layerSpec).min(1),
+  layers: z.array(layerSpec).describe("hidden layers; none: logistic (or linear) regression"),
   epochs: z.number().int().min(1).default(20),
   batch_size: z.number().int().min(1).default(128),
   learning_rate: z.number().positive().default(1e-3),
