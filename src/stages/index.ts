@@ -11,6 +11,7 @@ import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
 import { background } from './astro/background.ts';
+import { crossmatch } from './astro/crossmatch.ts';
 import { detect } from './astro/detect.ts';
 import { flares } from './astro/flares.ts';
 import { goesXrs } from './astro/goes-xrs.ts';
@@ -57,7 +58,7 @@ export const builtinStages: Stage[] = [
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
-  goesXrs, flares, keywords, background, detect,
+  goesXrs, flares, keywords, background, detect, crossmatch,
   align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];
 
