@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { fitsSource } from '../../connectors/fits.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/index.ts';
+import { readSource } from '../connectors/stage-harness.ts';
 import { duckdb, repoRoot, scratchDir, sharedData } from '../helpers.ts';
 
 const out = scratchDir();
@@ -60,6 +62,23 @@ describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
     const [header] = await duckdb(`SELECT NOAA_AR, TOTUSJH, TOTPOT, TOTUSJZ, USFLUX, AREA_ACR, MEANPOT, SHRGT45 FROM read_csv('${join(out, 'flare-forecast', 'sharp-header-features.csv')}')`);
     expect(Number(header[0])).toBe(11158);
     [3249.07, 8.6e23, 6.2133e13, 2.74e22, 1103.97, 14038, 59.489].forEach((flareml, i) => expect(Math.abs(Number(header[i + 1]) / flareml - 1)).toBeLessThan(0.05));
+  });
+
+  test('radio-clean: on the real EHT uv coverage, CLEAN keeps the sky\'s total flux and puts its brightest source in place', async () => {
+    await run('radio-clean');
+    const image = async (name: string) => {
+      const { partitions: [{ batches: [row] }] } = await readSource(fitsSource, { path: name }, join(out, 'radio-clean'));
+      return Float64Array.from(row.getChild('data')!.get(0) as Iterable<number>);
+    };
+    const model = await image('clean-model.fits');
+    // 24 × 25 mJy on the ring and 0.9 Jy off-centre.
+    expect(Math.abs(model.reduce((a, b) => a + b, 0) - 1.5)).toBeLessThan(0.015);
+    const peak = model.indexOf(Math.max(...model));
+    // The 0.9 Jy source at (+30, +24) µas: pixel (32 + 15, 32 + 12) of 2 µas.
+    expect(Math.hypot((peak % 64) - 47, Math.floor(peak / 64) - 44)).toBeLessThanOrEqual(1.5);
+    const [summary] = await duckdb(`SELECT visibilities, iterations FROM read_csv('${join(out, 'radio-clean', 'clean-summary.csv')}')`);
+    expect(Number(summary[0])).toBe(6453);
+    expect(Number(summary[1])).toBeLessThan(10_000);
   });
 
   test.skipIf(!noaa)('goes-flares: every event NOAA lists for 2011-06-07 is found, same class, start, peak and end to the minute', async () => {
