@@ -193,10 +193,9 @@ async function decodeChunk(handle: import('node:fs/promises').FileHandle, header
   const dataField = schema.fields.find((f) => f.name === 'data')!;
   const size = Number((dataField.type as { listSize: number }).listSize);
   if (hdu.kind === 'compressed-image') {
-    // Tiles are decoded whole; a block is cut from the image after.
-    const all = decompressImage(header, await read(0, hdu.dataBytes, 'the compressed image'));
-    const perRow = all.length / Math.max(1, compressedLayout(header).shape[0] ?? 1);
-    values = blockRows === undefined ? all : all.subarray(chunk.first * perRow, (chunk.first + chunk.count) * perRow);
+    // Only the tiles that cover the block are read and decoded.
+    values = blockRows === undefined ? await decompressImage(header, (offset, length) => read(offset, length, 'the compressed image'))
+      : await decompressImage(header, (offset, length) => read(offset, length, 'the compressed image'), chunk.first, chunk.count);
   } else {
     const layout = imageLayout(header);
     const rowBytes = layout.shape.length === 0 ? 0 : layout.rowBytes;

@@ -169,6 +169,16 @@ describe('tile-compressed images of every codec, against astropy (test/fixtures/
     });
   }
 
+  test('block_rows on compressed images decodes only the tiles of each block; the blocks make up the image', async () => {
+    for (const name of ['DITHER1', 'GZIP2_32']) {
+      const whole = flat((await readSource(fitsSource, { path: 'tiles.fits', hdu: name }, fixtures)).partitions[0].batches, 'data');
+      const blocks = (await readSource(fitsSource, { path: 'tiles.fits', hdu: name, block_rows: 5 }, fixtures)).partitions[0];
+      expect(blocks.chunks).toBe(6); // 30 rows in blocks of 5, across tiles of 7 rows
+      const joined = flat(blocks.batches, 'data');
+      expect(joined.map((v) => (Number.isNaN(v) ? 'NaN' : v))).toEqual(whole.map((v) => (Number.isNaN(v) ? 'NaN' : v)));
+    }
+  });
+
   test('the dither sequence is CFITSIO\'s (its 10000th seed is checked when built) and a cut RICE stream is an error', () => {
     expect(ditherRandoms[0]).toBe(Math.fround(16807 / 2147483647));
     expect(() => decodeTile('RICE_1', Uint8Array.of(0, 0, 0, 5, 0x80), 64, { bytepix: 4 })).toThrow(/RICE_1 tile: the stream ends after \d+ of 64 pixels/);
