@@ -14,7 +14,8 @@ export interface ModelCard {
   task: 'binary-classification' | 'regression';
   /** The input column and the shape of one row's value (a tensor's shape, or [] for a number). */
   input: { column: string; shape: number[] };
-  output: { column: string };
+  /** `score` (one number a row), or a tensor column of `shape` (an image or vector target). */
+  output: { column: string; shape?: number[] };
   /** Inputs are standardised as (x - mean) / std before the model sees them. */
   normalisation: { mean: number; std: number };
   /** For classifiers: score ≥ threshold means positive; set for a false-alarm rate on validation negatives. */

@@ -23,8 +23,10 @@ export interface FitOptions {
 export interface Examples {
   /** Row after row of `rowSize` values, already normalised. */
   x: Float32Array;
+  /** Row after row of the targets: one value each, or `labelShape` values. */
   y: Float32Array;
   rowShape: number[];
+  labelShape?: number[];
 }
 
 export interface FitResult {
@@ -32,16 +34,18 @@ export interface FitResult {
   bestEpoch: number;
 }
 
-/** Gathers the listed rows into tensors [n, ...rowShape] and [n, 1]. */
+/** Gathers the listed rows into tensors [n, ...rowShape] and [n, ...labelShape] ([n, 1] for numbers). */
 export function gather(tf: Tfjs, data: Examples, rows: ArrayLike<number>): [Tensor, Tensor] {
   const size = data.rowShape.reduce((a, b) => a * b, 1);
+  const labelShape = data.labelShape?.length ? data.labelShape : [1];
+  const labelSize = labelShape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(rows.length * size);
-  const y = new Float32Array(rows.length);
+  const y = new Float32Array(rows.length * labelSize);
   for (let i = 0; i < rows.length; i++) {
     x.set(data.x.subarray(rows[i] * size, (rows[i] + 1) * size), i * size);
-    y[i] = data.y[rows[i]];
+    y.set(data.y.subarray(rows[i] * labelSize, (rows[i] + 1) * labelSize), i * labelSize);
   }
-  return [tf.tensor(x, [rows.length, ...data.rowShape]), tf.tensor(y, [rows.length, 1])];
+  return [tf.tensor(x, [rows.length, ...data.rowShape]), tf.tensor(y, [rows.length, ...labelShape])];
 }
 
 export async function fit(tf: Tfjs, model: LayersModel, data: Examples, train: Int32Array, validation: Int32Array, o: FitOptions): Promise<FitResult> {
@@ -82,15 +86,15 @@ export async function fit(tf: Tfjs, model: LayersModel, data: Examples, train: I
   }
 }
 
-/** Scores of every row, `batchSize` rows at a time, tensors freed as it goes. */
-export async function predict(tf: Tfjs, model: LayersModel, x: Float32Array, rowShape: number[], batchSize: number): Promise<Float32Array> {
+/** Outputs of every row (`outputSize` values each), `batchSize` rows at a time, tensors freed as it goes. */
+export async function predict(tf: Tfjs, model: LayersModel, x: Float32Array, rowShape: number[], batchSize: number, outputSize = 1): Promise<Float32Array> {
   const size = rowShape.reduce((a, b) => a * b, 1);
   const rows = x.length / size;
-  const out = new Float32Array(rows);
+  const out = new Float32Array(rows * outputSize);
   for (let start = 0; start < rows; start += batchSize) {
     const n = Math.min(batchSize, rows - start);
     const scores = tf.tidy(() => model.predict(tf.tensor(x.subarray(start * size, (start + n) * size), [n, ...rowShape])) as Tensor);
-    out.set(await scores.data() as Float32Array, start);
+    out.set(await scores.data() as Float32Array, start * outputSize);
     scores.dispose();
   }
   return out;

@@ -17,14 +17,21 @@ export const layerSpec = z.discriminatedUnion('type', [
 export type LayerSpec = z.output<typeof layerSpec>;
 export type Task = 'binary-classification' | 'regression';
 
-/** `inputShape`: one row's value; conv layers get a channel axis added when the shape is 2-D. */
-export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], task: Task, seed: number): LayersModel {
+/**
+ * `inputShape`: one row's value; conv layers get a channel axis added when the shape is 2-D.
+ * `outputShape`: one row's target: [] a number (a dense unit), [k] a vector (k dense units), or
+ * [h, w] an image (a dense unit over each pixel's channels: the layers must keep h × w).
+ */
+export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], task: Task, seed: number, outputShape: number[] = []): LayersModel {
   const init = (i: number) => tf.initializers.glorotUniform({ seed: seed + i });
   const model = tf.sequential();
   const shape = inputShape.length === 0 ? [1] : inputShape;
   const needsChannels = layers.some((l) => l.type === 'conv2d' || l.type === 'maxpool2d') && shape.length === 2;
   model.add(tf.layers.reshape({ inputShape: shape, targetShape: needsChannels ? [...shape, 1] : shape }));
   layers.forEach((l, i) => {
+    if (l.type === 'conv2d' && l.activation === 'linear' && tf.getBackend() === 'wasm') {
+      throw new Error(`layer ${i + 1}: on the wasm backend a conv2d layer trains only with a non-linear activation (TensorFlow.js fuses linear convolutions, and the fused gradient has no wasm kernel)`);
+    }
     if (l.type === 'conv2d') model.add(tf.layers.conv2d({ filters: l.filters, kernelSize: l.kernel, padding: l.padding, activation: l.activation, kernelInitializer: init(i) }));
     else if (l.type === 'maxpool2d') model.add(tf.layers.maxPooling2d({ poolSize: l.size }));
     else if (l.type === 'flatten') model.add(tf.layers.flatten());
@@ -34,7 +41,19 @@ export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], 
     }
     else model.add(tf.layers.dropout({ rate: l.rate, seed: seed + i }));
   });
+  const activation = task === 'binary-classification' ? 'sigmoid' : 'linear';
+  if (outputShape.length === 2) {
+    const [, h, w] = model.outputs[0].shape;
+    if (model.outputs[0].shape.length !== 4 || h !== outputShape[0] || w !== outputShape[1]) {
+      throw new Error(`an image target of ${outputShape.join(' × ')} needs convolution layers ('same' padding, no pooling) that end at that size; they end at ${JSON.stringify(model.outputs[0].shape.slice(1))}`);
+    }
+    // A dense unit over each pixel's channels (a 1 × 1 convolution, done as a matrix product: a
+    // linear convolution would be fused, and its filter gradient has no wasm kernel).
+    model.add(tf.layers.dense({ units: 1, activation, kernelInitializer: init(layers.length) }));
+    model.add(tf.layers.reshape({ targetShape: outputShape }));
+    return model;
+  }
   if (model.outputs[0].shape.length > 2) model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: 1, activation: task === 'binary-classification' ? 'sigmoid' : 'linear', kernelInitializer: init(layers.length) }));
+  model.add(tf.layers.dense({ units: outputShape[0] ?? 1, activation, kernelInitializer: init(layers.length) }));
   return model;
 }

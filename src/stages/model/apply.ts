@@ -1,9 +1,11 @@
 // `model.apply`: scores rows with a model trained earlier in the same workflow: `from: [model,
 // data]`, where `model` is the row `model.train` emits. (A model saved as a folder is scored in
 // worker threads by `model.predict`; this stage runs on the main thread, after the model exists.)
-// Adds `score`; the card's input column and shape are checked when the model arrives.
+// Adds `score` (or, with `output_shape`, the tensor column `prediction` of an image model); the
+// card's input column and shapes are checked when the model arrives.
 import { Field, Float32, Schema, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
+import { tensorField } from '../../arrow/tensor.ts';
 import { sameType } from '../../arrow/types.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
@@ -12,6 +14,8 @@ import { scoredSchema, scorer } from './predict.ts';
 
 const params = z.object({
   batch_size: z.number().int().min(1).default(1024),
+  output_shape: z.array(z.number().int().min(1)).min(1).optional()
+    .describe("for a model of tensor targets (an image): their shape; the output is then a tensor column 'prediction'"),
 }).strict();
 
 export const apply = defineReduce({
@@ -21,12 +25,14 @@ export const apply = defineReduce({
   description: "Scores the second input with the model the first input holds (model.train's row); adds 'score'.",
   params,
   inputs: { min: 2, max: 2 },
-  outputSchema({ inputs: [model, data] }) {
+  outputSchema({ params: p, inputs: [model, data] }) {
     if (!artifactSchema.fields.every((f) => model.fields.some((g) => g.name === f.name && sameType(g.type, f.type)))) {
       throw new SchemaError("the first input must be a model (what model.train emits), the second the rows to score");
     }
-    if (data.fields.some((f) => f.name === 'score')) throw new SchemaError("the input already has a column 'score'");
-    return new Schema([...data.fields, new Field('score', new Float32(), false)], data.metadata);
+    const column = p.output_shape ? 'prediction' : 'score';
+    if (data.fields.some((f) => f.name === column)) throw new SchemaError(`the input already has a column '${column}'`);
+    const field = p.output_shape ? tensorField(column, { shape: p.output_shape, kind: 'float32' }) : new Field(column, new Float32(), false);
+    return new Schema([...data.fields, field], data.metadata);
   },
   scope: () => 'partition',
   buildInputs: () => [0],
@@ -42,6 +48,11 @@ export const apply = defineReduce({
         if (!bytes) throw new Error('the model input held no model');
         if (!score) {
           scoredSchema(data, bytes.card); // the card's input column and shape must be there
+          const shape = bytes.card.output.shape ?? [];
+          if (JSON.stringify(shape) !== JSON.stringify(p.output_shape ?? [])) {
+            throw new Error(p.output_shape ? `the model's targets are ${shape.length ? shape.join(' × ') : 'numbers'}, not output_shape ${p.output_shape.join(' × ')}`
+              : `the model's targets are ${shape.join(' × ')} tensors: give output_shape: [${shape.join(', ')}]`);
+          }
           score = await scorer(bytes, outputSchema, p.batch_size, false);
         }
         return score(batch);

@@ -25,7 +25,7 @@ import { artifactBatch, artifactSchema } from './artifact-row.ts';
 
 const params = z.object({
   input: z.string().min(1).describe('the feature column: a float tensor column or a number column'),
-  label: z.string().min(1).describe('the target: 0/1 for a classifier, a number for regression'),
+  label: z.string().min(1).describe('the target: 0/1 for a classifier, a number for regression; or a float tensor column (an image to predict pixel by pixel)'),
   split: z.string().min(1).default('split').describe("column saying 'train', 'validation' or 'test' per row"),
   task: z.enum(['binary-classification', 'regression']).default('binary-classification'),
   layers: z.array(layerSpec).describe("hidden layers; none: logistic (or linear) regression"),
@@ -56,8 +56,9 @@ export const train = defineReduce({
   params,
   outputSchema({ params: p, inputs: [input] }) {
     rowShape(input, p.input);
-    requireColumn(input, p.label);
+    const labelShape = rowShape(input, p.label);
     requireColumn(input, p.split);
+    if (labelShape.length > 0 && p.pfa !== undefined) throw new SchemaError('pfa sets the threshold of a classifier with one score a row, not of a tensor target');
     if (p.group) requireColumn(input, p.group);
     if (p.pfa !== undefined && p.task !== 'binary-classification') throw new SchemaError('pfa sets a classifier\'s threshold: it needs task binary-classification');
     return artifactSchema;
@@ -66,27 +67,34 @@ export const train = defineReduce({
   fingerprint: (p, { baseDir }) => (p.reuse && existsSync(resolve(baseDir, p.reuse, 'quiver-model.json')) ? artifactHash(resolve(baseDir, p.reuse)) : 'none'),
   create(p, { inputSchemas: [input], baseDir, progress }) {
     const shape = rowShape(input, p.input);
+    const labelShape = rowShape(input, p.label);
     const x: Float32Array[] = [];
-    const rows = { y: [] as number[], split: [] as string[], group: [] as unknown[] };
+    const labels: Float32Array[] = [];
+    const rows = { split: [] as string[], group: [] as unknown[] };
     return {
       push(batch: RecordBatch) {
         x.push(Float32Array.from(featureRows(batch, p.input).x));
+        const y = Float32Array.from(featureRows(batch, p.label).x);
+        const bad = y.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) throw new Error(`row ${rows.split.length + Math.floor(bad / Math.max(1, y.length / batch.numRows))} has a label that is not a number: every row needs one`);
+        labels.push(y);
         for (let i = 0; i < batch.numRows; i++) {
-          const label = batch.getChild(p.label)!.get(i);
-          if (label === null || !Number.isFinite(Number(label))) throw new Error(`row ${rows.y.length} has label ${label}: every row needs a number`);
-          rows.y.push(Number(label));
           rows.split.push(String(batch.getChild(p.split)!.get(i)));
           rows.group.push(p.group ? batch.getChild(p.group)!.get(i) : null);
         }
       },
       async end() {
-        const all = new Float32Array(x.reduce((n, part) => n + part.length, 0));
-        x.reduce((at, part) => (all.set(part, at), at + part.length), 0);
-        const y = Float32Array.from(rows.y);
+        const joined = (parts: Float32Array[]) => {
+          const out = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
+          parts.reduce((at, part) => (out.set(part, at), at + part.length), 0);
+          return out;
+        };
+        const all = joined(x);
+        const y = joined(labels);
         const trainingData = createHash('sha256').update(new Uint8Array(all.buffer)).update(new Uint8Array(y.buffer)).update(rows.split.join('\n')).digest('hex');
         const previous = p.reuse ? reusable(resolve(baseDir, p.reuse), trainingData, cardParams(p)) : undefined;
         if (previous) progress?.(`kept ${p.reuse}: trained on the same rows`);
-        return artifactBatch(previous ?? await trainModel(p, all, y, rows.split, rows.group, shape, trainingData, progress));
+        return artifactBatch(previous ?? await trainModel(p, all, y, rows.split, rows.group, shape, labelShape, trainingData, progress));
       },
     };
   },
@@ -103,7 +111,7 @@ function reusable(dir: string, trainingData: string, params: Record<string, unkn
   return same ? bytes : undefined;
 }
 
-async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: string[], group: unknown[], shape: number[], trainingData: string, progress?: (note: string) => void) {
+async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: string[], group: unknown[], shape: number[], labelShape: number[], trainingData: string, progress?: (note: string) => void) {
   const { tf, backend, version } = await modelRuntime();
   const size = Math.max(1, shape.reduce((a, b) => a * b, 1));
   const rowsOf = (name: string) => Int32Array.from(split.flatMap((s, i) => (s === name ? [i] : [])));
@@ -131,13 +139,15 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
   const std = Math.sqrt(Math.max(squares / count - mean * mean, 0)) || 1;
   const normalised = x.map((v) => (v - mean) / std);
 
-  const model = buildModel(tf, p.layers, shape, p.task, p.seed);
+  const model = buildModel(tf, p.layers, shape, p.task, p.seed, labelShape);
   const rowShape = shape.length === 0 ? [1] : shape;
-  const data = { x: normalised, y, rowShape };
+  const labelSize = labelShape.reduce((a, b) => a * b, 1);
+  const data = { x: normalised, y, rowShape, labelShape };
   try {
-    // A classifier's classes weigh equally in the loss however rare positives are.
+    // A classifier's classes weigh equally in the loss however rare positives are (one score a row only:
+    // TensorFlow.js weighs classes of single outputs).
     const positives = trainRows.filter((r) => y[r] === 1).length;
-    const classWeight = p.task === 'binary-classification' && positives > 0 && positives < trainRows.length
+    const classWeight = p.task === 'binary-classification' && labelShape.length === 0 && positives > 0 && positives < trainRows.length
       ? { 0: 1, 1: (trainRows.length - positives) / positives } : undefined;
     const result = await fit(tf, model, data, trainRows, validationRows, {
       task: p.task, epochs: p.epochs, batchSize: p.batch_size, learningRate: p.learning_rate, patience: p.patience, seed: p.seed, classWeight,
@@ -146,20 +156,35 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
     const scoresOf = async (rows: Int32Array) => {
       const picked = new Float32Array(rows.length * size);
       rows.forEach((r, i) => picked.set(normalised.subarray(r * size, (r + 1) * size), i * size));
-      return predict(tf, model, picked, rowShape, 4096);
+      return predict(tf, model, picked, rowShape, 256, labelSize);
     };
     const validationScores = await scoresOf(validationRows);
     const testScores = testRows.length > 0 ? await scoresOf(testRows) : new Float32Array(0);
     const card: ModelCard = {
       format: 'quiver-model/1', task: p.task,
-      input: { column: p.input, shape }, output: { column: 'score' },
+      input: { column: p.input, shape }, output: labelShape.length ? { column: 'prediction', shape: labelShape } : { column: 'score' },
       normalisation: { mean, std },
-      trainingData: { sha256: trainingData, rows: y.length },
+      trainingData: { sha256: trainingData, rows: split.length },
       params: cardParams(p), seed: p.seed,
       metrics: { epochs: result.history.length, bestEpoch: result.bestEpoch, history: result.history },
       versions: { tfjs: version, backend, node: process.version },
     };
-    if (p.task === 'binary-classification') {
+    if (labelShape.length > 0) {
+      // Tensor targets: errors over every value of the test rows (and, for a classifier, the share right at 0.5).
+      let se = 0;
+      let ae = 0;
+      let right = 0;
+      testRows.forEach((r, i) => {
+        for (let k = 0; k < labelSize; k++) {
+          const [got, want] = [testScores[i * labelSize + k], y[r * labelSize + k]];
+          se += (got - want) ** 2;
+          ae += Math.abs(got - want);
+          if ((got > 0.5) === (want > 0.5)) right++;
+        }
+      });
+      const values = testRows.length * labelSize;
+      card.metrics.test = { rows: testRows.length, mse: se / values, mae: ae / values, ...(p.task === 'binary-classification' ? { accuracy: right / values } : {}) };
+    } else if (p.task === 'binary-classification') {
       if (p.pfa !== undefined) card.threshold = threshold(validationScores, validationRows, y, p.pfa);
       const cut = card.threshold?.value ?? 0.5;
       card.metrics.test = classification(testScores, testRows, y, cut, p.group ? group : undefined);
