@@ -166,13 +166,13 @@ export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: 
   const noiseScale = k.reduce((a, v) => a + v * v, 0);
   const above = new Uint8Array(ny * nx);
   for (let i = 0; i < ny * nx; i++) above[i] = smoothed[i] > o.threshold * rms[i] * noiseScale ? 1 : 0;
-  const label = new Int32Array(ny * nx).fill(-1);
+  const visited = new Uint8Array(ny * nx);
   const groups: number[][] = [];
   const stack: number[] = [];
   for (let start = 0; start < ny * nx; start++) {
-    if (!above[start] || label[start] >= 0) continue;
+    if (!above[start] || visited[start]) continue;
     const pixels: number[] = [];
-    label[start] = groups.length;
+    visited[start] = 1;
     stack.push(start);
     while (stack.length) {
       const p = stack.pop()!;
@@ -184,8 +184,8 @@ export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: 
         const x = px + dx;
         if (y < 0 || x < 0 || y >= ny || x >= nx) continue;
         const q = y * nx + x;
-        if (above[q] && label[q] < 0) {
-          label[q] = label[start];
+        if (above[q] && !visited[q]) {
+          visited[q] = 1;
           stack.push(q);
         }
       }
