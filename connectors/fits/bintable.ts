@@ -9,6 +9,7 @@ import {
   Bool, Field, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Int8, List, makeData, Uint16, Uint32, Uint64, Uint8, Utf8,
   type Data, type DataType,
 } from 'apache-arrow';
+import { bytesColumn } from '../../src/arrow/values.ts';
 import type { FitsHeader } from './header.ts';
 
 type Code = 'L' | 'X' | 'B' | 'I' | 'J' | 'K' | 'A' | 'E' | 'D' | 'C' | 'M';
@@ -224,5 +225,5 @@ function utf8Data(strings: string[]): Data<Utf8> {
   encoded.forEach((e, i) => (offsets[i + 1] = offsets[i] + e.length));
   const data = new Uint8Array(offsets[strings.length]);
   encoded.forEach((e, i) => data.set(e, offsets[i]));
-  return makeData({ type: new Utf8(), length: strings.length, nullCount: 0, valueOffsets: offsets, data });
+  return bytesColumn(new Utf8(), offsets, data, null, strings.length) as Data<Utf8>;
 }

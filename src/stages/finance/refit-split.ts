@@ -12,6 +12,7 @@ import { requireColumnOf } from '../../workflow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 import { numbers, requireNumbers, withColumns } from '../added-columns.ts';
 import { holdRows } from '../hold-rows.ts';
+import { requireTimeOrder } from './split.ts';
 
 const periods = ['day', 'week', 'month', 'quarter', 'year'] as const;
 type Period = (typeof periods)[number];
@@ -50,12 +51,10 @@ export const refitSplit = defineReduce({
   scope: () => 'all',
   create(p, { inputSchemas: [input], outputSchema }) {
     return holdRows(input, 'all', (all) => {
+      requireTimeOrder(all, p.time);
       const time = all.getChild(p.time)!;
       const target = numbers(all, p.target);
       const at = (i: number) => Number(time.get(i));
-      for (let i = 1; i < all.numRows; i++) {
-        if (at(i) < at(i - 1)) throw new Error(`row ${i}: '${p.time}' goes back in time; sort by it first (table.sort)`);
-      }
       const start = all.numRows > 0 ? periodStart(at(all.numRows - 1), p.every) : 0;
       const fitting: number[] = [];
       const labels = Array.from({ length: all.numRows }, (_, i): string => {

@@ -2,7 +2,7 @@
 // the first `train` share of them are train, the next `validation` share validation, the rest
 // test — so every validation and test row is later than every train row (no overlap, unlike a
 // shuffled split, which lets a model learn from the future it is tested on).
-import { Field, Utf8, vectorFromArray } from 'apache-arrow';
+import { Field, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { isScalar } from '../../arrow/values.ts';
@@ -17,6 +17,14 @@ const params = z.object({
   validation: z.number().min(0).lt(1).default(0),
 }).strict().refine((p) => p.train + p.validation < 1, { message: 'train + validation must leave a share for test' });
 
+/** Refuses rows whose `column` goes back in time, naming the first such row. */
+export function requireTimeOrder(batch: RecordBatch, column: string): void {
+  const time = batch.getChild(column)!;
+  for (let i = 1; i < batch.numRows; i++) {
+    if (Number(time.get(i)) < Number(time.get(i - 1))) throw new Error(`row ${i}: '${column}' goes back in time; sort by it first (table.sort)`);
+  }
+}
+
 export const split = defineReduce({
   name: 'finance.split',
   kind: 'reduce',
@@ -30,10 +38,7 @@ export const split = defineReduce({
   scope: () => 'all',
   create(p, { inputSchemas: [input], outputSchema }) {
     return holdRows(input, 'all', (all) => {
-      const time = all.getChild(p.time)!;
-      for (let i = 1; i < all.numRows; i++) {
-        if (Number(time.get(i)) < Number(time.get(i - 1))) throw new Error(`row ${i}: '${p.time}' goes back in time; sort by it first (table.sort)`);
-      }
+      requireTimeOrder(all, p.time);
       const trainEnd = Math.round(p.train * all.numRows);
       const validationEnd = Math.round((p.train + p.validation) * all.numRows);
       const labels = Array.from({ length: all.numRows }, (_, i) => (i < trainEnd ? 'train' : i < validationEnd ? 'validation' : 'test'));
