@@ -12,6 +12,7 @@ export const layerSpec = z.discriminatedUnion('type', [
   z.object({ type: z.literal('flatten') }).strict(),
   z.object({ type: z.literal('dense'), units: z.number().int().min(1), activation }).strict(),
   z.object({ type: z.literal('dropout'), rate: z.number().min(0).lt(1) }).strict(),
+  z.object({ type: z.literal('batchnorm') }).strict(),
   z.object({ type: z.literal('lstm'), units: z.number().int().min(1), return_sequences: z.boolean().default(false) }).strict(),
 ]);
 export type LayerSpec = z.output<typeof layerSpec>;
@@ -39,6 +40,7 @@ export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], 
     else if (l.type === 'lstm') {
       model.add(tf.layers.lstm({ units: l.units, returnSequences: l.return_sequences, kernelInitializer: init(i), recurrentInitializer: tf.initializers.orthogonal({ seed: seed + i, gain: 1 }) }));
     }
+    else if (l.type === 'batchnorm') model.add(tf.layers.batchNormalization());
     else model.add(tf.layers.dropout({ rate: l.rate, seed: seed + i }));
   });
   const activation = task === 'binary-classification' ? 'sigmoid' : 'linear';

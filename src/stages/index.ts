@@ -11,6 +11,7 @@ import { radarPatchesSource } from '../../connectors/radar-patches.ts';
 import { radarSimSource } from '../../connectors/radar-sim.ts';
 import { sigmfSource } from '../../connectors/sigmf.ts';
 import { background } from './astro/background.ts';
+import { imageMetrics, observe, skySim } from './astro/deconvolution.ts';
 import { clean, dirtyImageStage, visibilities } from './astro/synthesis.ts';
 import { calibrate } from './astro/calibrate.ts';
 import { combine } from './astro/combine.ts';
@@ -61,7 +62,7 @@ export const builtinStages: Stage[] = [
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
-  goesXrs, flares, keywords, combine, calibrate, background, detect, crossmatch, visibilities, dirtyImageStage, clean,
+  goesXrs, flares, keywords, combine, calibrate, background, detect, crossmatch, visibilities, dirtyImageStage, clean, skySim, observe, imageMetrics,
   align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];
 

@@ -81,6 +81,19 @@ describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
     expect(Number(summary[1])).toBeLessThan(10_000);
   });
 
+  test('deconv: skies through the EHT beam, a CNN trained on them, scored beside CLEAN and the dirty image', { timeout: 120_000 }, async () => {
+    const summary = await runWorkflow(join(repoRoot, 'workflows', 'astronomy', 'deconv.yaml'), { out: join(out, 'deconv'), executor, set: ['count=120', 'epochs=2'], allowPaths: [join(repoRoot, 'data')] });
+    expect(summary.status, summary.error).toBe('ok');
+    const metrics = await duckdb(`SELECT image, rows, psnr_db, abs_flux_error FROM read_csv('${join(out, 'deconv', 'metrics.csv')}')`);
+    expect(metrics.map((m) => m[0])).toEqual(['prediction', 'restored', 'dirty']);
+    for (const m of metrics) {
+      expect(Number(m[1])).toBe(18); // the test skies: the last 15 % of 120
+      expect(Number.isFinite(Number(m[2]))).toBe(true);
+    }
+    // CLEAN's restored image keeps each sky's flux (its residual holds what it did not take).
+    expect(Number(metrics[1][3])).toBeLessThan(0.01);
+  });
+
   test.skipIf(!noaa)('goes-flares: every event NOAA lists for 2011-06-07 is found, same class, start, peak and end to the minute', async () => {
     await run('goes-flares');
     const found = readFileSync(join(out, 'goes-flares', 'flares.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
