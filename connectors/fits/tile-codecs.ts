@@ -167,6 +167,7 @@ export function dequantize(ints: Int32Array, o: {
     for (let i = 0; i < ints.length; i++) out[i] = ints[i] === o.blank ? NaN : ints[i] * o.scale + o.zero;
     return out;
   }
+  // CFITSIO truncates the float product rand × 500; the double product here truncates the same for every entry.
   let seedIndex = (o.tile - 1 + o.dither0 - 1) % randomCount;
   let next = Math.trunc(ditherRandoms[seedIndex] * 500);
   for (let i = 0; i < ints.length; i++) {
