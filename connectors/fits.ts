@@ -194,8 +194,8 @@ async function decodeChunk(handle: import('node:fs/promises').FileHandle, header
   const size = Number((dataField.type as { listSize: number }).listSize);
   if (hdu.kind === 'compressed-image') {
     // Only the tiles that cover the block are read and decoded.
-    values = blockRows === undefined ? await decompressImage(header, (offset, length) => read(offset, length, 'the compressed image'))
-      : await decompressImage(header, (offset, length) => read(offset, length, 'the compressed image'), chunk.first, chunk.count);
+    const rows = blockRows === undefined ? [] : [chunk.first, chunk.count];
+    values = await decompressImage(header, (offset, length) => read(offset, length, 'the compressed image'), ...rows);
   } else {
     const layout = imageLayout(header);
     const rowBytes = layout.shape.length === 0 ? 0 : layout.rowBytes;

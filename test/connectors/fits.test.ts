@@ -61,7 +61,7 @@ function flat(batches: RecordBatch[], name: string): number[] {
   const walk = (v: unknown) => {
     if (v === null) out.push(NaN);
     else if (typeof v === 'object' && v !== null && Symbol.iterator in v) for (const x of v as Iterable<unknown>) walk(x);
-    else out.push(typeof v === 'boolean' ? Number(v) : Number(v));
+    else out.push(Number(v));
   };
   for (const b of batches) for (const v of b.getChild(name)!) walk(v);
   return out;
