@@ -3,14 +3,17 @@
 // SExtractor filters, pixels above `threshold` × rms are grouped 8-connected; groups of at least
 // `min_area` pixels are sources, split where they hold several peaks that each stand out
 // (`deblend_nsigma` above the saddle between them). Each is measured on the unsmoothed image:
-//   x, y          windowed centroid (SExtractor's XWIN: Gaussian-weighted, iterated), zero-based pixels
+//   fwhm          from the area above half the (smoothed) peak, less the smoothing in quadrature:
+//                 a part can hold nebulosity far wider than its star, so size comes from the core
+//   x, y          windowed centroid (SExtractor's XWIN: Gaussian-weighted, iterated from the peak
+//                 pixel, window σ = fwhm / 2.3548), zero-based pixels
 //   flux_aper     sum in a circle of `aperture_radius` about (x, y), edge pixels by their covered
 //                 fraction (sampled 5 × 5), less the local sky: the median of the annulus from
 //                 `annulus` × radius out to twice that, sigma-clipped (what the background map
 //                 misses under the source: nebulosity, its own wings in the meshes);
-//                 error √(Σ rms² + A² (π/2) σ²_annulus / n_annulus + flux / gain)
-//   flux_iso      sum over the group's pixels, error likewise
-//   fwhm          2.3548 × √((σx² + σy²) / 2) from the group's second moments
+//                 error √(k² (Σ rms² + A² (π/2) σ²_annulus / n_annulus) + flux / gain), where k
+//                 is measured with `empty_apertures` apertures on empty sky (see emptyApertureScale)
+//   flux_iso      sum over the part's pixels, error √(Σ rms² + flux / gain)
 //   flags         1 touches the image edge, 2 aperture runs off the image, 4 blank pixels in the aperture
 //   ra, dec       from the image's WCS when its header has one
 import { Field, Float64, Int32, Schema, Utf8, makeData, vectorFromArray, type Data } from 'apache-arrow';
@@ -21,6 +24,7 @@ import { requireColumn } from '../../workflow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
 import { floatData } from '../added-columns.ts';
+import { Random } from '../../numeric/random.ts';
 import { sigmaClippedStats } from './sigma-clip.ts';
 import { Wcs } from './wcs.ts';
 
@@ -31,6 +35,7 @@ const params = z.object({
   aperture_radius: z.number().positive().default(5),
   annulus: z.number().min(1).default(1.5).describe('the local sky annulus starts at this many aperture radii (and ends at twice that)'),
   deblend_nsigma: z.number().min(0).default(3).describe('a peak is a source of its own when it rises this many smoothed-noise sigmas above its saddle (0: no deblending)'),
+  empty_apertures: z.number().int().min(0).default(300).describe('apertures on empty sky that calibrate the background error (0: trust the rms map)'),
   gain: z.number().positive().optional().describe('electrons per data unit, for the source noise; default the header GAIN, else none'),
 }).strict();
 
@@ -159,7 +164,7 @@ function deblend(pixels: number[], smoothed: Float64Array, rms: ArrayLike<number
 }
 
 /** Sources of one image; `signal` is the background-subtracted image, `rms` its noise. */
-export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: number, o: z.output<typeof params>, gain?: number): Source[] {
+export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: number, o: z.output<typeof params>, gain?: number): { sources: Source[]; errorScale: number } {
   const smoothed = smooth(signal, ny, nx, o.smooth_fwhm);
   // Smoothing lowers the noise by the kernel's norm: the threshold is in the smoothed image's rms.
   const k = o.smooth_fwhm > 0 ? kernel(o.smooth_fwhm) : Float64Array.of(1);
@@ -194,12 +199,17 @@ export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: 
     if (o.deblend_nsigma > 0) groups.push(...deblend(pixels, smoothed, rms, noiseScale, nx, o.deblend_nsigma).filter((b) => b.length >= o.min_area));
     else groups.push(pixels);
   }
-  return groups.map((pixels) => measure(signal, rms, ny, nx, pixels, o, gain));
+  const peaks = groups.map((pixels) => pixels.reduce((best, p) => (smoothed[p] > smoothed[best] ? p : best)));
+  const errorScale = o.empty_apertures > 0 ? emptyApertureScale(signal, rms, peaks, ny, nx, o) : 1;
+  // Which part each pixel went to: a windowed centroid must not climb onto a neighbour.
+  const owner = new Int32Array(ny * nx).fill(-1);
+  groups.forEach((pixels, part) => { for (const p of pixels) owner[p] = part; });
+  const sources = groups.map((pixels, part) => measure(signal, smoothed, rms, owner, part, ny, nx, pixels, o, errorScale, gain));
+  return { sources, errorScale };
 }
 
-function measure(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: number, pixels: number[], o: z.output<typeof params>, gain?: number): Source {
-  const radius = o.aperture_radius;
-  let flux = 0, variance = 0, peak = -Infinity, sx = 0, sy = 0, edge = false;
+function measure(signal: Float64Array, smoothed: Float64Array, rms: ArrayLike<number>, owner: Int32Array, part: number, ny: number, nx: number, pixels: number[], o: z.output<typeof params>, errorScale: number, gain?: number): Source {
+  let flux = 0, variance = 0, peak = -Infinity, edge = false;
   for (const p of pixels) {
     const v = signal[p];
     const y = Math.floor(p / nx);
@@ -207,50 +217,17 @@ function measure(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: n
     if (x === 0 || y === 0 || x === nx - 1 || y === ny - 1) edge = true;
     flux += v;
     variance += rms[p] ** 2;
-    sx += v * x;
-    sy += v * y;
     if (v > peak) peak = v;
   }
-  let cx = flux > 0 ? sx / flux : pixels.reduce((a, p) => a + (p % nx), 0) / pixels.length;
-  let cy = flux > 0 ? sy / flux : pixels.reduce((a, p) => a + Math.floor(p / nx), 0) / pixels.length;
-  let xx = 0, yy = 0;
-  for (const p of pixels) {
-    const y = Math.floor(p / nx);
-    const x = p - y * nx;
-    xx += Math.max(signal[p], 0) * (x - cx) ** 2;
-    yy += Math.max(signal[p], 0) * (y - cy) ** 2;
-  }
-  const positive = pixels.reduce((a, p) => a + Math.max(signal[p], 0), 0);
-  const fwhm = positive > 0 ? 2.3548 * Math.sqrt((xx + yy) / (2 * positive)) : NaN;
-  // Windowed centroid: a Gaussian window of the object's own size, iterated to convergence.
-  const sigmaWin = Math.max(0.5, (Number.isFinite(fwhm) ? fwhm : 2) / 2.3548);
-  const reach = Math.ceil(4 * sigmaWin);
-  for (let iteration = 0; iteration < 16; iteration++) {
-    let wsum = 0, wx = 0, wy = 0;
-    for (let y = Math.max(0, Math.floor(cy) - reach); y <= Math.min(ny - 1, Math.ceil(cy) + reach); y++) {
-      for (let x = Math.max(0, Math.floor(cx) - reach); x <= Math.min(nx - 1, Math.ceil(cx) + reach); x++) {
-        const v = signal[y * nx + x];
-        if (!Number.isFinite(v)) continue;
-        const w = Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigmaWin * sigmaWin)) * v;
-        wsum += w;
-        wx += w * (x - cx);
-        wy += w * (y - cy);
-      }
-    }
-    if (!(wsum > 0)) break;
-    const dx = (2 * wx) / wsum;
-    const dy = (2 * wy) / wsum;
-    if (Math.abs(dx) > reach || Math.abs(dy) > reach) break; // diverging: keep the isophotal centroid
-    cx += dx;
-    cy += dy;
-    if (dx * dx + dy * dy < 1e-8) break;
-  }
-  const aper = aperture(signal, rms, ny, nx, cx, cy, radius);
-  const sky = annulusSky(signal, ny, nx, cx, cy, o.annulus * radius, 2 * o.annulus * radius);
-  if (sky) {
-    aper.flux -= aper.area * sky.level;
-    aper.variance += aper.area ** 2 * sky.variance;
-  }
+  // Size and start from the core, not the whole part: a star's part can hold nebulosity hundreds
+  // of pixels wide. FWHM from the area above half the smoothed peak, less the smoothing in quadrature.
+  let top = pixels[0];
+  for (const p of pixels) if (smoothed[p] > smoothed[top]) top = p;
+  const halfArea = pixels.reduce((a, p) => a + (smoothed[p] >= smoothed[top] / 2 ? 1 : 0), 0);
+  const fwhm = Math.sqrt(Math.max((4 * halfArea) / Math.PI - o.smooth_fwhm ** 2, 1));
+  const [cx, cy] = windowedCentroid(signal, owner, part, ny, nx, top, fwhm / 2.3548) ?? barycentre(signal, pixels, nx);
+  const aper = skySubtractedAperture(signal, rms, ny, nx, cx, cy, o);
+  aper.variance *= errorScale ** 2;
   const sourceNoise = (f: number) => (gain ? Math.max(f, 0) / gain : 0);
   let flags = edge ? 1 : 0;
   if (aper.offImage) flags |= 2;
@@ -259,6 +236,91 @@ function measure(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: n
     x: cx, y: cy, flux_aper: aper.flux, flux_aper_err: Math.sqrt(aper.variance + sourceNoise(aper.flux)),
     flux_iso: flux, flux_iso_err: Math.sqrt(variance + sourceNoise(flux)), area: pixels.length, peak, fwhm, flags,
   };
+}
+
+/**
+ * SExtractor's windowed centroid: a Gaussian window of σ = `sigma`, started at the peak pixel and
+ * iterated to convergence, skipping pixels of other parts (else a faint part beside a bright star
+ * climbs onto the star). Undefined when it runs off: out of the image or beyond the window's reach.
+ */
+function windowedCentroid(signal: Float64Array, owner: Int32Array, part: number, ny: number, nx: number, top: number, sigma: number): [number, number] | undefined {
+  const sigmaWin = Math.max(0.5, sigma);
+  const reach = Math.ceil(4 * sigmaWin);
+  const y0 = Math.floor(top / nx);
+  const x0 = top - y0 * nx;
+  let cx = x0, cy = y0;
+  for (let iteration = 0; iteration < 16; iteration++) {
+    let wsum = 0, wx = 0, wy = 0;
+    for (let y = Math.max(0, Math.floor(cy) - reach); y <= Math.min(ny - 1, Math.ceil(cy) + reach); y++) {
+      for (let x = Math.max(0, Math.floor(cx) - reach); x <= Math.min(nx - 1, Math.ceil(cx) + reach); x++) {
+        const v = signal[y * nx + x];
+        if (!Number.isFinite(v) || (owner[y * nx + x] !== -1 && owner[y * nx + x] !== part)) continue;
+        const w = Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigmaWin * sigmaWin)) * v;
+        wsum += w;
+        wx += w * (x - cx);
+        wy += w * (y - cy);
+      }
+    }
+    if (!(wsum > 0)) return undefined;
+    const dx = (2 * wx) / wsum;
+    const dy = (2 * wy) / wsum;
+    cx += dx;
+    cy += dy;
+    if (cx < 0 || cy < 0 || cx > nx - 1 || cy > ny - 1 || Math.hypot(cx - x0, cy - y0) > reach) return undefined;
+    if (dx * dx + dy * dy < 1e-8) break;
+  }
+  return [cx, cy];
+}
+
+/** The signal-weighted mean position of a part's positive pixels (its pixels' mean when none is positive). */
+function barycentre(signal: Float64Array, pixels: number[], nx: number): [number, number] {
+  let sum = 0, sx = 0, sy = 0;
+  for (const p of pixels) {
+    const v = Math.max(signal[p], 0);
+    sum += v;
+    sx += v * (p % nx);
+    sy += v * Math.floor(p / nx);
+  }
+  if (sum > 0) return [sx / sum, sy / sum];
+  return [pixels.reduce((a, p) => a + (p % nx), 0) / pixels.length, pixels.reduce((a, p) => a + Math.floor(p / nx), 0) / pixels.length];
+}
+
+/** Aperture flux less the local sky (when the annulus has enough pixels), with its background variance. */
+function skySubtractedAperture(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: number, cx: number, cy: number, o: z.output<typeof params>) {
+  const aper = aperture(signal, rms, ny, nx, cx, cy, o.aperture_radius);
+  const sky = annulusSky(signal, ny, nx, cx, cy, o.annulus * o.aperture_radius, 2 * o.annulus * o.aperture_radius);
+  if (sky) {
+    aper.flux -= aper.area * sky.level;
+    aper.variance += aper.area ** 2 * sky.variance;
+  }
+  return aper;
+}
+
+/**
+ * How far the background error of an aperture exceeds what the rms map predicts, measured with
+ * empty apertures (Labbé et al. 2003): apertures dropped where nothing was detected, measured as
+ * sources are. Their scatter holds what per-pixel noise does not: noise correlated between pixels
+ * (resampled, interleaved images) and sky structure such as nebulosity. The robust spread of
+ * flux / predicted error is the factor; 1 when fewer than 50 places are free.
+ */
+function emptyApertureScale(signal: Float64Array, rms: ArrayLike<number>, peaks: number[], ny: number, nx: number, o: z.output<typeof params>): number {
+  const random = new Random(1);
+  const r = o.aperture_radius;
+  const margin = Math.ceil(2 * o.annulus * r) + 1;
+  if (nx <= 2 * margin || ny <= 2 * margin) return 1;
+  const pulls: number[] = [];
+  for (let attempt = 0; attempt < 20 * o.empty_apertures && pulls.length < o.empty_apertures; attempt++) {
+    const cx = margin + random.uniform() * (nx - 2 * margin);
+    const cy = margin + random.uniform() * (ny - 2 * margin);
+    if (peaks.some((p) => (p % nx - cx) ** 2 + (Math.floor(p / nx) - cy) ** 2 < 4 * r * r)) continue;
+    const aper = skySubtractedAperture(signal, rms, ny, nx, cx, cy, o);
+    if (!aper.blank && aper.variance > 0 && Number.isFinite(aper.flux)) pulls.push(aper.flux / Math.sqrt(aper.variance));
+  }
+  if (pulls.length < 50) return 1;
+  pulls.sort((a, b) => a - b);
+  const median = pulls[pulls.length >> 1];
+  const deviations = pulls.map((v) => Math.abs(v - median)).sort((a, b) => a - b);
+  return 1.4826 * deviations[deviations.length >> 1];
 }
 
 /** Circular aperture sum, each pixel weighted by the share of its 5 × 5 sub-pixels inside. */
@@ -285,7 +347,7 @@ function aperture(signal: Float64Array, rms: ArrayLike<number>, ny: number, nx: 
       const share = inside / 25;
       flux += share * v;
       area += share;
-      variance += share * rms[y * nx + x] ** 2;
+      variance += share * share * rms[y * nx + x] ** 2;
     }
   }
   return { flux, variance, area, offImage, blank };
@@ -314,7 +376,7 @@ function annulusSky(signal: Float64Array, ny: number, nx: number, cx: number, cy
 export const detect = defineMap({
   name: 'astro.detect',
   kind: 'map',
-  version: '1',
+  version: '2',
   description: 'Source detection and photometry on background-subtracted images → a catalog (windowed centroids, aperture and isophotal fluxes with errors, FWHM, flags, RA/Dec).',
   params,
   outputSchema({ inputs: [input] }) {
@@ -335,7 +397,7 @@ export const detect = defineMap({
         const header = JSON.parse(String(batch.getChild('header')!.get(r))) as Record<string, unknown>;
         const signal = Float64Array.from({ length: ny * nx }, (_, i) => data[r * ny * nx + i] - bkg[r * ny * nx + i]);
         const gain = p.gain ?? (typeof header.GAIN === 'number' ? header.GAIN : undefined);
-        const found = detectSources(signal, rms.subarray(r * ny * nx, (r + 1) * ny * nx), ny, nx, p, gain);
+        const found = detectSources(signal, rms.subarray(r * ny * nx, (r + 1) * ny * nx), ny, nx, p, gain).sources;
         const wcs = Wcs.fromHeaderIfAny((k) => header[k] as never);
         const source = String(batch.getChild('_source')?.get(r) ?? '');
         found.forEach((s, id) => {

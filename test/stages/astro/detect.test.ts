@@ -60,7 +60,7 @@ describe('astro.background and astro.detect on a synthetic sky', () => {
     expect(Math.abs(rmsMedian - noise) / noise).toBeLessThan(0.03);
 
     const signal = Float64Array.from(image, (v, i) => v - maps.background[i]);
-    const found = detectSources(signal, maps.rms, ny, nx, { threshold: 1.5, min_area: 5, smooth_fwhm: 2, aperture_radius: radius, annulus: 1.5, deblend_nsigma: 3 }, gain);
+    const { sources: found } = detectSources(signal, maps.rms, ny, nx, { threshold: 1.5, min_area: 5, smooth_fwhm: 2, aperture_radius: radius, annulus: 1.5, deblend_nsigma: 3, empty_apertures: 300 }, gain);
     const bright = stars.filter((s) => s.snr >= 5);
     const matched = bright.map((s) => ({ s, m: found.find((f) => Math.hypot(f.x - s.x, f.y - s.y) < 1.5) }));
     const recovered = matched.filter((p) => p.m);
@@ -77,5 +77,15 @@ describe('astro.background and astro.detect on a synthetic sky', () => {
     expect(spread).toBeGreaterThan(0.7);
     expect(spread).toBeLessThan(1.3);
     expect(z.filter((v) => Math.abs(v) < 2).length / z.length).toBeGreaterThanOrEqual(0.9);
+  });
+
+  test('on white noise, empty apertures scatter as the rms map predicts', () => {
+    const random = new Random(5);
+    const image = Float64Array.from({ length: ny * nx }, () => noise * random.normal());
+    const rms = new Float32Array(ny * nx).fill(noise);
+    const { sources, errorScale } = detectSources(image, rms, ny, nx, { threshold: 3, min_area: 5, smooth_fwhm: 2, aperture_radius: radius, annulus: 1.5, deblend_nsigma: 3, empty_apertures: 300 });
+    expect(sources.length).toBeLessThan(5);
+    // 300 pulls: the MAD-based spread is good to about 1/√300 × 1.3.
+    expect(Math.abs(errorScale - 1)).toBeLessThan(0.1);
   });
 });
