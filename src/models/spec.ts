@@ -18,12 +18,24 @@ export const layerSpec = z.discriminatedUnion('type', [
 export type LayerSpec = z.output<typeof layerSpec>;
 export type Task = 'binary-classification' | 'regression';
 
+/** A regression's output activation and the values it can give (labels must lie inside). */
+export const outputActivations = {
+  linear: [-Infinity, Infinity],
+  relu: [0, Infinity],
+  sigmoid: [0, 1],
+  tanh: [-1, 1],
+  // The seed's deepDeconv: ReLU, then tanh (outputs in [0, 1)).
+  'relu-tanh': [0, 1],
+} as const;
+export type OutputActivation = keyof typeof outputActivations;
+
 /**
  * `inputShape`: one row's value; conv layers get a channel axis added when the shape is 2-D.
  * `outputShape`: one row's target: [] a number (a dense unit), [k] a vector (k dense units), or
  * [h, w] an image (a dense unit over each pixel's channels: the layers must keep h × w).
  */
-export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], task: Task, seed: number, outputShape: number[] = []): LayersModel {
+export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], task: Task, seed: number,
+  { outputShape = [], outputActivation = 'linear' }: { outputShape?: number[]; outputActivation?: OutputActivation } = {}): LayersModel {
   const init = (i: number) => tf.initializers.glorotUniform({ seed: seed + i });
   const model = tf.sequential();
   const shape = inputShape.length === 0 ? [1] : inputShape;
@@ -43,7 +55,13 @@ export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], 
     else if (l.type === 'batchnorm') model.add(tf.layers.batchNormalization());
     else model.add(tf.layers.dropout({ rate: l.rate, seed: seed + i }));
   });
-  const activation = task === 'binary-classification' ? 'sigmoid' : 'linear';
+  const activation = task === 'binary-classification' ? 'sigmoid' : outputActivation === 'relu-tanh' ? 'relu' : outputActivation;
+  // A ReLU output starts near zero (small weights): one that starts large is pushed down hard in the
+  // first steps, past zero on every value, and a ReLU below zero gets no gradient to come back.
+  const headInitializer = (i: number) => (activation === 'relu' ? tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seed + i }) : init(i));
+  const finish = () => {
+    if (outputActivation === 'relu-tanh') model.add(tf.layers.activation({ activation: 'tanh' }));
+  };
   if (outputShape.length === 2) {
     const [, h, w] = model.outputs[0].shape;
     if (model.outputs[0].shape.length !== 4 || h !== outputShape[0] || w !== outputShape[1]) {
@@ -51,11 +69,13 @@ export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], 
     }
     // A dense unit over each pixel's channels (a 1 × 1 convolution, done as a matrix product: a
     // linear convolution would be fused, and its filter gradient has no wasm kernel).
-    model.add(tf.layers.dense({ units: 1, activation, kernelInitializer: init(layers.length) }));
+    model.add(tf.layers.dense({ units: 1, activation, kernelInitializer: headInitializer(layers.length) }));
+    finish();
     model.add(tf.layers.reshape({ targetShape: outputShape }));
     return model;
   }
   if (model.outputs[0].shape.length > 2) model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: outputShape[0] ?? 1, activation, kernelInitializer: init(layers.length) }));
+  model.add(tf.layers.dense({ units: outputShape[0] ?? 1, activation, kernelInitializer: headInitializer(layers.length) }));
+  finish();
   return model;
 }

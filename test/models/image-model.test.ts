@@ -31,9 +31,9 @@ function examples(): RecordBatch {
   return makeBatch(schema, [tensorData(schema.fields[0], image, rows), tensorData(schema.fields[1], blurred, rows), vectorFromArray(split, new Utf8()).data[0]], rows);
 }
 
-async function trained(batch: RecordBatch, seed: number) {
+async function trained(batch: RecordBatch, seed: number, extra: object = {}) {
   const params = train.params.parse({ input: 'image', label: 'blurred', task: 'regression', epochs: 60, patience: 10, batch_size: 32, learning_rate: 0.02, seed,
-    layers: [{ type: 'conv2d', filters: 4, kernel: 3, activation: 'relu' }] });
+    layers: [{ type: 'conv2d', filters: 4, kernel: 3, activation: 'relu' }], ...extra });
   const outputSchema = train.outputSchema({ params, inputs: [schema], baseDir: '.' });
   const reducer = train.create(params, { inputSchemas: [schema], outputSchema, baseDir: '.' });
   reducer.push(batch, { input: 0, partition: { index: 0, key: '0' } });
@@ -77,5 +77,30 @@ describe('models with image targets', { timeout: 120_000 }, () => {
     const again = train.create(linear, { inputSchemas: [schema], outputSchema, baseDir: '.' });
     again.push(examples(), { input: 0, partition: { index: 0, key: '0' } });
     await expect(async () => again.end!()).rejects.toThrow('layer 1: on the wasm backend a conv2d layer trains only with a non-linear activation');
+  });
+
+  test('a ReLU-then-tanh output (deepDeconv\'s) learns a rectified blur inside [0, 1); labels outside its range and a dead output are refused', async () => {
+    const batch = examples();
+    const blurred = tensorValues(batch, 'blurred');
+    // max(0, blur) / 2: ReLU can hold the rectification, tanh is near linear over [0, 0.6].
+    const rectified = makeBatch(schema, [batch.data.children[0], tensorData(schema.fields[1], Float32Array.from(blurred, (v) => Math.max(0, v) / 2), rows), batch.data.children[2]], rows);
+    const row = await trained(rectified, 1, { output_activation: 'relu-tanh', learning_rate: 0.005 });
+    const model = artifactFromRow(row, 0);
+    const labels = [...tensorValues(rectified, 'blurred')];
+    const mean = labels.reduce((a, b) => a + b, 0) / labels.length;
+    const variance = labels.reduce((a, v) => a + (v - mean) ** 2, 0) / labels.length;
+    expect((model.card.metrics.test as { mse: number }).mse).toBeLessThan(0.1 * variance);
+    const params = apply.params.parse({ output_shape: [n, n] });
+    const reducer = apply.create(params, { inputSchemas: [row.schema, schema], outputSchema: apply.outputSchema({ params, inputs: [row.schema, schema], baseDir: '.' }), baseDir: '.' });
+    await reducer.push(row, { input: 0, partition: { index: 0, key: 'm' } });
+    const predicted = tensorValues((await reducer.push(rectified, { input: 1, partition: { index: 0, key: 'd' } })) as RecordBatch, 'prediction');
+    expect(Math.min(...predicted)).toBe(0); // ReLU's floor, reached exactly
+    expect(Math.max(...predicted)).toBeLessThan(1);
+
+    // The hazard of a ReLU output: pushed below 0 on every pixel (here by a learning rate too high), no gradient brings it back.
+    await expect(trained(rectified, 2, { output_activation: 'relu-tanh', learning_rate: 1 })).rejects.toThrow('the output ReLU is dead');
+
+    const outside = makeBatch(schema, [batch.data.children[0], tensorData(schema.fields[1], Float32Array.from(blurred, (v) => v + 1.5), rows), batch.data.children[2]], rows);
+    await expect(trained(outside, 3, { output_activation: 'relu-tanh', epochs: 1 })).rejects.toThrow("output_activation relu-tanh gives values in [0, 1], but label 'blurred' holds");
   });
 });

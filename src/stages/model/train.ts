@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { artifactHash, modelToBytes, readArtifactBytes, type ModelBytes, type ModelCard } from '../../models/artifact.ts';
 import { fit, predict } from '../../models/fit.ts';
 import { modelRuntime } from '../../models/runtime.ts';
-import { buildModel, layerSpec } from '../../models/spec.ts';
+import { buildModel, layerSpec, outputActivations, type OutputActivation } from '../../models/spec.ts';
 import { requireColumn } from '../../workflow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
@@ -29,6 +29,8 @@ const params = z.object({
   split: z.string().min(1).default('split').describe("column saying 'train', 'validation' or 'test' per row"),
   task: z.enum(['binary-classification', 'regression']).default('binary-classification'),
   layers: z.array(layerSpec).describe("hidden layers; none: logistic (or linear) regression"),
+  output_activation: z.enum(Object.keys(outputActivations) as [OutputActivation, ...OutputActivation[]]).optional()
+    .describe('regression: the output unit\'s activation (default linear); every label must lie in its range'),
   epochs: z.number().int().min(1).default(20),
   batch_size: z.number().int().min(1).default(128),
   learning_rate: z.number().positive().default(1e-3),
@@ -61,6 +63,7 @@ export const train = defineReduce({
     if (labelShape.length > 0 && p.pfa !== undefined) throw new SchemaError('pfa sets the threshold of a classifier with one score a row, not of a tensor target');
     if (p.group) requireColumn(input, p.group);
     if (p.pfa !== undefined && p.task !== 'binary-classification') throw new SchemaError('pfa sets a classifier\'s threshold: it needs task binary-classification');
+    if (p.output_activation !== undefined && p.task !== 'regression') throw new SchemaError('output_activation is for regression: a classifier\'s output is a sigmoid');
     return artifactSchema;
   },
   scope: () => 'all',
@@ -139,7 +142,15 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
   const std = Math.sqrt(Math.max(squares / count - mean * mean, 0)) || 1;
   const normalised = x.map((v) => (v - mean) / std);
 
-  const model = buildModel(tf, p.layers, shape, p.task, p.seed, labelShape);
+  if (p.output_activation) {
+    const [low, high] = outputActivations[p.output_activation];
+    const outside = y.findIndex((v) => v < low || v > high);
+    if (outside >= 0) {
+      const row = Math.floor(outside / labelShape.reduce((a, b) => a * b, 1));
+      throw new Error(`output_activation ${p.output_activation} gives values in [${low}, ${high}], but label '${p.label}' holds ${y[outside]} (row ${row}): scale the labels into that range`);
+    }
+  }
+  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation });
   const rowShape = shape.length === 0 ? [1] : shape;
   const labelSize = labelShape.reduce((a, b) => a * b, 1);
   const data = { x: normalised, y, rowShape, labelShape };
@@ -159,6 +170,10 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
       return predict(tf, model, picked, rowShape, 256, labelSize);
     };
     const validationScores = await scoresOf(validationRows);
+    const validationLabels = Array.from(validationRows, (r) => y.subarray(r * labelSize, (r + 1) * labelSize));
+    if ((p.output_activation === 'relu' || p.output_activation === 'relu-tanh') && validationScores.every((v) => v === 0) && validationLabels.some((l) => l.some((v) => v > 0))) {
+      throw new Error(`the output ReLU is dead: it gives 0 for every validation value, though the labels are not all 0, and a dead ReLU gets no gradient to recover; try another seed or a lower learning_rate`);
+    }
     const testScores = testRows.length > 0 ? await scoresOf(testRows) : new Float32Array(0);
     const card: ModelCard = {
       format: 'quiver-model/1', task: p.task,
