@@ -15,42 +15,16 @@ import { parseHeader } from '../../connectors/fits/header.ts';
 import { ditherRandoms, decodeTile } from '../../connectors/fits/tile-codecs.ts';
 import { encodeChecksum, headerBytes } from '../../connectors/fits/write.ts';
 import { repoRoot, scratchDir, sharedData } from '../helpers.ts';
+import { expectStats, type Stats } from '../reference-stats.ts';
 import { readSource, writeSink } from './stage-harness.ts';
 
 const data = sharedData('.');
 const reference = data ? JSON.parse(readFileSync(join(data, 'REFERENCE.json'), 'utf8')) as Record<string, { kind: string; hdus: HduReference[] }> : {};
 const fitsFiles = Object.keys(reference).filter((k) => reference[k].kind === 'fits');
 
-interface Stats { shape: number[]; finite: number; nan: number; min: number; max: number; mean: number; sum: number }
 interface HduReference {
   index: number; type: string; name: string; cards: number; bitpix: number; data?: Stats; first_pixels?: number[]; groups?: number; params?: string[];
   rows?: number; columns?: { name: string; format: string; unit: string | null; first?: string; stats?: Stats }[];
-}
-
-/** As REFERENCE.json counts: NaNs, finite values, and min/max/mean/sum over the finite ones (infinities are in neither count). */
-function statsOf(values: ArrayLike<number>) {
-  let finite = 0, nan = 0, min = Infinity, max = -Infinity, sum = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isNaN(v)) nan++;
-    else if (Number.isFinite(v)) {
-      finite++;
-      sum += v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  }
-  return { finite, nan, min, max, mean: sum / finite, sum };
-}
-
-function expectStats(values: ArrayLike<number>, ref: Stats, what: string) {
-  const got = statsOf(values);
-  const scale = Math.max(Math.abs(ref.min), Math.abs(ref.max));
-  expect([got.finite, got.nan], what).toEqual([ref.finite, ref.nan]);
-  for (const k of ['min', 'max', 'mean', 'sum'] as const) {
-    const tolerance = 1e-6 * Math.max(Math.abs(ref[k]), k === 'sum' ? scale * Math.sqrt(ref.finite) : scale * 1e-3, 1e-300);
-    expect(Math.abs(got[k] - ref[k]), `${what} ${k}: ${got[k]} vs ${ref[k]}`).toBeLessThanOrEqual(tolerance);
-  }
 }
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(b), 1e-30);
