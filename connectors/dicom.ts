@@ -10,11 +10,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Field, Float64, Int32, Schema, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import { Field, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
-import { makeBatch } from '../src/arrow/batch.ts';
-import { tensorData, tensorField } from '../src/arrow/tensor.ts';
-import { volumeData, volumeField } from '../src/arrow/volume.ts';
 import { InputError, messageOf } from '../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../src/workflow/stage.ts';
 import { parseDicom, type DicomFile } from './dicom/dataset.ts';
@@ -22,6 +19,7 @@ import { tags, type Keyword } from './dicom/dictionary.ts';
 import { pixelModule, storedValues } from './dicom/pixels.ts';
 import { lpsToRas, seriesGeometry } from './dicom/series.ts';
 import { mapLimited, matchFiles } from './input-files.ts';
+import { volumeBatch, volumeFields } from './volume-row.ts';
 
 const keywords = Object.keys(tags).filter((k) => k !== 'PixelData') as [Keyword, ...Keyword[]];
 
@@ -38,15 +36,6 @@ interface SeriesChunk extends Chunk {
   /** Grouped by folder and geometry, the files having no SeriesInstanceUID. */
   guessed?: boolean;
 }
-
-const volumeColumns = [
-  new Field('_source', new Utf8(), false), new Field('series', new Utf8(), false), new Field('slices_read', new Int32(), false),
-  new Field('modality', new Utf8(), true),
-  volumeField('data', { ndim: 3, kind: 'float32', dimNames: ['slice', 'row', 'column'] }),
-  tensorField('spacing', { shape: [3], kind: 'float64' }), tensorField('origin', { shape: [3], kind: 'float64' }),
-  tensorField('direction', { shape: [3, 3], kind: 'float64' }), tensorField('affine', { shape: [4, 4], kind: 'float64' }),
-  new Field('tilt_deg', new Float64(), false), new Field('header', new Utf8(), false),
-];
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -91,7 +80,7 @@ export const dicomSource = defineSource({
         chunks: () => [chunk],
       };
     });
-    return { schema: new Schema([...volumeColumns, ...p.attributes.map((k) => new Field(k, new Utf8(), true))]), partitions };
+    return { schema: new Schema([...volumeFields, ...p.attributes.map((k) => new Field(k, new Utf8(), true))]), partitions };
   },
   async *read(raw, p, { schema }) {
     const chunk = raw as SeriesChunk;
@@ -152,24 +141,18 @@ async function readSeries(chunk: SeriesChunk, p: z.output<typeof params>, schema
       for (let i = 0; i < plane; i++) target[i] = (1 - weight) * planes[lower][i] + weight * planes[upper][i];
     }
   }
-  const affine = lpsToRas(geometry.affineLps);
-  const direction = [0, 1, 2].flatMap((row) => [0, 1, 2].map((col) => affine[row * 4 + col] / Math.hypot(affine[col], affine[4 + col], affine[8 + col])));
   const ds = first.dataset;
   const header = {
     Modality: ds.string('Modality'), Manufacturer: ds.string('Manufacturer'), TransferSyntaxUID: first.transferSyntax,
     Rows: rows, Columns: columns, SliceThickness: ds.number('SliceThickness'), GantryDetectorTilt: ds.number('GantryDetectorTilt'),
     RescaleSlope: ds.number('RescaleSlope'), RescaleIntercept: ds.number('RescaleIntercept'), BitsStored: ds.number('BitsStored'),
-    PhotometricInterpretation: ds.string('PhotometricInterpretation'), resampled: geometry.resampled !== undefined,
+    PhotometricInterpretation: ds.string('PhotometricInterpretation'), files: slices.length, tilt_deg: geometry.tiltDeg,
+    resampled: geometry.resampled !== undefined,
     assumed: [...(chunk.guessed ? ['series (no SeriesInstanceUID: grouped by folder, orientation, size and pixel spacing)'] : []), ...geometry.assumed],
   };
-  const text = (v: string | undefined) => vectorFromArray([v ?? null], new Utf8()).data[0];
-  const f64 = (name: string, v: number[]) => tensorData(schema.fields.find((f) => f.name === name)!, Float64Array.from(v), 1);
-  return makeBatch(schema, [
-    text(chunk.files[0].key), text(hash(ds.string('SeriesInstanceUID') || chunk.files.map((f) => f.key).join('\n'))),
-    makeData({ type: new Int32(), length: 1, nullCount: 0, data: Int32Array.of(slices.length) }), text(ds.string('Modality')),
-    volumeData(schema.fields[4], [{ values, shape: [depth, rows, columns] }]),
-    f64('spacing', geometry.spacing), f64('origin', [affine[3], affine[7], affine[11]]), f64('direction', direction), f64('affine', affine),
-    makeData({ type: new Float64(), length: 1, nullCount: 0, data: Float64Array.of(geometry.tiltDeg) }), text(JSON.stringify(header)),
-    ...p.attributes.map((k) => text(['US', 'SS', 'UL', 'SL', 'FL', 'FD'].includes(tags[k][1]) ? ds.numbers(k)?.join('\\') : ds.string(k))),
-  ], 1);
+  const attribute = (k: Keyword) => (['US', 'SS', 'UL', 'SL', 'FL', 'FD'].includes(tags[k][1]) ? ds.numbers(k)?.join('\\') : ds.string(k));
+  return volumeBatch(schema, {
+    source: chunk.files[0].key, series: hash(ds.string('SeriesInstanceUID') || chunk.files.map((f) => f.key).join('\n')), modality: ds.string('Modality'),
+    values, shape: [depth, rows, columns], spacing: geometry.spacing, affine: lpsToRas(geometry.affineLps), header,
+  }, p.attributes.map((k) => vectorFromArray([attribute(k) ?? null], new Utf8()).data[0]));
 }

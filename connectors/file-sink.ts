@@ -38,7 +38,8 @@ function partitionNamer(dir: string, extension: string, all: PartitionInfo[]): (
   const nameOf = (p: PartitionInfo) => {
     let name = names.get(p.index);
     if (name === undefined) {
-      const base = parse(p.key).name || `part-${p.index}`;
+      // `ct.nii.gz` is named `ct`, not `ct.nii`.
+      const base = parse(p.key).name.replace(/\.nii$/, '') || `part-${p.index}`;
       name = `${base}.${extension}`;
       if (used.has(name)) name = `${base}-${String(p.index).padStart(5, '0')}.${extension}`;
       used.add(name);

@@ -3,6 +3,8 @@ import { arrowSink, arrowSource } from '../../connectors/arrow-ipc.ts';
 import { csvSink, csvSource } from '../../connectors/csv/index.ts';
 import { dicomSource } from '../../connectors/dicom.ts';
 import { fitsSource } from '../../connectors/fits.ts';
+import { niftiSource } from '../../connectors/nifti.ts';
+import { niftiSink } from '../../connectors/nifti-sink.ts';
 import { fitsSink } from '../../connectors/fits-sink.ts';
 import { generateSource } from '../../connectors/generate.ts';
 import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
@@ -59,7 +61,7 @@ import { select } from './table/select.ts';
 import { sort } from './table/sort.ts';
 
 export const builtinStages: Stage[] = [
-  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, fitsSource, fitsSink, dicomSource, radarSimSource, radarPatchesSource, generateSource,
+  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, fitsSource, fitsSink, dicomSource, niftiSource, niftiSink, radarSimSource, radarPatchesSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,

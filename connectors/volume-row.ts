@@ -1,0 +1,48 @@
+// The row every volume source gives (source.dicom, source.nifti), so medical stages take either:
+//   _source    the file (a series: its first file)
+//   series     a short hash naming the series (or file) without its UID
+//   modality   CT, MR, … where the file says
+//   data       float32 volume [slice, row, column] (arrow.variable_shape_tensor), physical units
+//   spacing    mm along the array axes: slice, row, column
+//   affine     voxel (i = column, j = row, k = slice) → RAS mm, 4 × 4 row-major (NIfTI's convention)
+//   origin     RAS mm of voxel (0, 0, 0); direction: the affine's columns as unit vectors (3 × 3)
+//   header     what else the file said, as JSON (never patient attributes)
+import { Field, Schema, Utf8, vectorFromArray, type Data, type RecordBatch } from 'apache-arrow';
+import { makeBatch } from '../src/arrow/batch.ts';
+import { tensorData, tensorField } from '../src/arrow/tensor.ts';
+import { volumeData, volumeField } from '../src/arrow/volume.ts';
+
+export const volumeFields = [
+  new Field('_source', new Utf8(), false), new Field('series', new Utf8(), false), new Field('modality', new Utf8(), true),
+  volumeField('data', { ndim: 3, kind: 'float32', dimNames: ['slice', 'row', 'column'] }),
+  tensorField('spacing', { shape: [3], kind: 'float64' }), tensorField('origin', { shape: [3], kind: 'float64' }),
+  tensorField('direction', { shape: [3, 3], kind: 'float64' }), tensorField('affine', { shape: [4, 4], kind: 'float64' }),
+  new Field('header', new Utf8(), false),
+];
+
+export interface VolumeRow {
+  source: string;
+  series: string;
+  modality?: string;
+  values: Float32Array;
+  /** [slices, rows, columns] */
+  shape: number[];
+  spacing: number[];
+  affine: number[];
+  header: object;
+}
+
+/** One volume as a one-row batch of `schema` (volumeFields, then `extra` columns' data). */
+export function volumeBatch(schema: Schema, v: VolumeRow, extra: Data[] = []): RecordBatch {
+  const text = (s: string | undefined) => vectorFromArray([s ?? null], new Utf8()).data[0];
+  const f64 = (index: number, values: number[]) => tensorData(schema.fields[index], Float64Array.from(values), 1);
+  const a = v.affine;
+  const direction = [0, 1, 2].flatMap((row) => [0, 1, 2].map((col) => a[row * 4 + col] / Math.hypot(a[col], a[4 + col], a[8 + col])));
+  return makeBatch(schema, [
+    text(v.source), text(v.series), text(v.modality), volumeData(schema.fields[3], [{ values: v.values, shape: v.shape }]),
+    f64(4, v.spacing), f64(5, [a[3], a[7], a[11]]), f64(6, direction), f64(7, a), text(JSON.stringify(v.header)), ...extra,
+  ], 1);
+}
+
+/** Row `row`'s affine, as a plain array. */
+export const affineOf = (batch: RecordBatch, row = 0): number[] => Array.from(batch.getChild('affine')!.get(row)!.toArray() as Float64Array);
