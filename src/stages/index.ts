@@ -20,6 +20,12 @@ import { calibrate } from './astro/calibrate.ts';
 import { combine } from './astro/combine.ts';
 import { crossmatch } from './astro/crossmatch.ts';
 import { detect } from './astro/detect.ts';
+import { compareMasks } from './medical/compare-masks.ts';
+import { huWindow } from './medical/hu-window.ts';
+import { lungMaskStage } from './medical/lung-mask.ts';
+import { measure } from './medical/measure.ts';
+import { orient } from './medical/orient.ts';
+import { resample } from './medical/resample.ts';
 import { flares } from './astro/flares.ts';
 import { goesXrs } from './astro/goes-xrs.ts';
 import { keywords } from './astro/keywords.ts';
@@ -66,6 +72,7 @@ export const builtinStages: Stage[] = [
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
   goesXrs, flares, keywords, combine, calibrate, background, detect, crossmatch, visibilities, dirtyImageStage, clean, skySim, observe, imageMetrics,
+  huWindow, orient, resample, lungMaskStage, measure, compareMasks,
   align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];
 
