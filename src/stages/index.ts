@@ -21,6 +21,7 @@ import { combine } from './astro/combine.ts';
 import { crossmatch } from './astro/crossmatch.ts';
 import { detect } from './astro/detect.ts';
 import { compareMasks } from './medical/compare-masks.ts';
+import { deidentify } from './medical/deidentify.ts';
 import { huWindow } from './medical/hu-window.ts';
 import { lungMaskStage } from './medical/lung-mask.ts';
 import { measure } from './medical/measure.ts';
@@ -72,7 +73,7 @@ export const builtinStages: Stage[] = [
   pulseCompress, mti, beamform, doppler, cfar,
   train, predict, apply, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
   goesXrs, flares, keywords, combine, calibrate, background, detect, crossmatch, visibilities, dirtyImageStage, clean, skySim, observe, imageMetrics,
-  huWindow, orient, resample, lungMaskStage, measure, compareMasks,
+  huWindow, orient, resample, lungMaskStage, measure, compareMasks, deidentify,
   align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];
 

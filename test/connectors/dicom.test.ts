@@ -118,11 +118,11 @@ describe.skipIf(!data)('series', { timeout: 60_000 }, () => {
   });
 
   test('a damaged file, a text file and an image-less object fail alone, each naming itself and why', async () => {
-    const rows = await read('test/fixtures/dicom/archive/*.dcm');
+    const rows = await read('data/medical/archive/inbox/*.dcm');
     expect(rows.map((r) => [r.key, r.error])).toEqual([
-      ['test/fixtures/dicom/archive/notes.dcm', 'test/fixtures/dicom/archive/notes.dcm: not a DICOM Part 10 file: no "DICM" after the 128-byte preamble'],
-      ['test/fixtures/dicom/archive/report.dcm', 'test/fixtures/dicom/archive/report.dcm: no PixelData: not an image (SOP class 1.2.840.10008.5.1.4.1.1.88.11)'],
-      ['test/fixtures/dicom/archive/truncated.dcm', expect.stringMatching(/^test\/fixtures\/dicom\/archive\/truncated.dcm: truncated at byte \d+: the value of \(7FE0,0010\) \(32768 bytes\) runs past the end/)],
+      ['data/medical/archive/inbox/notes.dcm', 'data/medical/archive/inbox/notes.dcm: not a DICOM Part 10 file: no "DICM" after the 128-byte preamble'],
+      ['data/medical/archive/inbox/report.dcm', 'data/medical/archive/inbox/report.dcm: no PixelData: not an image (SOP class 1.2.840.10008.5.1.4.1.1.88.11)'],
+      ['data/medical/archive/inbox/truncated.dcm', expect.stringMatching(/^data\/medical\/archive\/inbox\/truncated.dcm: truncated at byte \d+: the value of \(7FE0,0010\) \(32768 bytes\) runs past the end/)],
     ]);
   });
 

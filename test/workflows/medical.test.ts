@@ -2,14 +2,18 @@
 // TotalSegmentator lobes, its metrics checked against scipy (ndimage.distance_transform_edt and
 // binary_erosion surfaces on the mask this workflow wrote: Dice 0.9564076276399426, IoU
 // 0.9164570889657341, HD95 2.0 mm, 112.491 and 106.974 mL; scipy 1.10, numpy 1.24).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { parseDicom } from '../../connectors/dicom/dataset.ts';
 import { niftiBytes } from '../../connectors/nifti.ts';
 import { niftiAffine, parseNiftiHeader } from '../../connectors/nifti/header.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/index.ts';
 import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
 
+// Set before the workers start: they take the environment they are born with.
+process.env.QUIVER_PSEUDONYM_KEY = 'test-key-not-a-secret-0123456789';
 const out = scratchDir();
 const executor = new LocalExecutor({ workers: 2 });
 afterAll(() => executor.close());
@@ -32,5 +36,50 @@ describe('reference workflows: medical', { timeout: 120_000 }, () => {
     const [[voxels, volume, emphysema]] = await duckdb(`SELECT voxels, volume_ml, emphysema_index FROM read_csv('${join(out, 'ct-lung', 'measurements.csv')}')`);
     expect(Number(volume)).toBeCloseTo((Number(voxels) * 27) / 1000, 9); // 3-mm voxels: measured on the scanner's grid
     expect(Number(emphysema)).toBeLessThan(0.01);
+  });
+
+  test('archive-batch: one row per series, the broken three quarantined by name and cause, patients pseudonymous and linked, no patient attribute anywhere in the output; a rerun reads nothing', async () => {
+    const archive = join(repoRoot, 'data', 'medical', 'archive');
+    const run = () => runWorkflow(join(repoRoot, 'workflows', 'medical', 'archive-batch.yaml'), { out: join(out, 'archive'), executor, allowPaths: [join(repoRoot, 'data')] });
+    const summary = await run();
+    expect(summary.status, summary.error).toBe('ok');
+    const rows = await duckdb(`SELECT PatientID, PatientName, StudyInstanceUID, modality, voxels FROM '${join(out, 'archive', 'series.parquet')}'`);
+    expect(rows).toHaveLength(5);
+    const quarantined = await duckdb(`SELECT _error FROM '${join(out, 'archive', '_quarantine', 'series.parquet')}'`);
+    expect(quarantined.map(([e]) => String(e).replace(/^.*archive\//, ''))).toEqual([
+      'inbox/notes.dcm: not a DICOM Part 10 file: no "DICM" after the 128-byte preamble',
+      'inbox/report.dcm: no PixelData: not an image (SOP class 1.2.840.10008.5.1.4.1.1.88.11)',
+      'inbox/truncated.dcm: truncated at byte 5964: the value of (7FE0,0010) (32768 bytes) runs past the end (19664 bytes)',
+    ]);
+    for (const [id, name, uid] of rows) {
+      if (id) expect(String(id)).toMatch(/^P[0-9a-f]{16}$/);
+      expect([null, '']).toContain(name);
+      if (uid) expect(String(uid)).toMatch(/^2\.25\.\d+$/);
+    }
+    // Every patient attribute of every readable file, searched for in every file the run left (run
+    // records, logs, cache, outputs) and in the decoded rows.
+    const phi = new Set<string>();
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
+    for (const file of files(archive)) {
+      try {
+        const ds = parseDicom(readFileSync(file)).dataset;
+        for (const k of ['PatientName', 'PatientID', 'PatientBirthDate', 'StudyDate', 'StudyInstanceUID', 'SeriesInstanceUID'] as const) {
+          const v = ds.string(k);
+          if (v && v.length >= 4) phi.add(v);
+        }
+      } catch { /* the quarantined ones */ }
+    }
+    expect(phi.size).toBeGreaterThan(10);
+    const decoded = JSON.stringify(await duckdb(`SELECT * FROM '${join(out, 'archive', 'series.parquet')}'`), (_, v) => (typeof v === 'bigint' ? Number(v) : v));
+    for (const file of files(join(out, 'archive'))) {
+      const text = readFileSync(file).toString('latin1');
+      for (const value of phi) expect(text.includes(value), `${value} in ${file}`).toBe(false);
+    }
+    for (const value of phi) expect(decoded.includes(value), `${value} in series.parquet`).toBe(false);
+
+    const again = await run();
+    expect(again.stages.find((s) => s.id === 'series')!.cached).toBe(8);
+    const [[same]] = await duckdb(`SELECT count(*) FROM '${join(out, 'archive', 'series.parquet')}' WHERE PatientID IN (${rows.filter(([id]) => id).map(([id]) => `'${id}'`).join(', ')})`);
+    expect(Number(same)).toBe(rows.filter(([id]) => id).length); // the same pseudonyms: patients stay linked
   });
 });

@@ -1,27 +1,27 @@
-// `medical.measure`: per-volume measurements inside a mask → one table row each: the mask's volume
-// (mL, from the affine's voxel volume), mean, 15th percentile (Perc15, a lung-density measure) and
-// median HU inside it, and the share of its voxels below `emphysema_hu` (−950 HU: the emphysema
+// `medical.measure`: per-volume measurements inside a mask (or the whole volume) → one table row
+// each, keeping the row's plain columns (text and numbers; volumes and geometry dropped): the mask's volume (mL, from the affine's voxel volume), mean, 15th percentile (Perc15, a
+// lung-density measure) and median HU inside it, and the share of its voxels below `emphysema_hu` (−950 HU: the emphysema
 // index, LAA-950). Measure on the scanner's grid where you can: trilinear resampling smooths the
 // HU histogram and moves the index.
-import { Field, Float64, Int32, Schema, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import { Field, Float64, Int32, Schema, Type, makeData } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { volumeInfo } from '../../arrow/volume.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { floatData } from '../added-columns.ts';
+import { floatData, withColumns } from '../added-columns.ts';
 import { gridVolume, requireVolumes, voxelVolume } from './volume-rows.ts';
 
 const params = z.object({
-  mask: z.string().min(1).default('mask'),
+  mask: z.string().min(1).optional().describe('a mask volume column (1 inside); none: the whole volume'),
   column: z.string().min(1).default('data'),
   emphysema_hu: z.number().default(-950),
 }).strict();
 
 const measures = ['volume_ml', 'mean_hu', 'p15_hu', 'median_hu', 'emphysema_index'] as const;
-const schema = new Schema([
-  new Field('_source', new Utf8(), false), new Field('series', new Utf8(), false), new Field('voxels', new Int32(), false),
-  ...measures.map((m) => new Field(m, new Float64(), true)),
-]);
+const measureFields = [new Field('voxels', new Int32(), false), ...measures.map((m) => new Field(m, new Float64(), true))];
+
+/** The input's plain columns (text, numbers: not volumes or other lists), which rows keep. */
+const plainFields = (input: Schema) => input.fields.filter((f) => ![Type.List, Type.FixedSizeList, Type.Struct].includes(f.type.typeId));
 
 /** numpy's default percentile of sorted values: linear between neighbouring ranks. */
 const percentile = (sorted: Float32Array, q: number) => {
@@ -51,18 +51,19 @@ export const measure = defineMap({
   params,
   outputSchema({ params: p, inputs: [input] }) {
     requireVolumes(input, p.column);
-    volumeInfo(input, p.mask);
-    return schema;
+    if (p.mask) volumeInfo(input, p.mask);
+    return withColumns(new Schema(plainFields(input)), measureFields);
   },
-  create(p) {
+  create(p, { outputSchema }) {
     return (batch) => {
       const rows = Array.from({ length: batch.numRows }, (_, r) => {
         const v = gridVolume(batch, r, p.column);
-        return measureMask(v.values, gridVolume(batch, r, p.mask).values, voxelVolume(v.affine) / 1000, p.emphysema_hu);
+        const mask = p.mask ? gridVolume(batch, r, p.mask).values : new Uint8Array(v.values.length).fill(1);
+        return measureMask(v.values, mask, voxelVolume(v.affine) / 1000, p.emphysema_hu);
       });
-      const text = (name: string) => vectorFromArray(Array.from({ length: batch.numRows }, (_, r) => String(batch.getChild(name)?.get(r) ?? '')), new Utf8()).data[0];
-      return makeBatch(schema, [
-        text('_source'), text('series'), makeData({ type: new Int32(), length: rows.length, nullCount: 0, data: Int32Array.from(rows, (m) => m.voxels) }),
+      const kept = plainFields(batch.schema).map((f) => batch.getChild(f.name)!.data[0]);
+      return makeBatch(outputSchema, [
+        ...kept, makeData({ type: new Int32(), length: rows.length, nullCount: 0, data: Int32Array.from(rows, (m) => m.voxels) }),
         ...measures.map((m) => floatData(Float64Array.from(rows, (row) => row[m]))),
       ], rows.length);
     };
