@@ -204,11 +204,23 @@ export function detectSources(signal: Float64Array, rms: ArrayLike<number>, ny: 
   // Which part each pixel went to: a windowed centroid must not climb onto a neighbour.
   const owner = new Int32Array(ny * nx).fill(-1);
   groups.forEach((pixels, part) => { for (const p of pixels) owner[p] = part; });
-  const sources = groups.map((pixels, part) => measure(signal, smoothed, rms, owner, part, ny, nx, pixels, o, errorScale, gain));
+  const image: Image = { signal, smoothed, rms, owner, ny, nx };
+  const sources = groups.map((pixels, part) => measure(image, part, pixels, peaks[part], o, errorScale, gain));
   return { sources, errorScale };
 }
 
-function measure(signal: Float64Array, smoothed: Float64Array, rms: ArrayLike<number>, owner: Int32Array, part: number, ny: number, nx: number, pixels: number[], o: z.output<typeof params>, errorScale: number, gain?: number): Source {
+/** What measuring a part needs: the image, its smoothed copy and noise, and which part owns each pixel. */
+interface Image {
+  signal: Float64Array;
+  smoothed: Float64Array;
+  rms: ArrayLike<number>;
+  owner: Int32Array;
+  ny: number;
+  nx: number;
+}
+
+/** Part `part` (its `pixels`, its highest smoothed pixel `top`) measured. */
+function measure({ signal, smoothed, rms, owner, ny, nx }: Image, part: number, pixels: number[], top: number, o: z.output<typeof params>, errorScale: number, gain?: number): Source {
   let flux = 0, variance = 0, peak = -Infinity, edge = false;
   for (const p of pixels) {
     const v = signal[p];
@@ -221,8 +233,6 @@ function measure(signal: Float64Array, smoothed: Float64Array, rms: ArrayLike<nu
   }
   // Size and start from the core, not the whole part: a star's part can hold nebulosity hundreds
   // of pixels wide. FWHM from the area above half the smoothed peak, less the smoothing in quadrature.
-  let top = pixels[0];
-  for (const p of pixels) if (smoothed[p] > smoothed[top]) top = p;
   const halfArea = pixels.reduce((a, p) => a + (smoothed[p] >= smoothed[top] / 2 ? 1 : 0), 0);
   const fwhm = Math.sqrt(Math.max((4 * halfArea) / Math.PI - o.smooth_fwhm ** 2, 1));
   const [cx, cy] = windowedCentroid(signal, owner, part, ny, nx, top, fwhm / 2.3548) ?? barycentre(signal, pixels, nx);

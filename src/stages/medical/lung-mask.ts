@@ -9,7 +9,6 @@
 // kept (the lungs, one or two as the trachea joins them or not); holes in each axial slice
 // (vessels, nodules) are filled. Adds `mask` (1 lung, 0 not) on the volume's grid.
 import { z } from 'zod';
-import { volumeInfo } from '../../arrow/volume.ts';
 import { defineMap } from '../../workflow/stage.ts';
 import { appendVolumes, gridVolume, requireVolumes, voxelVolume, withVolumeColumns, type GridVolume } from './volume-rows.ts';
 
@@ -128,7 +127,6 @@ export const lungMaskStage = defineMap({
   params,
   outputSchema({ params: p, inputs: [input] }) {
     requireVolumes(input, p.column);
-    volumeInfo(input, p.column);
     return withVolumeColumns(input, ['mask']);
   },
   create(p, { outputSchema }) {

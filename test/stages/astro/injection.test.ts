@@ -104,6 +104,5 @@ describe('stars injected into a real UKIDSS image', () => {
     const fwhm = sizes[sizes.length >> 1];
     // Counting whole pixels above half maximum reads a little wide (4.05 px for 3.81).
     expect(Math.abs(fwhm / seeing - 1)).toBeLessThan(0.1);
-    console.log(`injection: ${recovered.length}/${bright.length} above 5σ recovered, ${rms.toFixed(3)} px rms, pulls mean ${mean.toFixed(2)} sd ${spread.toFixed(2)}, ${(pulls.filter((v) => Math.abs(v) < 2).length / pulls.length * 100).toFixed(0)} % within 2σ; error scale ${before.errorScale.toFixed(2)}, FWHM ${fwhm.toFixed(2)} px for ${seeing.toFixed(2)}`);
   }, 120_000);
 });
