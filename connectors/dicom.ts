@@ -26,6 +26,7 @@ const keywords = Object.keys(tags).filter((k) => k !== 'PixelData') as [Keyword,
 const params = z.object({
   path: z.string().min(1).describe('a file or a glob (archives: "export/**/*"); relative to the workflow folder'),
   uneven_spacing: z.enum(['error', 'resample']).default('error').describe('slices unevenly spaced: fail, or interpolate onto an even grid of the smallest gap'),
+  missing: z.enum(['error', 'empty']).default('error').describe('no file matching: an error, or no rows (a workflow taking DICOM or NIfTI)'),
   attributes: z.array(z.enum(keywords)).default([]).describe('attributes to add as text columns (the first slice\'s); patient attributes only this way'),
 }).strict();
 
@@ -47,7 +48,7 @@ export const dicomSource = defineSource({
   extensions: ['.dcm', '.dicom'],
   params,
   async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir);
+    const files = await matchFiles(p.path, baseDir, p.missing === 'empty');
     const scanned = await mapLimited(files, 8, async (f) => {
       const bytes = await readFile(f.path);
       const sha = createHash('sha256').update(bytes).digest('hex');

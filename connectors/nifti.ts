@@ -15,6 +15,7 @@ import { volumeBatch, volumeFields } from './volume-row.ts';
 
 const params = z.object({
   path: z.string().min(1).describe('a .nii or .nii.gz file or a glob; relative to the workflow folder'),
+  missing: z.enum(['error', 'empty']).default('error').describe('no file matching: an error, or no rows (a workflow taking NIfTI or DICOM)'),
 }).strict();
 
 interface NiftiChunk extends Chunk { path: string; key: string }
@@ -57,7 +58,7 @@ export const niftiSource = defineSource({
   extensions: ['.nii', '.nii.gz'],
   params,
   async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir);
+    const files = await matchFiles(p.path, baseDir, p.missing === 'empty');
     return {
       schema: new Schema(volumeFields),
       partitions: files.map((f) => ({ key: f.key, file: f.path, bytes: f.bytes, chunks: (): NiftiChunk[] => [{ path: f.path, key: f.key, bytes: f.bytes }] })),

@@ -38,6 +38,24 @@ describe('reference workflows: medical', { timeout: 120_000 }, () => {
     expect(Number(emphysema)).toBeLessThan(0.01);
   });
 
+  test('ct-lung from DICOM with no reference: the LIDC chest slice masked and measured, nothing scored', async () => {
+    const summary = await runWorkflow(join(repoRoot, 'workflows', 'medical', 'ct-lung.yaml'), {
+      out: join(out, 'ct-lung-dicom'), executor, allowPaths: [join(repoRoot, 'data')],
+      set: ['nifti=none', 'dicom=../../data/medical/archive/lidc-slice/*.dcm', 'reference=none'],
+    });
+    expect(summary.status, summary.error).toBe('ok');
+    expect(await duckdb(`SELECT * FROM read_csv('${join(out, 'ct-lung-dicom', 'dice.csv')}')`)).toEqual([]);
+    const [[source, volume, mean]] = await duckdb(`SELECT _source, volume_ml, mean_hu FROM read_csv('${join(out, 'ct-lung-dicom', 'measurements.csv')}')`);
+    expect(String(source)).toMatch(/lungmask_testdata_0\.dcm$/);
+    // One 1-mm slice through both lungs near the carina: some 150–250 cm² of lung, so 15–25 mL;
+    // parenchyma with its vessels filled in averages well below soft tissue.
+    expect(Number(volume)).toBeGreaterThan(15);
+    expect(Number(volume)).toBeLessThan(25);
+    expect(Number(mean)).toBeLessThan(-500);
+    const header = parseNiftiHeader(await niftiBytes(join(out, 'ct-lung-dicom', 'masks', 'lungmask_testdata_0.nii.gz')));
+    expect(header.dims).toEqual([320, 320, 1]); // 512 × 0.625 mm at 1 mm
+  });
+
   test('archive-batch: one row per series, the broken three quarantined by name and cause, patients pseudonymous and linked, no patient attribute anywhere in the output; a rerun reads nothing', async () => {
     const archive = join(repoRoot, 'data', 'medical', 'archive');
     const run = () => runWorkflow(join(repoRoot, 'workflows', 'medical', 'archive-batch.yaml'), { out: join(out, 'archive'), executor, allowPaths: [join(repoRoot, 'data')] });

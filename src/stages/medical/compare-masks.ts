@@ -3,7 +3,7 @@
 // grid (same shape, affines within 0.01 mm: resample the reference first). For each label group
 // (values of the predicted column and of the reference that count as that label: the
 // TotalSegmentator lobes 10–14 as one "lung"): Dice 2|A∩B|/(|A|+|B|), IoU |A∩B|/|A∪B|, HD95 (mm),
-// and both volumes (mL). One row per pair and label.
+// and both volumes (mL). One row per pair and label; none when there is no reference at all.
 import { Field, Float64, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
@@ -75,6 +75,8 @@ export const compareMasks = defineReduce({
       },
       end() {
         const [predicted, reference] = rows;
+        // No reference given (its source matched no file): nothing to score.
+        if (reference.length === 0) return makeBatch(schema, schema.fields.map((f) => vectorFromArray([], f.type).data[0]), 0);
         if (predicted.length !== reference.length) throw new Error(`${predicted.length} predicted volume(s) and ${reference.length} reference(s): rows are paired in order`);
         const out: { source: string; reference: string; label: string; s: MaskScores }[] = [];
         predicted.forEach((a, n) => {

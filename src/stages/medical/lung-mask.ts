@@ -5,8 +5,9 @@
 // through the lungs there); so are components whose median is below `gas_hu` (−950 HU): free gas
 // in bowel and stomach is nearly pure air, while lung parenchyma's median stays above it even in
 // severe emphysema (on the TotalSegmentator crop the gas pockets have medians of −965 and −972 HU,
-// the lung bases −792 and −766). Of the rest, the `components` largest of at least `min_ml` are
-// kept (the lungs, one or two as the trachea joins them or not); holes in each axial slice
+// the lung bases −792 and −766). Of the rest, the `components` largest are kept (the lungs, one or
+// two as the trachea joins them or not), if at least `min_ml` and `min_share` of the largest (a
+// fixed volume would drop both lungs of a single 1-mm slice, about 20 mL each); holes in each axial slice
 // (vessels, nodules) are filled. Adds `mask` (1 lung, 0 not) on the volume's grid.
 import { z } from 'zod';
 import { defineMap } from '../../workflow/stage.ts';
@@ -15,7 +16,8 @@ import { appendVolumes, gridVolume, requireVolumes, voxelVolume, withVolumeColum
 const params = z.object({
   threshold: z.number().default(-320).describe('HU: below is air'),
   components: z.number().int().min(1).default(2),
-  min_ml: z.number().min(0).default(20).describe('air components smaller than this are not lung (noise, small gas pockets)'),
+  min_ml: z.number().min(0).default(1).describe('air components smaller than this are not lung (noise)'),
+  min_share: z.number().min(0).max(1).default(0.1).describe('nor are those smaller than this share of the largest (airways, small gas pockets)'),
   gas_hu: z.number().default(-950).describe('components whose median HU is below this are free gas, not lung'),
   column: z.string().min(1).default('data'),
 }).strict();
@@ -113,7 +115,9 @@ export function lungMask(v: GridVolume, o: z.output<typeof params>): Float32Arra
   const gas = new Set([...candidates].filter((label) => componentMedian(v.values, labels, label, sizes[label]) < o.gas_hu));
   const kept = new Set(sizes.map((size, label) => ({ size, label }))
     .filter(({ label }) => candidates.has(label) && !gas.has(label))
-    .sort((a, b) => b.size - a.size).slice(0, o.components).map(({ label }) => label));
+    .sort((a, b) => b.size - a.size)
+    .filter(({ size }, _, all) => size >= o.min_share * all[0].size)
+    .slice(0, o.components).map(({ label }) => label));
   const mask = Uint8Array.from(labels, (l) => (kept.has(l) ? 1 : 0));
   fillSliceHoles(mask, dims);
   return Float32Array.from(mask);
