@@ -7,12 +7,14 @@
 //   affine     voxel (i = column, j = row, k = slice) → RAS mm, 4 × 4 row-major (NIfTI's convention)
 //   origin     RAS mm of voxel (0, 0, 0); direction: the affine's columns as unit vectors (3 × 3)
 //   header     what else the file said, as JSON (never patient attributes), with `orientation`:
-//              the axis codes of i, j, k ('LPS', 'RAS', …, as nibabel's aff2axcodes)
+//              the axis codes of i, j, k as the file stores them ('LPS', 'RAS', …, as nibabel's
+//              aff2axcodes; medical.orient changes the grid, not this record of the file)
 import { Field, Schema, Utf8, vectorFromArray, type Data, type RecordBatch } from 'apache-arrow';
 import { makeBatch } from '../src/arrow/batch.ts';
-import { tensorData, tensorField } from '../src/arrow/tensor.ts';
+import { tensorField } from '../src/arrow/tensor.ts';
 import { volumeData, volumeField } from '../src/arrow/volume.ts';
 import { axisCodes } from '../src/stages/medical/orientation.ts';
+import { geometryData } from '../src/stages/medical/volume-rows.ts';
 
 export const volumeFields = [
   new Field('_source', new Utf8(), false), new Field('series', new Utf8(), false), new Field('modality', new Utf8(), true),
@@ -37,12 +39,10 @@ export interface VolumeRow {
 /** One volume as a one-row batch of `schema` (volumeFields, then `extra` columns' data). */
 export function volumeBatch(schema: Schema, v: VolumeRow, extra: Data[] = []): RecordBatch {
   const text = (s: string | undefined) => vectorFromArray([s ?? null], new Utf8()).data[0];
-  const f64 = (index: number, values: number[]) => tensorData(schema.fields[index], Float64Array.from(values), 1);
-  const a = v.affine;
-  const direction = [0, 1, 2].flatMap((row) => [0, 1, 2].map((col) => a[row * 4 + col] / Math.hypot(a[col], a[4 + col], a[8 + col])));
+  const g = geometryData(schema, [v]);
   return makeBatch(schema, [
     text(v.source), text(v.series), text(v.modality), volumeData(schema.fields[3], [{ values: v.values, shape: v.shape }]),
-    f64(4, v.spacing), f64(5, [a[3], a[7], a[11]]), f64(6, direction), f64(7, a), text(JSON.stringify({ ...v.header, orientation: axisCodes(a).join('') })), ...extra,
+    g.spacing, g.origin, g.direction, g.affine, text(JSON.stringify({ ...v.header, orientation: axisCodes(v.affine).join('') })), ...extra,
   ], 1);
 }
 

@@ -2,6 +2,7 @@
 // 2012: the lower envelope of parabolas, one axis at a time), and the surface distances between
 // two masks that HD95 is made of (as MedPy's hd95: the 95th percentile of both directions' surface
 // distances together).
+import { percentile } from '../../numeric/percentile.ts';
 
 /** Squared distance (mm²) from every voxel to the nearest voxel where `feature` is 1. */
 export function squaredDistances(feature: Uint8Array, dims: number[], spacing: number[]): Float64Array {
@@ -85,9 +86,5 @@ export function hd95(a: Uint8Array, b: Uint8Array, dims: number[], spacing: numb
     if (sa[p]) distances.push(Math.sqrt(toB[p]));
     if (sb[p]) distances.push(Math.sqrt(toA[p]));
   }
-  distances.sort((x, y) => x - y);
-  // numpy's default percentile: linear between the two nearest ranks.
-  const rank = 0.95 * (distances.length - 1);
-  const lo = Math.floor(rank);
-  return distances[lo] + (rank - lo) * ((distances[Math.min(lo + 1, distances.length - 1)] ?? 0) - distances[lo]);
+  return percentile(distances.sort((x, y) => x - y), 95);
 }

@@ -10,6 +10,7 @@
 // fixed volume would drop both lungs of a single 1-mm slice, about 20 mL each); holes in each axial slice
 // (vessels, nodules) are filled. Adds `mask` (1 lung, 0 not) on the volume's grid.
 import { z } from 'zod';
+import { percentile } from '../../numeric/percentile.ts';
 import { defineMap } from '../../workflow/stage.ts';
 import { appendVolumes, gridVolume, requireVolumes, voxelVolume, withVolumeColumns, type GridVolume } from './volume-rows.ts';
 
@@ -88,13 +89,14 @@ export function fillSliceHoles(mask: Uint8Array, dims: number[]) {
   }
 }
 
-/** The median of `values` over the voxels labelled `label` (of which there are `size`). */
-function componentMedian(values: Float32Array, labels: Int32Array, label: number, size: number): number {
-  const inside = new Float32Array(size);
-  let n = 0;
-  for (let p = 0; p < labels.length; p++) if (labels[p] === label) inside[n++] = values[p];
-  inside.sort();
-  return size % 2 ? inside[(size - 1) / 2] : (inside[size / 2 - 1] + inside[size / 2]) / 2;
+/** The median of `values` over each of `labels`' components named in `wanted`, in one pass over the volume. */
+function componentMedians(values: Float32Array, labels: Int32Array, sizes: number[], wanted: Set<number>): Map<number, number> {
+  const inside = new Map([...wanted].map((label) => [label, { values: new Float32Array(sizes[label]), n: 0 }]));
+  for (let p = 0; p < labels.length; p++) {
+    const component = inside.get(labels[p]);
+    if (component) component.values[component.n++] = values[p];
+  }
+  return new Map([...inside].map(([label, { values: v }]) => [label, percentile(v.sort(), 50)]));
 }
 
 export function lungMask(v: GridVolume, o: z.output<typeof params>): Float32Array {
@@ -112,7 +114,8 @@ export function lungMask(v: GridVolume, o: z.output<typeof params>): Float32Arra
   }
   const minVoxels = (o.min_ml * 1000) / voxelVolume(v.affine);
   const candidates = new Set(sizes.map((_, label) => label).filter((label) => label > 0 && !outside.has(label) && sizes[label] >= minVoxels));
-  const gas = new Set([...candidates].filter((label) => componentMedian(v.values, labels, label, sizes[label]) < o.gas_hu));
+  const medians = componentMedians(v.values, labels, sizes, candidates);
+  const gas = new Set([...candidates].filter((label) => medians.get(label)! < o.gas_hu));
   const kept = new Set(sizes.map((size, label) => ({ size, label }))
     .filter(({ label }) => candidates.has(label) && !gas.has(label))
     .sort((a, b) => b.size - a.size)

@@ -7,6 +7,7 @@ import { Field, Float64, Int32, Schema, Type, makeData } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { volumeInfo } from '../../arrow/volume.ts';
+import { percentile } from '../../numeric/percentile.ts';
 import { defineMap } from '../../workflow/stage.ts';
 import { floatData, withColumns } from '../added-columns.ts';
 import { gridVolume, requireVolumes, voxelVolume } from './volume-rows.ts';
@@ -22,14 +23,6 @@ const measureFields = [new Field('voxels', new Int32(), false), ...measures.map(
 
 /** The input's plain columns (text, numbers: not volumes or other lists), which rows keep. */
 const plainFields = (input: Schema) => input.fields.filter((f) => ![Type.List, Type.FixedSizeList, Type.Struct].includes(f.type.typeId));
-
-/** numpy's default percentile of sorted values: linear between neighbouring ranks. */
-const percentile = (sorted: Float32Array, q: number) => {
-  if (sorted.length === 0) return NaN;
-  const rank = (q / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  return sorted[lo] + (rank - lo) * (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]);
-};
 
 export function measureMask(values: ArrayLike<number>, mask: ArrayLike<number>, voxelMl: number, emphysemaHu: number) {
   const inside: number[] = [];

@@ -21,12 +21,11 @@ export interface GridVolume extends Grid {
   values: Float32Array;
 }
 
-const geometry = ['spacing', 'origin', 'direction', 'affine'];
 
 /** Checks an input holds volume rows with column `column`. */
 export function requireVolumes(input: Schema, column = 'data') {
   volumeInfo(input, column);
-  for (const name of geometry) requireColumn(input, name);
+  for (const name of ['spacing', 'origin', 'direction', 'affine']) requireColumn(input, name);
 }
 
 /** Row `row`'s volume in `column` with the row's grid. */
@@ -47,15 +46,22 @@ export function withGridColumns(batch: RecordBatch, grids: Grid[], columns: Reco
   const schema = batch.schema;
   const children = [...batch.data.children];
   const index = (name: string) => schema.fields.findIndex((f) => f.name === name);
-  const f64 = (name: string, rows: number[][]) => tensorData(schema.fields[index(name)], Float64Array.from(rows.flat()), rows.length);
   for (const [column, values] of Object.entries(columns)) {
     children[index(column)] = volumeData(schema.fields[index(column)], values.map((v, r) => ({ values: v, shape: grids[r].shape })));
   }
-  children[index('spacing')] = f64('spacing', grids.map((v) => v.spacing));
-  children[index('origin')] = f64('origin', grids.map((v) => [v.affine[3], v.affine[7], v.affine[11]]));
-  children[index('direction')] = f64('direction', grids.map(({ affine: a }) => [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => a[r * 4 + c] / Math.hypot(a[c], a[4 + c], a[8 + c])))));
-  children[index('affine')] = f64('affine', grids.map((v) => v.affine));
+  for (const [name, data] of Object.entries(geometryData(schema, grids))) children[index(name)] = data;
   return makeBatch(schema, children, batch.numRows);
+}
+
+/** The geometry columns of rows on `grids`: spacing, origin and direction as the affine gives them, and the affine. */
+export function geometryData(schema: Schema, grids: Pick<Grid, 'affine' | 'spacing'>[]): Record<string, Data> {
+  const f64 = (name: string, rows: number[][]) => tensorData(schema.fields.find((f) => f.name === name)!, Float64Array.from(rows.flat()), rows.length);
+  return {
+    spacing: f64('spacing', grids.map((g) => g.spacing)),
+    origin: f64('origin', grids.map(({ affine: a }) => [a[3], a[7], a[11]])),
+    direction: f64('direction', grids.map(({ affine: a }) => [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => a[r * 4 + c] / Math.hypot(a[c], a[4 + c], a[8 + c]))))),
+    affine: f64('affine', grids.map((g) => g.affine)),
+  };
 }
 
 /** A volume column `name` of float32 [slice, row, column]. */
