@@ -16,6 +16,8 @@ export interface FitOptions {
   seed: number;
   /** Classifier: weight of each class in the loss (balancing rare positives). */
   classWeight?: Record<number, number>;
+  /** Classifier of image targets: cross-entropy, soft Dice, or their sum. */
+  loss?: SegmentationLoss;
   /** Called after each epoch (progress). */
   onEpoch?: (epoch: number, loss: number, validationLoss: number) => void;
 }
@@ -48,8 +50,28 @@ export function gather(tf: Tfjs, data: Examples, rows: ArrayLike<number>): [Tens
   return [tf.tensor(x, [rows.length, ...data.rowShape]), tf.tensor(y, [rows.length, ...labelShape])];
 }
 
+export const segmentationLosses = ['cross-entropy', 'dice', 'cross-entropy+dice'] as const;
+export type SegmentationLoss = (typeof segmentationLosses)[number];
+
+/** 1 − (2 Σ p·y + 1) / (Σ p + Σ y + 1): 0 for a perfect mask, near 1 for one disjoint from the truth. */
+export const softDiceLoss = (tf: Tfjs, y: Tensor, p: Tensor) =>
+  tf.tidy(() => tf.sub(1, tf.div(tf.add(tf.mul(2, tf.sum(tf.mul(p, y))), 1), tf.add(tf.add(tf.sum(p), tf.sum(y)), 1))));
+
+/**
+ * The loss a model is compiled with. Soft Dice over the whole
+ * batch (Milletari et al. 2016), weighs a mask by its overlap, not by its pixel count: where lung is
+ * 1 % of the pixels, cross-entropy alone is lowest for an empty mask and training stalls there.
+ */
+function lossOf(tf: Tfjs, o: FitOptions) {
+  if (o.task !== 'binary-classification') return 'meanSquaredError';
+  if (!o.loss || o.loss === 'cross-entropy') return 'binaryCrossentropy';
+  const dice = (y: Tensor, p: Tensor) => softDiceLoss(tf, y, p);
+  if (o.loss === 'dice') return dice;
+  return (y: Tensor, p: Tensor) => tf.tidy(() => tf.add(tf.metrics.binaryCrossentropy(y, p).mean(), dice(y, p)));
+}
+
 export async function fit(tf: Tfjs, model: LayersModel, data: Examples, train: Int32Array, validation: Int32Array, o: FitOptions): Promise<FitResult> {
-  model.compile({ optimizer: tf.train.adam(o.learningRate), loss: o.task === 'binary-classification' ? 'binaryCrossentropy' : 'meanSquaredError' });
+  model.compile({ optimizer: tf.train.adam(o.learningRate), loss: lossOf(tf, o) });
   const [xValidation, yValidation] = gather(tf, data, validation);
   const random = new Random(o.seed);
   const order = Int32Array.from(train);

@@ -27,6 +27,8 @@ import { lungMaskStage } from './medical/lung-mask.ts';
 import { measure } from './medical/measure.ts';
 import { orient } from './medical/orient.ts';
 import { resample } from './medical/resample.ts';
+import { slices } from './medical/slices.ts';
+import { stack } from './medical/stack.ts';
 import { flares } from './astro/flares.ts';
 import { goesXrs } from './astro/goes-xrs.ts';
 import { keywords } from './astro/keywords.ts';
@@ -39,6 +41,7 @@ import { scale } from './finance/scale.ts';
 import { split } from './finance/split.ts';
 import { slidingWindow } from './finance/window.ts';
 import { apply } from './model/apply.ts';
+import { augment } from './model/augment.ts';
 import { features } from './model/features.ts';
 import { groupSplit } from './model/group-split.ts';
 import { kmeansStage } from './model/kmeans.ts';
@@ -71,9 +74,9 @@ export const builtinStages: Stage[] = [
   arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, fitsSource, fitsSink, dicomSource, niftiSource, niftiSink, radarSimSource, radarPatchesSource, generateSource,
   select, rename, cast, filter, requireRows, derive, sort, aggregate, join, concat, limit,
   pulseCompress, mti, beamform, doppler, cfar,
-  train, predict, apply, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
+  train, predict, apply, augment, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, plotSink, classificationMetrics, regressionMetricsStage,
   goesXrs, flares, keywords, combine, calibrate, background, detect, crossmatch, visibilities, dirtyImageStage, clean, skySim, observe, imageMetrics,
-  huWindow, orient, resample, lungMaskStage, measure, compareMasks, deidentify,
+  huWindow, orient, resample, lungMaskStage, measure, compareMasks, deidentify, slices, stack,
   align, returns, rolling, split, refitSplit, scale, slidingWindow, forecastRecord,
 ];
 

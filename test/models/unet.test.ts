@@ -9,6 +9,7 @@ import { Random } from '../../src/numeric/random.ts';
 import { apply } from '../../src/stages/model/apply.ts';
 import { artifactFromRow } from '../../src/stages/model/artifact-row.ts';
 import { modelRuntime } from '../../src/models/runtime.ts';
+import { softDiceLoss } from '../../src/models/fit.ts';
 import { buildModel } from '../../src/models/spec.ts';
 import { train } from '../../src/stages/model/train.ts';
 
@@ -71,5 +72,19 @@ describe('the U-Net layer', { timeout: 300_000 }, () => {
     expect(() => buildModel(tf, [{ type: 'unet', filters: 2, depth: 4 }], [24, 24], 'binary-classification', 0, { outputShape: [24, 24] }))
       .toThrow('a U-Net of depth 4 needs images whose sides divide by 16, not 24 × 24');
     await expect(trainUnet(discs(), { layers: [{ type: 'unet' }, { type: 'dropout', rate: 0.1 }], epochs: 1 })).rejects.toThrow('a unet layer stands alone');
+  });
+
+  test('soft Dice loss by closed form; a segmenter starts at its labels\' share of positives', async () => {
+    const { tf } = await modelRuntime();
+    const loss = (y: number[], p: number[]) => softDiceLoss(tf, tf.tensor(y), tf.tensor(p)).dataSync()[0];
+    const mask = Array.from({ length: 200 }, (_, i) => (i < 100 ? 1 : 0));
+    expect(loss(mask, mask)).toBeCloseTo(0, 6);
+    expect(loss(mask, mask.map((v) => 1 - v))).toBeCloseTo(1 - 1 / 201, 6);
+    expect(loss(mask, mask.map((_, i) => (i < 50 || i >= 150 ? 1 : 0)))).toBeCloseTo(1 - 101 / 201, 6);
+    // A blank image meets zero-bias ReLU convolutions and fresh batch norms: the output is the bias alone.
+    const share = 0.02;
+    const model = buildModel(tf, [{ type: 'unet', filters: 2, depth: 1 }], [8, 8], 'binary-classification', 0, { outputShape: [8, 8], outputBias: Math.log(share / (1 - share)) });
+    const out = tf.tidy(() => (model.predict(tf.zeros([1, 8, 8])) as import('@tensorflow/tfjs').Tensor).dataSync());
+    for (const v of out) expect(v).toBeCloseTo(share, 6);
   });
 });

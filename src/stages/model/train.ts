@@ -14,7 +14,7 @@ import { tensorInfo } from '../../arrow/tensor.ts';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { artifactHash, modelToBytes, readArtifactBytes, type ModelBytes, type ModelCard } from '../../models/artifact.ts';
-import { fit, predict } from '../../models/fit.ts';
+import { fit, predict, segmentationLosses } from '../../models/fit.ts';
 import { modelRuntime } from '../../models/runtime.ts';
 import { buildModel, layerSpec, outputActivations, type OutputActivation } from '../../models/spec.ts';
 import { requireColumn } from '../../workflow/columns.ts';
@@ -36,6 +36,7 @@ const params = z.object({
   learning_rate: z.number().positive().default(1e-3),
   patience: z.number().int().min(0).default(3).describe('epochs without a better validation loss before stopping'),
   seed: z.number().int().default(0),
+  loss: z.enum(segmentationLosses).default('cross-entropy').describe('a classifier of image targets (a segmenter): cross-entropy, soft Dice, or their sum'),
   pfa: z.number().gt(0).lt(1).optional().describe('classifier: the false-alarm rate the threshold is set for, on validation negatives'),
   group: z.string().optional().describe('a column to break the test metrics down by (e.g. snr_db)'),
   reuse: z.string().min(1).optional().describe('an artifact folder to emit unchanged when it was trained on the same rows with the same params'),
@@ -63,6 +64,7 @@ export const train = defineReduce({
     if (labelShape.length > 0 && p.pfa !== undefined) throw new SchemaError('pfa sets the threshold of a classifier with one score a row, not of a tensor target');
     if (p.group) requireColumn(input, p.group);
     if (p.pfa !== undefined && p.task !== 'binary-classification') throw new SchemaError('pfa sets a classifier\'s threshold: it needs task binary-classification');
+    if (p.loss !== 'cross-entropy' && (p.task !== 'binary-classification' || labelShape.length === 0)) throw new SchemaError(`loss ${p.loss} is for a classifier of image targets (a segmenter)`);
     if (p.output_activation !== undefined && p.task !== 'regression') throw new SchemaError('output_activation is for regression: a classifier\'s output is a sigmoid');
     return artifactSchema;
   },
@@ -102,6 +104,16 @@ export const train = defineReduce({
     };
   },
 });
+
+/** A segmenter's starting output bias: the logit of the training labels' share of positives (0 for other models). */
+function segmenterPrior(p: Params, y: Float32Array, trainRows: Int32Array, labelShape: number[]): number {
+  if (p.task !== 'binary-classification' || labelShape.length === 0) return 0;
+  const size = labelShape.reduce((a, b) => a * b, 1);
+  let positives = 0;
+  for (const r of trainRows) for (let i = r * size; i < (r + 1) * size; i++) positives += y[i];
+  const share = Math.min(0.999, Math.max(0.001, positives / (trainRows.length * size)));
+  return Math.log(share / (1 - share));
+}
 
 /** The params a model's card records: what it was trained with (not where an old one might be). */
 const cardParams = ({ reuse: _reuse, ...p }: Params): Record<string, unknown> => p;
@@ -150,7 +162,7 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
       throw new Error(`output_activation ${p.output_activation} gives values in [${low}, ${high}], but label '${p.label}' holds ${y[outside]} (row ${row}): scale the labels into that range`);
     }
   }
-  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation });
+  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation, outputBias: segmenterPrior(p, y, trainRows, labelShape) });
   const rowShape = shape.length === 0 ? [1] : shape;
   const labelSize = labelShape.reduce((a, b) => a * b, 1);
   const data = { x: normalised, y, rowShape, labelShape };
@@ -161,7 +173,7 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
     const classWeight = p.task === 'binary-classification' && labelShape.length === 0 && positives > 0 && positives < trainRows.length
       ? { 0: 1, 1: (trainRows.length - positives) / positives } : undefined;
     const result = await fit(tf, model, data, trainRows, validationRows, {
-      task: p.task, epochs: p.epochs, batchSize: p.batch_size, learningRate: p.learning_rate, patience: p.patience, seed: p.seed, classWeight,
+      task: p.task, epochs: p.epochs, batchSize: p.batch_size, learningRate: p.learning_rate, patience: p.patience, seed: p.seed, classWeight, loss: p.loss,
       onEpoch: (epoch, loss, validationLoss) => progress?.(`epoch ${epoch + 1}/${p.epochs}: loss ${loss.toPrecision(4)}, validation ${validationLoss.toPrecision(4)}`),
     });
     const scoresOf = async (rows: Int32Array) => {
