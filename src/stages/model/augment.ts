@@ -1,9 +1,10 @@
 // `model.augment`: more training images from the ones there are. Each row is kept (copy 0) and
 // followed by `copies` variants, each the image under a random similarity transform about its
 // centre (rotation within ±rotate_deg, scale within `scale`, shift within ±shift of the side,
-// mirrored left-right half the time when `mirror`) plus Gaussian noise of sd `noise`. A `label`
-// mask gets the same transform (1 where the interpolated mask reaches 0.5), so image and label stay
-// registered. Beyond the image the edge's values continue. A row's variants are seeded by `seed`
+// mirrored left-right half the time when `mirror`), its contrast scaled about its mean by a factor
+// within `gain` and every value shifted within ±offset (scanners and reconstructions differ), plus
+// Gaussian noise of sd `noise`. A `label` mask gets the same transform (1 where the interpolated
+// mask reaches 0.5), so image and label stay registered. Beyond the image the edge's values continue. A row's variants are seeded by `seed`
 // and the row's pixels, so they repeat bit for bit however the rows are batched. Adds `copy`.
 import { createHash } from 'node:crypto';
 import { Field, Int32, makeData, type RecordBatch } from 'apache-arrow';
@@ -26,6 +27,8 @@ const params = z.object({
   shift: z.number().min(0).max(0.5).default(0.05).describe('largest shift, as a share of the side'),
   mirror: z.boolean().default(true),
   noise: z.number().min(0).default(0).describe('sd of Gaussian noise added, in the image\'s units'),
+  gain: z.tuple([z.number().positive(), z.number().positive()]).default([1, 1]).describe('contrast: values scaled about the image\'s mean by a factor in this range'),
+  offset: z.number().min(0).default(0).describe('largest shift of every value, in the image\'s units'),
   seed: z.number().int().default(0),
 }).strict().refine((p) => p.scale[0] <= p.scale[1], { message: 'scale is [smallest, largest]' });
 
@@ -86,6 +89,12 @@ export const augment = defineMap({
           const t = drawTransform(random, p, width, height);
           const at = (first + c) * pixels;
           const moved = transformed(image, width, height, t);
+          if (p.gain[0] !== 1 || p.gain[1] !== 1 || p.offset > 0) {
+            const gain = p.gain[0] + random.uniform() * (p.gain[1] - p.gain[0]);
+            const offset = (random.uniform() * 2 - 1) * p.offset;
+            const mean = moved.reduce((a, v) => a + v, 0) / pixels;
+            for (let i = 0; i < pixels; i++) moved[i] = mean + gain * (moved[i] - mean) + offset;
+          }
           if (p.noise > 0) for (let i = 0; i < pixels; i++) moved[i] += p.noise * random.normal();
           values[0].set(moved, at);
           if (p.label) values[1].set(transformed(values[1].subarray(first * pixels, (first + 1) * pixels), width, height, t).map((v) => (v >= 0.5 ? 1 : 0)), at);

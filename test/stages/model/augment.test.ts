@@ -1,5 +1,6 @@
 // model.augment by what a transform must keep: the label stays registered with the image; a pure
-// rotation keeps a disc's area; a mirror is exact; the noise has the sd asked for; and a row's
+// rotation keeps a disc's area; a mirror is exact; the noise has the sd asked for; contrast and
+// offset follow their closed forms; and a row's
 // variants are the same however the rows are batched, and change with the seed.
 import { Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
@@ -71,6 +72,22 @@ describe('model.augment', () => {
     const differences = [1, 2, 3, 4].flatMap((c) => rowOf(out, c).map((v, i) => v - original[i]));
     const sd = Math.sqrt(differences.reduce((s, d) => s + d * d, 0) / differences.length);
     expect(Math.abs(sd / 5 - 1)).toBeLessThan(0.05); // 9216 draws: the sd's own error is about 0.7 %
+  });
+
+  test('contrast scales values about the image\'s mean; an offset shifts every value alike, within its bound', async () => {
+    const batch = discs([{ cx: 24, cy: 24, r: 10 }]);
+    const still = { rotate_deg: 0, scale: [1, 1], shift: 0, mirror: false };
+    const original = rowOf(tensorValues(batch, 'image'), 0);
+    const mean = original.reduce((a, v) => a + v, 0) / original.length;
+    const doubled = rowOf(tensorValues(await augmented(batch, { copies: 1, ...still, gain: [2, 2] }), 'image'), 1);
+    doubled.forEach((v, i) => expect(v).toBeCloseTo(mean + 2 * (original[i] - mean), 3));
+    const shifted = tensorValues(await augmented(batch, { copies: 6, ...still, offset: 30 }), 'image');
+    const shifts = [1, 2, 3, 4, 5, 6].map((c) => rowOf(shifted, c).map((v, i) => v - original[i]));
+    for (const d of shifts) {
+      expect(Math.abs(d[0])).toBeLessThanOrEqual(30);
+      for (const x of d) expect(x).toBeCloseTo(d[0], 3);
+    }
+    expect(new Set(shifts.map((d) => d[0].toFixed(3))).size).toBe(6);
   });
 
   test('the same variants whatever the batching; others with another seed', async () => {
