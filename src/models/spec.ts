@@ -30,11 +30,6 @@ export const outputActivations = {
 } as const;
 export type OutputActivation = keyof typeof outputActivations;
 
-/**
- * `inputShape`: one row's value; conv layers get a channel axis added when the shape is 2-D.
- * `outputShape`: one row's target: [] a number (a dense unit), [k] a vector (k dense units), or
- * [h, w] an image (a dense unit over each pixel's channels: the layers must keep h × w).
- */
 export interface HeadOptions {
   outputShape?: number[];
   outputActivation?: OutputActivation;
@@ -46,6 +41,11 @@ export interface HeadOptions {
   outputBias?: number;
 }
 
+/**
+ * `inputShape`: one row's value; conv layers get a channel axis added when the shape is 2-D.
+ * `outputShape`: one row's target: [] a number (a dense unit), [k] a vector (k dense units), or
+ * [h, w] an image (a dense unit over each pixel's channels: the layers must keep h × w).
+ */
 export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], task: Task, seed: number,
   { outputShape = [], outputActivation = 'linear', outputBias = 0 }: HeadOptions = {}): LayersModel {
   const init = (i: number) => tf.initializers.glorotUniform({ seed: seed + i });
