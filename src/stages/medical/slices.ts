@@ -67,47 +67,39 @@ export const slices = defineMap({
     const plain = plainFields(inputSchema);
     const pixels = p.size * p.size;
     return (batch: RecordBatch) => {
-      const rows: number[] = [];
-      const index: number[] = [];
-      const images: Float32Array[] = [];
-      const labels: Float32Array[] = [];
-      for (let r = 0; r < batch.numRows; r++) {
-        const v = gridVolume(batch, r, p.column);
+      const volumes = Array.from({ length: batch.numRows }, (_, r) => gridVolume(batch, r, p.column));
+      const n = volumes.reduce((total, v) => total + v.shape[0], 0);
+      const rows = new Int32Array(n);
+      const index = new Int32Array(n);
+      const image = new Float32Array(n * pixels);
+      const label = new Float32Array(p.mask ? n * pixels : 0);
+      let at = 0;
+      volumes.forEach((v, r) => {
         const [nk, nj, ni] = v.shape;
         const [, sj, si] = v.spacing;
         let lowest = Infinity;
         for (const x of v.values) if (x < lowest) lowest = x;
-        const image = new Float32Array(nk * pixels);
         const mask = p.mask ? gridVolume(batch, r, p.mask).values : undefined;
-        const label = new Float32Array(mask ? nk * pixels : 0);
-        for (let k = 0; k < nk; k++) {
-          const at = (values: Float32Array) => values.subarray(k * ni * nj, (k + 1) * ni * nj);
-          slicePlane(at(v.values), ni, nj, si, sj, p.size, p.pixel_mm, lowest, image.subarray(k * pixels, (k + 1) * pixels));
+        for (let k = 0; k < nk; k++, at++) {
+          const plane = (values: Float32Array) => values.subarray(k * ni * nj, (k + 1) * ni * nj);
+          slicePlane(plane(v.values), ni, nj, si, sj, p.size, p.pixel_mm, lowest, image.subarray(at * pixels, (at + 1) * pixels));
           if (mask) {
-            const share = label.subarray(k * pixels, (k + 1) * pixels);
-            slicePlane(at(mask), ni, nj, si, sj, p.size, p.pixel_mm, 0, share);
-            share.forEach((x, n) => (share[n] = x >= 0.5 ? 1 : 0));
+            const share = label.subarray(at * pixels, (at + 1) * pixels);
+            slicePlane(plane(mask), ni, nj, si, sj, p.size, p.pixel_mm, 0, share);
+            share.forEach((x, i) => (share[i] = x >= 0.5 ? 1 : 0));
           }
-          rows.push(r);
-          index.push(k);
+          rows[at] = r;
+          index[at] = k;
         }
-        images.push(image);
-        labels.push(label);
-      }
-      const kept = takeBatch(makeBatch(new Schema(plain), plain.map((f) => batch.data.children[batch.schema.fields.indexOf(f)]), batch.numRows), Int32Array.from(rows));
-      const joined = (parts: Float32Array[]) => {
-        const out = new Float32Array(rows.length * pixels);
-        parts.reduce((at, part) => (out.set(part, at), at + part.length), 0);
-        return out;
-      };
-      const n = rows.length;
+      });
+      const kept = takeBatch(makeBatch(new Schema(plain), plain.map((f) => batch.data.children[batch.schema.fields.indexOf(f)]), batch.numRows), rows);
       const fields = outputSchema.fields;
       return makeBatch(outputSchema, [
         ...kept.data.children,
-        makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from(index) }),
+        makeData({ type: new Int32(), length: n, nullCount: 0, data: index }),
         floatData(new Float64Array(n).fill(p.pixel_mm)),
-        tensorData(fields[plain.length + 2], joined(images), n),
-        ...(p.mask ? [tensorData(fields[plain.length + 3], joined(labels), n)] : []),
+        tensorData(fields[plain.length + 2], image, n),
+        ...(p.mask ? [tensorData(fields[plain.length + 3], label, n)] : []),
       ], n);
     };
   },

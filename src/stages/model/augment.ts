@@ -11,7 +11,7 @@ import { Field, Int32, makeData, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { takeBatch } from '../../arrow/take.ts';
-import { tensorData, tensorInfo } from '../../arrow/tensor.ts';
+import { tensorData, tensorInfo, tensorValues } from '../../arrow/tensor.ts';
 import { bilinear } from '../../numeric/bilinear.ts';
 import { Random } from '../../numeric/random.ts';
 import { SchemaError } from '../../workflow/errors.ts';
@@ -75,11 +75,12 @@ export const augment = defineMap({
   create(p, { inputSchema, outputSchema }) {
     const [height, width] = tensorInfo(inputSchema, p.image).shape;
     const pixels = width * height;
-    const columns = [p.image, ...(p.label ? [p.label] : [])].map((name) => inputSchema.fields.findIndex((f) => f.name === name));
+    const names = [p.image, ...(p.label ? [p.label] : [])];
+    const columns = names.map((name) => inputSchema.fields.findIndex((f) => f.name === name));
     return (batch: RecordBatch) => {
       const n = batch.numRows * (p.copies + 1);
       const taken = takeBatch(batch, Int32Array.from({ length: n }, (_, i) => Math.floor(i / (p.copies + 1))));
-      const values = columns.map((c) => Float32Array.from(taken.data.children[c].children[0].values as Float32Array));
+      const values = names.map((name) => Float32Array.from(tensorValues(taken, name)));
       for (let r = 0; r < batch.numRows; r++) {
         const first = r * (p.copies + 1);
         const image = values[0].subarray(first * pixels, (first + 1) * pixels);
