@@ -14,7 +14,7 @@ import { Message, type DictionaryBatch, type RecordBatch as BatchHeader } from '
 import { makeBatch } from '../../src/arrow/batch.ts';
 import { handlesFields, loadColumns, readBatchHeader, UnsupportedLayout } from '../../src/arrow/ipc-batch.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
-import { readAt } from '../input-files.ts';
+import { readAt } from '../../src/io/input-files.ts';
 import { checkBatchLayout, checkSchemaTypes } from './validate.ts';
 import { verifyFooter, verifyMessage } from './verify.ts';
 

@@ -15,9 +15,9 @@ import { encodeRecordBatch, handlesFields, type EncodedBatch } from '../../src/a
 import { SchemaCache } from '../../src/arrow/schema-cache.ts';
 import { takeData } from '../../src/arrow/take.ts';
 import { typeName } from '../../src/arrow/types.ts';
-import type { FormatWriter } from '../file-sink.ts';
-import type { OutputFile } from '../output-file.ts';
-import { conformBatch } from '../input-files.ts';
+import type { FormatWriter } from '../../src/io/file-sink.ts';
+import type { OutputFile } from '../../src/io/output-file.ts';
+import { conformBatch } from '../../src/io/input-files.ts';
 import { MAGIC } from './messages.ts';
 
 

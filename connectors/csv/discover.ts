@@ -12,7 +12,7 @@ import { dialectFor, formatFor, SAMPLE_BYTES, SAMPLE_ROWS, type CsvParams } from
 import { columnNames, readPreamble, type Preamble } from './preamble.ts';
 import { columnSpecs, tableRows } from './read.ts';
 import { compileFormat, zoneConverter } from './timestamps.ts';
-import { matchFiles } from '../input-files.ts';
+import { matchFiles } from '../../src/io/input-files.ts';
 import { countLines, FieldTable, ParseFault, readRecord, splitRecords, type Dialect } from './tokenize.ts';
 
 /** The first `bytes` of a file (fewer if it is shorter), and whether that is the whole file. */

@@ -5,8 +5,8 @@
 // it holds the delimiter, the quote, CR or LF, or starts or ends with a space; lists, structs and
 // other nested values are JSON text, always quoted.
 import { Type, type Data, type DataType, type RecordBatch, type Schema, type Timestamp, TimeUnit, type Vector } from 'apache-arrow';
-import type { FormatWriter } from '../file-sink.ts';
-import type { OutputFile } from '../output-file.ts';
+import type { FormatWriter } from '../../src/io/file-sink.ts';
+import type { OutputFile } from '../../src/io/output-file.ts';
 
 const QUOTE = 34;
 const LF = 10;

@@ -3,7 +3,7 @@
 // left out of the product for random groups (NAXIS1 = 0), padded to whole 2880-byte blocks.
 import type { FileHandle } from 'node:fs/promises';
 import { InputError } from '../../src/workflow/errors.ts';
-import { readAt } from '../input-files.ts';
+import { readAt } from '../../src/io/input-files.ts';
 import { BLOCK, FitsHeader, headerLength, parseHeader } from './header.ts';
 
 export type HduKind = 'image' | 'bintable' | 'table' | 'groups' | 'compressed-image';

@@ -9,9 +9,9 @@
 import * as pw from 'parquet-wasm';
 import { RecordBatch, Struct, Type, makeBuilder, makeData, type Schema } from 'apache-arrow';
 import { encodeBatches } from '../../src/arrow/ipc.ts';
-import type { FormatWriter } from '../file-sink.ts';
-import type { OutputFile } from '../output-file.ts';
-import { conformBatch } from '../input-files.ts';
+import type { FormatWriter } from '../../src/io/file-sink.ts';
+import type { OutputFile } from '../../src/io/output-file.ts';
+import { conformBatch } from '../../src/io/input-files.ts';
 
 export const compressions = {
   snappy: pw.Compression.SNAPPY,

@@ -2,7 +2,7 @@
 // `arrow.fixed_shape_tensor`, one tensor per row, row-major. Stages read a row's values as a
 // typed-array view (no copy) and build output columns from one flat array.
 import { Field, FixedSizeList, Float32, Float64, makeData, Type, type Data, type RecordBatch, type Schema } from 'apache-arrow';
-import { requireColumn } from '../workflow/columns.ts';
+import { requireColumn } from './columns.ts';
 import { ColumnTypeError } from '../workflow/errors.ts';
 
 export type FloatArray = Float32Array | Float64Array;

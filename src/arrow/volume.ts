@@ -3,7 +3,7 @@
 // Struct<data: List<float>, shape: FixedSizeList<Int32>[ndim]>, row-major values. Where every row
 // has one shape, tensor.ts's fixed_shape_tensor is the simpler column.
 import { Field, FixedSizeList, Float32, Float64, Int32, List, Struct, Type, makeData, type Data, type RecordBatch, type Schema } from 'apache-arrow';
-import { requireColumn } from '../workflow/columns.ts';
+import { requireColumn } from './columns.ts';
 import { ColumnTypeError } from '../workflow/errors.ts';
 import type { FloatArray, FloatKind } from './tensor.ts';
 

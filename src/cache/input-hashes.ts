@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mapLimited } from '../../connectors/input-files.ts';
+import { mapLimited } from '../io/input-files.ts';
 import { hashParts } from './hash.ts';
 
 interface Remembered {

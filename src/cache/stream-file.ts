@@ -5,7 +5,7 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { open } from 'node:fs/promises';
 import { batchBytes, decodeBatches, encodeBatches } from '../arrow/ipc.ts';
-import { OutputFile } from '../../connectors/output-file.ts';
+import { OutputFile } from '../io/output-file.ts';
 
 const recordTargetBytes = 1 << 20;
 

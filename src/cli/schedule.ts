@@ -8,7 +8,7 @@ import { journalPath, ScheduleJournal } from '../schedule/journal.ts';
 import { Scheduler, type ScheduleRecord } from '../schedule/scheduler.ts';
 import { builtinCatalog } from '../stages/index.ts';
 import { messageOf } from '../workflow/errors.ts';
-import type { ScheduleSpec } from '../workflow/types.ts';
+import type { ScheduleSpec } from '../schedule/spec.ts';
 import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { scenarioGeometry } from '../../connectors/radar-sim.ts';
-import { atomicWrite, writeSigmf } from '../../connectors/sigmf-write.ts';
-import { cpiRandom, scenarioSchema, simulateCpi, type TruthRow } from '../stages/radar/simulate.ts';
+import { scenarioGeometry } from '../stages/radar/radar-sim.ts';
+import { atomicWrite, writeSigmf } from '../../connectors/sigmf/write.ts';
+import { cpiRandom, scenarioSchema, simulateCpi, type TruthRow } from '../stages/radar/lib/simulate.ts';
 import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -5,7 +5,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import { parquetSink } from '../../connectors/parquet.ts';
+import { parquetSink } from '../../connectors/parquet/sink.ts';
 import type { OutputRecord, SinkWriter } from '../workflow/stage.ts';
 
 export const quarantineFolder = '_quarantine';

@@ -2,7 +2,7 @@
 // passes for float32, 8 for float64): O(n), and stable, so equal values keep index order. Bits map
 // to an unsigned key that sorts like the numbers: negatives have every bit flipped, others the sign
 // bit set. NaNs sort last.
-import type { FloatArray } from '../arrow/tensor.ts';
+type FloatArray = Float32Array | Float64Array;
 
 /** Indices of `values` in ascending order of value. */
 export function sortOrder(values: FloatArray): Uint32Array {

@@ -9,10 +9,9 @@
 //   on its fire time, so running each missed one would give the same result several times.
 // - Every fire time ends up in a record: ran, failed or skipped, or within a missed one.
 // - On abort: no new runs; a queued fire time is recorded as skipped; the current run is awaited.
-import { messageOf } from '../workflow/errors.ts';
-import type { ScheduleSpec } from '../workflow/types.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { CronSchedule } from './cron.ts';
+import type { ScheduleSpec } from './spec.ts';
 
 export type OverlapPolicy = NonNullable<ScheduleSpec['overlap']>;
 
@@ -158,7 +157,7 @@ export class Scheduler {
     try {
       result = await this.options.run(at);
     } catch (error) {
-      result = { status: 'failed', error: messageOf(error) };
+      result = { status: 'failed', error: error instanceof Error ? error.message : String(error) };
     }
     this.emit({
       outcome: result.status === 'ok' ? 'ran' : 'failed',

@@ -1,5 +1,6 @@
 // What a workflow is, as written in a YAML file or built in code (see builder.ts).
 import { z } from 'zod';
+import { scheduleSpecSchema } from '../schedule/spec.ts';
 
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 
@@ -28,22 +29,6 @@ export const stageSpecSchema = z.object({
   timeout: z.union([z.number().positive(), z.string().regex(durationPattern, 'a timeout is seconds, or a duration such as 500ms, 30s, 5m or 1h')]).optional(),
   onError: z.enum(onErrorPolicies).optional(),
 }).strict();
-
-export const overlapPolicies = ['skip', 'queue'] as const;
-
-/** `schedule:` for `quiver schedule` (src/schedule/). The cron expression and time zone are checked
- * by validation (src/schedule/cron.ts), so a bad one is reported like any other problem. */
-export const scheduleSpecSchema = z.object({
-  cron: z.string().min(1),
-  /** IANA name (Europe/Berlin); UTC when absent. */
-  timezone: z.string().min(1).optional(),
-  /** A fire time that comes while a run is going: skipped (default), or run right after it. */
-  overlap: z.enum(overlapPolicies).optional(),
-  /** After a stall (machine asleep), run once for the missed fire times (default false: only record them). */
-  catchUp: z.boolean().optional(),
-}).strict();
-
-export type ScheduleSpec = z.infer<typeof scheduleSpecSchema>;
 
 export const workflowSpecSchema = z.object({
   name: z.string().regex(/^[a-z0-9-]+$/, 'names are lower-case letters, digits and -'),

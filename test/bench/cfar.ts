@@ -6,10 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cfarDetect, type CfarOptions } from '../../src/stages/radar/cfar-detect.ts';
+import { cfarDetect, type CfarOptions } from '../../src/stages/radar/lib/cfar-detect.ts';
 import { powerMap } from '../../src/stages/radar/doppler.ts';
-import { cpiRandom, scenarioSchema, simulateCpi } from '../../src/stages/radar/simulate.ts';
-import { unitEnergyWindow } from '../../src/stages/radar/windows.ts';
+import { cpiRandom, scenarioSchema, simulateCpi } from '../../src/stages/radar/lib/simulate.ts';
+import { unitEnergyWindow } from '../../src/stages/radar/lib/windows.ts';
 import { benchDir, cleanup, report } from './common.ts';
 
 const D = 1024;

@@ -13,7 +13,7 @@ import { benchDir, cleanup, mb, report } from './common.ts';
 const N = 8192;
 if (process.argv[2] === 'read') {
   // Child: read the file, whole or in blocks, and print what it saw.
-  const { fitsSource } = await import('../../connectors/fits.ts');
+  const { fitsSource } = await import('../../connectors/fits/source.ts');
   const { readSource } = await import('../connectors/stage-harness-plain.ts');
   const before = process.memoryUsage().rss; // everything loaded, nothing read
   const started = performance.now();

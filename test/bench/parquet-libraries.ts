@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Field, Float64, Int32, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
-import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
+import { parquetSource } from '../../connectors/parquet/source.ts';
+import { parquetSink } from '../../connectors/parquet/sink.ts';
 import { decodeSchema, encodeSchema } from '../../src/arrow/ipc.ts';
 
 const arg = (name: string, fallback: number) => {

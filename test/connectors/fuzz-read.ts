@@ -4,9 +4,9 @@
 // clone, the schema decoded from IPC bytes), send the batches through Arrow IPC as they would
 // travel back to the main thread, and touch every value. The outcome is plain data.
 import { DataType, Type, type Data, type RecordBatch } from 'apache-arrow';
-import { arrowSource } from '../../connectors/arrow-ipc.ts';
-import { csvSource } from '../../connectors/csv/index.ts';
-import { parquetSource } from '../../connectors/parquet.ts';
+import { arrowSource } from '../../connectors/arrow-ipc/source.ts';
+import { csvSource } from '../../connectors/csv/source.ts';
+import { parquetSource } from '../../connectors/parquet/source.ts';
 import { decodeBatches, decodeSchema, encodeBatches, encodeSchema } from '../../src/arrow/ipc.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import type { SourceStage } from '../../src/workflow/stage.ts';

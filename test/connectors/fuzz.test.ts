@@ -21,9 +21,11 @@ import {
 } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { afterAll, describe, expect, test } from 'vitest';
-import { arrowSink, arrowSource } from '../../connectors/arrow-ipc.ts';
-import { csvSource } from '../../connectors/csv/index.ts';
-import { parquetSink, parquetSource } from '../../connectors/parquet.ts';
+import { arrowSource } from '../../connectors/arrow-ipc/source.ts';
+import { arrowSink } from '../../connectors/arrow-ipc/sink.ts';
+import { csvSource } from '../../connectors/csv/source.ts';
+import { parquetSource } from '../../connectors/parquet/source.ts';
+import { parquetSink } from '../../connectors/parquet/sink.ts';
 import { encodeBatches } from '../../src/arrow/ipc.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { InvalidWorkflowError, runWorkflow } from '../../src/engine/run-workflow.ts';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { fitsSource } from '../../connectors/fits.ts';
+import { fitsSource } from '../../connectors/fits/source.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/index.ts';
 import { readSource } from '../connectors/stage-harness.ts';

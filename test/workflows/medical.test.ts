@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseDicom } from '../../connectors/dicom/dataset.ts';
-import { niftiBytes, niftiValues } from '../../connectors/nifti.ts';
+import { niftiBytes, niftiValues } from '../../connectors/nifti/source.ts';
 import { niftiAffine, parseNiftiHeader } from '../../connectors/nifti/header.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/index.ts';

@@ -14,8 +14,8 @@ import { makeBatch } from '../../arrow/batch.ts';
 import { tensorData, tensorField, tensorInfo, tensorValues } from '../../arrow/tensor.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { withColumns } from '../added-columns.ts';
-import { sigmaClippedStats } from './sigma-clip.ts';
+import { withColumns } from '../../arrow/added-columns.ts';
+import { sigmaClippedStats } from './lib/sigma-clip.ts';
 
 const params = z.object({
   box: z.number().int().min(4).default(64).describe('mesh size in pixels'),

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { newFloatArray, tensorData, tensorInfo, tensorValues } from '../../arrow/tensor.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 

@@ -8,9 +8,9 @@ import { Field, Int32, Schema, Utf8, makeData, vectorFromArray, type RecordBatch
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { tensorData, tensorField, tensorInfo, tensorValues } from '../../arrow/tensor.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { sigmaClippedStats } from './sigma-clip.ts';
+import { sigmaClippedStats } from './lib/sigma-clip.ts';
 
 const params = z.object({
   sigma: z.number().positive().default(3),

@@ -10,7 +10,7 @@ import { concatBatches, concatData } from '../../arrow/concat.ts';
 import { nullData } from '../../arrow/nulls.ts';
 import { takeData } from '../../arrow/take.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { floatData, numbers, requireNumbers } from '../added-columns.ts';
+import { floatData, numbers, requireNumbers } from '../../arrow/added-columns.ts';
 import { makeBatch } from '../../arrow/batch.ts';
 
 const params = z.object({

@@ -13,8 +13,8 @@ import { tensorData, tensorField, tensorInfo, tensorValues } from '../../arrow/t
 import { Random } from '../../numeric/random.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce, defineSource, type Chunk } from '../../workflow/stage.ts';
-import { withColumns } from '../added-columns.ts';
-import { cleanBeam, convolve } from './imaging.ts';
+import { withColumns } from '../../arrow/added-columns.ts';
+import { cleanBeam, convolve } from './lib/imaging.ts';
 
 const skyParams = z.object({
   count: z.number().int().min(1),

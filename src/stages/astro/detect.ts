@@ -20,13 +20,13 @@ import { Field, Float64, Int32, Schema, Utf8, makeData, vectorFromArray, type Da
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { tensorInfo, tensorValues } from '../../arrow/tensor.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { floatData } from '../added-columns.ts';
+import { floatData } from '../../arrow/added-columns.ts';
 import { Random } from '../../numeric/random.ts';
-import { sigmaClippedStats } from './sigma-clip.ts';
-import { Wcs } from './wcs.ts';
+import { sigmaClippedStats } from './lib/sigma-clip.ts';
+import { Wcs } from './lib/wcs.ts';
 
 const params = z.object({
   threshold: z.number().positive().default(1.5).describe('detection threshold, in rms above the background (per smoothed pixel)'),

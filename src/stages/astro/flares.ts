@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { parseType } from '../../arrow/types.ts';
 import { isScalar } from '../../arrow/values.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumnOf } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { numbers, requireNumbers } from '../added-columns.ts';
-import { holdRows } from '../hold-rows.ts';
+import { numbers, requireNumbers } from '../../arrow/added-columns.ts';
+import { holdRows } from '../../arrow/hold-rows.ts';
 
 const params = z.object({
   time: z.string().min(1).default('time'),

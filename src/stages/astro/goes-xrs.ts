@@ -6,9 +6,9 @@ import { Field, Float64, Schema, makeData } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { parseType } from '../../arrow/types.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { floatData } from '../added-columns.ts';
+import { floatData } from '../../arrow/added-columns.ts';
 
 const params = z.object({
   time: z.string().min(1).default('TIME'),

@@ -4,9 +4,9 @@
 import { Field, Float64, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { floatData, withColumns } from '../added-columns.ts';
+import { floatData, withColumns } from '../../arrow/added-columns.ts';
 
 const params = z.object({
   numbers: z.array(z.string().min(1)).default([]).describe('keywords read as float64'),

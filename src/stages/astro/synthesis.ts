@@ -10,8 +10,8 @@ import { makeBatch } from '../../arrow/batch.ts';
 import { tensorData, tensorField, tensorInfo, tensorValues } from '../../arrow/tensor.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap, defineReduce } from '../../workflow/stage.ts';
-import { floatData, numbers, requireNumbers, withColumns } from '../added-columns.ts';
-import { cleanBeam, convolve, dirtyImage, hogbom, pointVisibilities, snapToCell } from './imaging.ts';
+import { floatData, numbers, requireNumbers, withColumns } from '../../arrow/added-columns.ts';
+import { cleanBeam, convolve, dirtyImage, hogbom, pointVisibilities, snapToCell } from './lib/imaging.ts';
 
 const UAS = Math.PI / 180 / 3600 / 1e6;
 const gridParams = { npix: z.number().int().min(8).refine((n) => (n & (n - 1)) === 0, { message: 'must be a power of two' }), pixel_uas: z.number().positive() };

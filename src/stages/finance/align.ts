@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { concatBatches } from '../../arrow/concat.ts';
 import { makeBatch } from '../../arrow/batch.ts';
 import { isScalar } from '../../arrow/values.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumnOf } from '../../arrow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 

@@ -14,10 +14,10 @@ import { concatBatches, concatData } from '../../arrow/concat.ts';
 import { takeData } from '../../arrow/take.ts';
 import { sameType, typeName } from '../../arrow/types.ts';
 import { isScalar } from '../../arrow/values.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumnOf } from '../../arrow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { numbers, requireNumbers, withColumns } from '../added-columns.ts';
+import { numbers, requireNumbers, withColumns } from '../../arrow/added-columns.ts';
 
 const params = z.object({
   time: z.string().min(1).describe('the time column of the forecasts (when made) and of the series'),

@@ -8,10 +8,10 @@ import { Field, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { isScalar } from '../../arrow/values.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumnOf } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { numbers, requireNumbers, withColumns } from '../added-columns.ts';
-import { holdRows } from '../hold-rows.ts';
+import { numbers, requireNumbers, withColumns } from '../../arrow/added-columns.ts';
+import { holdRows } from '../../arrow/hold-rows.ts';
 import { requireTimeOrder } from './split.ts';
 
 const periods = ['day', 'week', 'month', 'quarter', 'year'] as const;

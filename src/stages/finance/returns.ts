@@ -3,7 +3,7 @@
 // and a row after a null or non-positive price, has no return (null).
 import { z } from 'zod';
 import { defineReduce } from '../../workflow/stage.ts';
-import { appendFloats, numbers, requireNumbers, withFloatColumns } from '../added-columns.ts';
+import { appendFloats, numbers, requireNumbers, withFloatColumns } from '../../arrow/added-columns.ts';
 
 const params = z.object({
   columns: z.array(z.string().min(1)).min(1).describe('price columns'),

@@ -3,7 +3,7 @@
 // have been seen, and while a null lies in the window.
 import { z } from 'zod';
 import { defineReduce } from '../../workflow/stage.ts';
-import { appendFloats, numbers, requireNumbers, withFloatColumns } from '../added-columns.ts';
+import { appendFloats, numbers, requireNumbers, withFloatColumns } from '../../arrow/added-columns.ts';
 
 const stats = ['mean', 'std', 'min', 'max'] as const;
 const params = z.object({

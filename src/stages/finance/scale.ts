@@ -3,10 +3,10 @@
 // features. Adds `COL_scaled`, and `COL_center` / `COL_spread` (scaled = (x - center) / spread), so
 // predictions can be turned back into price units.
 import { z } from 'zod';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { appendFloats, numbers, requireNumbers, withFloatColumns } from '../added-columns.ts';
-import { holdRows } from '../hold-rows.ts';
+import { appendFloats, numbers, requireNumbers, withFloatColumns } from '../../arrow/added-columns.ts';
+import { holdRows } from '../../arrow/hold-rows.ts';
 
 const params = z.object({
   columns: z.array(z.string().min(1)).min(1),

@@ -6,10 +6,10 @@ import { Field, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { isScalar } from '../../arrow/values.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumnOf } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { withColumns } from '../added-columns.ts';
-import { holdRows } from '../hold-rows.ts';
+import { withColumns } from '../../arrow/added-columns.ts';
+import { holdRows } from '../../arrow/hold-rows.ts';
 
 const params = z.object({
   time: z.string().min(1).describe('the column rows are ordered by (a timestamp or date)'),

@@ -10,10 +10,10 @@ import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { tensorData, tensorField } from '../../arrow/tensor.ts';
 import { takeData } from '../../arrow/take.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { floatData, numbers, requireNumbers } from '../added-columns.ts';
-import { holdRows } from '../hold-rows.ts';
+import { floatData, numbers, requireNumbers } from '../../arrow/added-columns.ts';
+import { holdRows } from '../../arrow/hold-rows.ts';
 
 const params = z.object({
   time: z.string().min(1),

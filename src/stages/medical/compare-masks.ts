@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { volumeInfo } from '../../arrow/volume.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { floatData } from '../added-columns.ts';
-import { hd95 } from './distance.ts';
-import { gridVolume, requireVolumes, voxelVolume, type GridVolume } from './volume-rows.ts';
+import { floatData } from '../../arrow/added-columns.ts';
+import { hd95 } from './lib/distance.ts';
+import { gridVolume, requireVolumes, voxelVolume, type GridVolume } from './lib/volume-rows.ts';
 
 const params = z.object({
   predicted: z.string().min(1).default('mask').describe('the predicted input\'s mask column (on its row\'s grid)'),

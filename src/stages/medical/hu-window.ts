@@ -4,7 +4,7 @@
 // stage inside the range a later cast can hold, and sink.nifti refuses any that are not.
 import { z } from 'zod';
 import { defineMap } from '../../workflow/stage.ts';
-import { gridVolume, requireVolumes, withGrids } from './volume-rows.ts';
+import { gridVolume, requireVolumes, withGrids } from './lib/volume-rows.ts';
 
 const params = z.object({
   min: z.number().default(-1000),

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { percentile } from '../../numeric/percentile.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { appendVolumes, gridVolume, requireVolumes, voxelVolume, withVolumeColumns, type GridVolume } from './volume-rows.ts';
+import { appendVolumes, gridVolume, requireVolumes, voxelVolume, withVolumeColumns, type GridVolume } from './lib/volume-rows.ts';
 
 const params = z.object({
   threshold: z.number().default(-320).describe('HU: below is air'),

@@ -9,8 +9,8 @@ import { makeBatch } from '../../arrow/batch.ts';
 import { volumeInfo } from '../../arrow/volume.ts';
 import { percentile } from '../../numeric/percentile.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { floatData, withColumns } from '../added-columns.ts';
-import { gridVolume, requireVolumes, voxelVolume } from './volume-rows.ts';
+import { floatData, withColumns } from '../../arrow/added-columns.ts';
+import { gridVolume, requireVolumes, voxelVolume } from './lib/volume-rows.ts';
 
 const params = z.object({
   mask: z.string().min(1).optional().describe('a mask volume column (1 inside); none: the whole volume'),

@@ -4,8 +4,8 @@
 // interpolated, and the affine changes so every voxel keeps its place in the world.
 import { z } from 'zod';
 import { defineMap } from '../../workflow/stage.ts';
-import { axisCodes } from './orientation.ts';
-import { gridVolume, requireVolumes, withGrids, type GridVolume } from './volume-rows.ts';
+import { axisCodes } from '../../numeric/orientation.ts';
+import { gridVolume, requireVolumes, withGrids, type GridVolume } from './lib/volume-rows.ts';
 
 const params = z.object({ column: z.string().min(1).default('data') }).strict();
 

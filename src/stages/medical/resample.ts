@@ -4,7 +4,7 @@
 // affine the old one's columns rescaled, so sheared (tilted) grids stay sheared.
 import { z } from 'zod';
 import { defineMap } from '../../workflow/stage.ts';
-import { gridVolume, requireVolumes, withGridColumns, type GridVolume } from './volume-rows.ts';
+import { gridVolume, requireVolumes, withGridColumns, type GridVolume } from './lib/volume-rows.ts';
 
 const method = z.enum(['linear', 'nearest']);
 const params = z.object({

@@ -13,8 +13,8 @@ import { takeBatch } from '../../arrow/take.ts';
 import { tensorData, tensorField } from '../../arrow/tensor.ts';
 import { bilinear } from '../../numeric/bilinear.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { floatData, withColumns } from '../added-columns.ts';
-import { gridVolume, requireVolumes } from './volume-rows.ts';
+import { floatData, withColumns } from '../../arrow/added-columns.ts';
+import { gridVolume, requireVolumes } from './lib/volume-rows.ts';
 
 const params = z.object({
   size: z.number().int().min(8).default(96).describe('pixels along each side of a slice image'),

@@ -7,10 +7,10 @@ import { type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { tensorInfo } from '../../arrow/tensor.ts';
 import { bilinear } from '../../numeric/bilinear.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 import { pixelOf } from './slices.ts';
-import { appendVolumes, gridVolume, requireVolumes, withVolumeColumns } from './volume-rows.ts';
+import { appendVolumes, gridVolume, requireVolumes, withVolumeColumns } from './lib/volume-rows.ts';
 
 const params = z.object({
   column: z.string().min(1).default('prediction').describe('the slices\' prediction column (a square tensor)'),

@@ -16,7 +16,7 @@ import { bilinear } from '../../numeric/bilinear.ts';
 import { Random } from '../../numeric/random.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { withColumns } from '../added-columns.ts';
+import { withColumns } from '../../arrow/added-columns.ts';
 
 const params = z.object({
   image: z.string().min(1).default('image').describe('a 2-D float tensor column'),

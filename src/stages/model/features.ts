@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { tensorData, tensorField } from '../../arrow/tensor.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { numbers, requireNumbers, withColumns } from '../added-columns.ts';
+import { numbers, requireNumbers, withColumns } from '../../arrow/added-columns.ts';
 
 const params = z.object({
   columns: z.array(z.string().min(1)).min(1),

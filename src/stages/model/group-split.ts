@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { Field, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { withColumns } from '../added-columns.ts';
-import { holdRows } from '../hold-rows.ts';
+import { withColumns } from '../../arrow/added-columns.ts';
+import { holdRows } from '../../arrow/hold-rows.ts';
 
 const params = z.object({
   group: z.string().min(1).describe('the column whose values must not be split across train, validation and test'),

@@ -5,10 +5,10 @@
 // constant feature cannot make them singular.
 import { z } from 'zod';
 import { solveHermitian } from '../../numeric/hermitian.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { appendFloats, featureRows, numbers, withFloatColumns } from '../added-columns.ts';
-import { holdRows } from '../hold-rows.ts';
+import { appendFloats, featureRows, numbers, withFloatColumns } from '../../arrow/added-columns.ts';
+import { holdRows } from '../../arrow/hold-rows.ts';
 
 const params = z.object({
   input: z.string().min(1).describe('the features: a number column or a tensor column'),

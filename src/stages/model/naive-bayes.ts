@@ -6,10 +6,10 @@
 import { Field, Float64, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { numbers, requireNumbers, withColumns } from '../added-columns.ts';
-import { holdRows } from '../hold-rows.ts';
+import { numbers, requireNumbers, withColumns } from '../../arrow/added-columns.ts';
+import { holdRows } from '../../arrow/hold-rows.ts';
 
 const params = z.object({
   features: z.array(z.string().min(1)).min(1),

@@ -12,10 +12,10 @@ import { tensorData, tensorField, tensorInfo } from '../../arrow/tensor.ts';
 import { artifactHash, loadModel, readArtifactBytes, type ModelBytes, type ModelCard } from '../../models/artifact.ts';
 import { predict as predictRows } from '../../models/fit.ts';
 import { modelRuntime } from '../../models/runtime.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { featureRows } from '../added-columns.ts';
+import { featureRows } from '../../arrow/added-columns.ts';
 
 const params = z.object({
   artifact: z.string().min(1).describe('the model folder (model.json, weights.bin, quiver-model.json), relative to the workflow folder'),

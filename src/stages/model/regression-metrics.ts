@@ -9,7 +9,7 @@ import { Field, Float64, Int64, Schema, Utf8, vectorFromArray, type RecordBatch 
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { isNumeric } from '../../arrow/types.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumnOf } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 
 const params = z.object({

@@ -17,11 +17,11 @@ import { artifactHash, modelToBytes, readArtifactBytes, type ModelBytes, type Mo
 import { fit, predict, segmentationLosses } from '../../models/fit.ts';
 import { modelRuntime } from '../../models/runtime.ts';
 import { buildModel, layerSpec, outputActivations, type OutputActivation } from '../../models/spec.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { featureRows } from '../added-columns.ts';
-import { artifactBatch, artifactSchema } from './artifact-row.ts';
+import { featureRows } from '../../arrow/added-columns.ts';
+import { artifactBatch, artifactSchema } from './lib/artifact-row.ts';
 
 const params = z.object({
   input: z.string().min(1).describe('the feature column: a float tensor column or a number column'),

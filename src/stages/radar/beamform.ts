@@ -12,10 +12,10 @@ import { makeBatch } from '../../arrow/batch.ts';
 import { newFloatArray, tensorData, tensorValues } from '../../arrow/tensor.ts';
 import { takeData } from '../../arrow/take.ts';
 import { solveHermitian, type ComplexVector } from '../../numeric/hermitian.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { speedOfLight } from './chirp.ts';
-import { cubeShape, replaceField, rowNumber } from './cube.ts';
+import { speedOfLight } from './lib/chirp.ts';
+import { cubeShape, replaceField, rowNumber } from './lib/cube.ts';
 
 const params = z.object({
   angle_deg: z.union([z.number(), z.array(z.number()).min(1)]).default(0).describe('steering angle(s) from broadside, degrees; one beam each'),

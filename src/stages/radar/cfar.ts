@@ -7,10 +7,10 @@ import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { tensorInfo, tensorValues } from '../../arrow/tensor.ts';
 import { takeData } from '../../arrow/take.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumnOf } from '../../arrow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { cfarDetect, windowProblem, type CfarOptions, type Detections } from './cfar-detect.ts';
+import { cfarDetect, windowProblem, type CfarOptions, type Detections } from './lib/cfar-detect.ts';
 
 const cells = z.union([
   z.number().int().min(0),

@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { tensorField, type FloatArray } from '../../arrow/tensor.ts';
 import { fftPlan } from '../../numeric/fft.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { metresPerSecond } from './chirp.ts';
-import { cubeShape, mapRows, replaceField, requireNumber, rowNumber } from './cube.ts';
-import { unitEnergyWindow, windowName } from './windows.ts';
+import { metresPerSecond } from './lib/chirp.ts';
+import { cubeShape, mapRows, replaceField, requireNumber, rowNumber } from './lib/cube.ts';
+import { unitEnergyWindow, windowName } from './lib/windows.ts';
 
 const params = z.object({
   window: windowName.default('hann').describe('taper across pulses before the FFT'),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { tensorField } from '../../arrow/tensor.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { cubeShape, mapRows, replaceField } from './cube.ts';
+import { cubeShape, mapRows, replaceField } from './lib/cube.ts';
 
 const params = z.object({
   order: z.union([z.literal(2), z.literal(3)]).default(2).describe('pulses per canceller: 2 (first difference) or 3 (second difference)'),

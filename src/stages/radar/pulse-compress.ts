@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { fftPlan, type Fft } from '../../numeric/fft.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { lfmChirp } from './chirp.ts';
-import { cubeShape, mapRows, requireNumber, rowNumber } from './cube.ts';
-import { unitEnergyWindow, windowName, type WindowName } from './windows.ts';
+import { lfmChirp } from './lib/chirp.ts';
+import { cubeShape, mapRows, requireNumber, rowNumber } from './lib/cube.ts';
+import { unitEnergyWindow, windowName, type WindowName } from './lib/windows.ts';
 
 const params = z.object({
   pulse_width_s: z.number().positive().optional().describe("the chirp's length; default: each row's pulse_width_s"),

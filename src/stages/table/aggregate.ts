@@ -8,7 +8,7 @@ import { aggregateFunctions, createAccumulator, resultType, type Accumulator, ty
 import { isHashable, KeyIndex } from '../../arrow/hash-keys.ts';
 import { isNumeric } from '../../arrow/types.ts';
 import { decodeDictionary, isScalar, physicalOf, valueType } from '../../arrow/values.ts';
-import { requireColumn, requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumn, requireColumnOf } from '../../arrow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 

@@ -7,7 +7,7 @@ import { Field, RecordBatch, Schema, Struct, makeData, type DataType } from 'apa
 import { z } from 'zod';
 import { canCast, castData } from '../../arrow/cast.ts';
 import { parseType, typeName } from '../../arrow/types.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { SchemaError, messageOf } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
 

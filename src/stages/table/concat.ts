@@ -4,7 +4,7 @@
 import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { z } from 'zod';
 import { sameType, typeName } from '../../arrow/types.ts';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 

@@ -5,7 +5,7 @@ import { Field, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import { z } from 'zod';
 import { MissingColumnError, SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { compileExpression, type CompiledExpression } from './expression/index.ts';
+import { compileExpression, type CompiledExpression } from './lib/expression/index.ts';
 
 const params = z.object({
   columns: z.record(z.string().min(1), z.string().min(1))

@@ -6,7 +6,7 @@ import { filterBatch } from '../../arrow/take.ts';
 import { typeName } from '../../arrow/types.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { compileExpression, type CompiledExpression } from './expression/index.ts';
+import { compileExpression, type CompiledExpression } from './lib/expression/index.ts';
 
 const params = z.object({
   where: z.string().min(1).describe('a bool expression over the columns, e.g. "close > open and volume > 0"'),

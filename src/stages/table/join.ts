@@ -10,7 +10,7 @@ import { isHashable, KeyIndex } from '../../arrow/hash-keys.ts';
 import { nullData } from '../../arrow/nulls.ts';
 import { takeData } from '../../arrow/take.ts';
 import { sameType, typeName } from '../../arrow/types.ts';
-import { requireColumn, requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumn, requireColumnOf } from '../../arrow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 

@@ -1,7 +1,7 @@
 // `table.rename`: new names for some columns; data, types and column order are unchanged.
 import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { z } from 'zod';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
 

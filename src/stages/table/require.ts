@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { typeName } from '../../arrow/types.ts';
 import { RejectedRows, SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
-import { compileExpression } from './expression/index.ts';
+import { compileExpression } from './lib/expression/index.ts';
 
 const params = z.object({
   where: z.string().min(1).describe('a bool expression every row must satisfy, e.g. "is_finite(close) and volume >= 0"'),

@@ -2,7 +2,7 @@
 // output batch reuses the input's column data.
 import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { z } from 'zod';
-import { requireColumn } from '../../workflow/columns.ts';
+import { requireColumn } from '../../arrow/columns.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineMap } from '../../workflow/stage.ts';
 

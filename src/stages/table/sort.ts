@@ -7,7 +7,7 @@ import { concatBatches } from '../../arrow/concat.ts';
 import { sortIndices } from '../../arrow/compare.ts';
 import { takeBatch } from '../../arrow/take.ts';
 import { isScalar } from '../../arrow/values.ts';
-import { requireColumnOf } from '../../workflow/columns.ts';
+import { requireColumnOf } from '../../arrow/columns.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 
 const OUTPUT_ROWS = 65_536;

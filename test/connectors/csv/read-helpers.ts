@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Table, type RecordBatch, type Schema } from 'apache-arrow';
-import { csvSource } from '../../../connectors/csv/index.ts';
+import { csvSource } from '../../../connectors/csv/source.ts';
 import type { CsvChunk } from '../../../connectors/csv/chunks.ts';
 
 export interface ReadResult {

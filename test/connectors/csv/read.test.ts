@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { describeSchema } from '../../../src/arrow/types.ts';
-import { csvSource } from '../../../connectors/csv/index.ts';
+import { csvSource } from '../../../connectors/csv/source.ts';
 import { scratchDir } from '../../helpers.ts';
 import { errorOf, readCsv, values, writeCsv } from './read-helpers.ts';
 

@@ -7,7 +7,7 @@ import {
   makeData, vectorFromArray, type DataType,
 } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
-import { csvSink } from '../../../connectors/csv/index.ts';
+import { csvSink } from '../../../connectors/csv/sink.ts';
 import { duckdb, scratchDir } from '../../helpers.ts';
 import { readCsv } from './read-helpers.ts';
 

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csvSource } from '../../../connectors/csv/index.ts';
+import { csvSource } from '../../../connectors/csv/source.ts';
 
 const targetMB = Number(process.argv[2] ?? 100);
 const dir = mkdtempSync(join(tmpdir(), 'quiver-csv-bench-'));

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { Random } from '../../../src/numeric/random.ts';
 import { estimateBackground } from '../../../src/stages/astro/background.ts';
 import { detectSources } from '../../../src/stages/astro/detect.ts';
-import { sigmaClippedStats } from '../../../src/stages/astro/sigma-clip.ts';
+import { sigmaClippedStats } from '../../../src/stages/astro/lib/sigma-clip.ts';
 
 const ny = 256;
 const nx = 256;

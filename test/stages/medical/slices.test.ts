@@ -4,12 +4,12 @@
 // spacing; pixels beyond the volume are air; a volume missing a slice's prediction is an error.
 import { Schema, type RecordBatch } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
-import { volumeBatch, volumeFields } from '../../../connectors/volume-row.ts';
+import { volumeBatch, volumeFields } from '../../../src/arrow/volume-row.ts';
 import { tensorValues } from '../../../src/arrow/tensor.ts';
 import { volumeData } from '../../../src/arrow/volume.ts';
 import { slices } from '../../../src/stages/medical/slices.ts';
 import { stack } from '../../../src/stages/medical/stack.ts';
-import { gridVolume, volumeColumn } from '../../../src/stages/medical/volume-rows.ts';
+import { gridVolume, volumeColumn } from '../../../src/stages/medical/lib/volume-rows.ts';
 
 const schema = new Schema([...volumeFields, volumeColumn('mask')]);
 

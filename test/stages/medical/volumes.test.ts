@@ -4,13 +4,13 @@
 // brute force; measurements of a known histogram.
 import { describe, expect, test } from 'vitest';
 import { Random } from '../../../src/numeric/random.ts';
-import { hd95, squaredDistances } from '../../../src/stages/medical/distance.ts';
+import { hd95, squaredDistances } from '../../../src/stages/medical/lib/distance.ts';
 import { windowValues } from '../../../src/stages/medical/hu-window.ts';
 import { measureMask } from '../../../src/stages/medical/measure.ts';
-import { axisCodes } from '../../../src/stages/medical/orientation.ts';
+import { axisCodes } from '../../../src/numeric/orientation.ts';
 import { toRas } from '../../../src/stages/medical/orient.ts';
 import { resampleVolume } from '../../../src/stages/medical/resample.ts';
-import type { GridVolume } from '../../../src/stages/medical/volume-rows.ts';
+import type { GridVolume } from '../../../src/stages/medical/lib/volume-rows.ts';
 
 const world = (affine: number[], i: number, j: number, k: number) => [0, 1, 2].map((r) => affine[r * 4] * i + affine[r * 4 + 1] * j + affine[r * 4 + 2] * k + affine[r * 4 + 3]);
 

@@ -3,9 +3,9 @@
 // → radar.cfar): false-alarm rates (CA, GO, SO, OS) inside the 99.9 % binomial interval over ≥ 10^6 noise cells,
 // Swerling I detection probability, and OS versus CA next to a strong interfering target.
 import { describe, expect, test } from 'vitest';
-import { cpiSchema } from '../../../connectors/sigmf.ts';
-import { caFactor, goFactor, osFactor, osPfa, soFactor } from '../../../src/stages/radar/cfar-factor.ts';
-import { cfarDetect, type CfarOptions } from '../../../src/stages/radar/cfar-detect.ts';
+import { cpiSchema } from '../../../connectors/sigmf/source.ts';
+import { caFactor, goFactor, osFactor, osPfa, soFactor } from '../../../src/stages/radar/lib/cfar-factor.ts';
+import { cfarDetect, type CfarOptions } from '../../../src/stages/radar/lib/cfar-detect.ts';
 import { cfar, clusters } from '../../../src/stages/radar/cfar.ts';
 import { doppler } from '../../../src/stages/radar/doppler.ts';
 import { Random } from '../../../src/numeric/random.ts';

@@ -1,7 +1,7 @@
 // Runs radar stages as the engine does (schema first, then a per-worker function per batch),
 // without the engine, on CPIs from source.radar-sim.
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { radarSimSource } from '../../../connectors/radar-sim.ts';
+import { radarSimSource } from '../../../src/stages/radar/radar-sim.ts';
 import type { MapStage } from '../../../src/workflow/stage.ts';
 
 export type Step = [MapStage, Record<string, unknown>];

@@ -9,8 +9,8 @@ import { beamform, mvdrWeights, steeringVector } from '../../../src/stages/radar
 import { doppler } from '../../../src/stages/radar/doppler.ts';
 import { mti } from '../../../src/stages/radar/mti.ts';
 import { pulseCompress } from '../../../src/stages/radar/pulse-compress.ts';
-import { cpiRandom, simulateCpi, scenarioSchema } from '../../../src/stages/radar/simulate.ts';
-import { unitEnergyWindow } from '../../../src/stages/radar/windows.ts';
+import { cpiRandom, simulateCpi, scenarioSchema } from '../../../src/stages/radar/lib/simulate.ts';
+import { unitEnergyWindow } from '../../../src/stages/radar/lib/windows.ts';
 import { column, runSteps, simulatedCpis } from './pipeline.ts';
 
 const radar = { sample_rate_hz: 10e6, pri_s: 1e-3, center_frequency_hz: 3e9 };

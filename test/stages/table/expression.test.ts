@@ -7,8 +7,8 @@ import {
 } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
 import { typeName } from '../../../src/arrow/types.ts';
-import { functions } from '../../../src/stages/table/expression/functions.ts';
-import { compileExpression } from '../../../src/stages/table/expression/index.ts';
+import { functions } from '../../../src/stages/table/lib/expression/functions.ts';
+import { compileExpression } from '../../../src/stages/table/lib/expression/index.ts';
 import { ColumnTypeError, MissingColumnError, SchemaError } from '../../../src/workflow/errors.ts';
 
 /** A batch from named vectors (all the same length). */
@@ -409,7 +409,7 @@ describe('functions', () => {
   });
 
   test('every function is documented in README.md with its example', () => {
-    const readme = readFileSync(new URL('../../../src/stages/table/expression/README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../../src/stages/table/lib/expression/README.md', import.meta.url), 'utf8');
     for (const fn of functions.values()) {
       expect(readme).toContain(`| \`${fn.signature}\` |`);
       expect(readme).toContain(`\`${fn.example}\``);

@@ -2,7 +2,7 @@
 // the input's, and expression mistakes surface at validation, naming both stages.
 import { Bool, Field, Float64, Int64, makeData, makeVector, RecordBatch, Schema, Struct, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
-import { generateSource } from '../../../connectors/generate.ts';
+import { generateSource } from '../../../src/stages/table/generate.ts';
 import { derive } from '../../../src/stages/table/derive.ts';
 import { filter } from '../../../src/stages/table/filter.ts';
 import { StageCatalog } from '../../../src/workflow/catalog.ts';

@@ -1,0 +1,217 @@
+// `source.fits`: one HDU of each FITS file (connectors/fits/ reads them; no external library).
+// An image HDU (primary, IMAGE extension or tile-compressed) → one row: `_source`, `hdu`, `data`
+// (an arrow.fixed_shape_tensor of physical values, BLANK → NaN) and `header` (the cards as JSON);
+// with `block_rows`, one row per block of that many rows along the slowest axis (`row_start`,
+// `rows`; the last block padded with NaN), so a large image streams with bounded memory. A table
+// HDU → one row per table row, columns named by TTYPE with TUNIT as field metadata. Random groups
+// → one row per group: its parameters and `data`. CHECKSUM and DATASUM are verified when present.
+import { open } from 'node:fs/promises';
+import { Field, Int32, makeData, Schema, Utf8, vectorFromArray, type Data, type RecordBatch } from 'apache-arrow';
+import { z } from 'zod';
+import { makeBatch } from '../../src/arrow/batch.ts';
+import { tensorData, tensorField, type FloatArray } from '../../src/arrow/tensor.ts';
+import { InputError, messageOf } from '../../src/workflow/errors.ts';
+import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
+import { asciiColumnData, asciiColumns, asciiField } from './ascii-table.ts';
+import { binColumnData, binColumns, binField } from './bintable.ts';
+import { checksumProblem, onesComplementSum } from './checksum.ts';
+import { decompressImage, compressedLayout } from './compressed.ts';
+import { listHdus, pickHdu, type Hdu, type HduKind } from './file.ts';
+import { decodeGroups, groupParamFields, groupsLayout } from './groups.ts';
+import { BLOCK, parseHeader, type FitsHeader } from './header.ts';
+import { decodePixels, imageLayout } from './image.ts';
+import { matchFiles, mapLimited, readAt } from '../../src/io/input-files.ts';
+
+const params = z.object({
+  path: z.string().min(1).describe('a FITS file or a glob; relative to the workflow folder'),
+  hdu: z.union([z.number().int().min(0), z.string().min(1)]).optional()
+    .describe('an HDU index or EXTNAME (NAME,VER for one version); default the first HDU holding data'),
+  block_rows: z.number().int().min(1).optional().describe('images: emit blocks of this many rows instead of the whole image'),
+  batchRows: z.number().int().min(1).default(65_536).describe('tables and groups: rows per batch'),
+  checksum: z.enum(['verify', 'ignore']).default('verify'),
+  header: z.boolean().default(false).describe('tables and groups: add `_source` and `header` (the HDU\'s cards as JSON) to every row'),
+  data: z.boolean().default(true).describe('images: false reads only the header (a row of `_source`, `hdu`, `header`)'),
+}).strict();
+
+interface FitsChunk extends Chunk {
+  path: string;
+  key: string;
+  hdu: { index: number; start: number; dataStart: number; dataBytes: number; kind: HduKind };
+  /** Tables and groups: the rows; image blocks: the first row and how many. */
+  first: number;
+  count: number;
+  verify: boolean;
+}
+
+const sourceFields = [new Field('_source', new Utf8(), false), new Field('header', new Utf8(), false)];
+
+/** The output schema of an HDU. */
+function schemaOf(hdu: Hdu, blockRows: number | undefined, withHeader: boolean, withData: boolean): Schema {
+  const h = hdu.header;
+  const meta = (kind: string) => new Map([['fits.hdu_kind', kind]]);
+  const extra = withHeader ? sourceFields : [];
+  switch (hdu.kind) {
+    case 'bintable': return new Schema([...binColumns(h).filter((c) => c.repeat > 0).map(binField), ...extra], meta('bintable'));
+    case 'table': return new Schema([...asciiColumns(h).map(asciiField), ...extra], meta('table'));
+    case 'groups': {
+      const layout = groupsLayout(h);
+      return new Schema([...groupParamFields(layout), tensorField('data', { shape: layout.shape, kind: layout.format.kind }), ...extra], meta('groups'));
+    }
+    default: {
+      if (!withData) return new Schema([new Field('_source', new Utf8(), false), new Field('hdu', new Int32(), false), new Field('header', new Utf8(), false)], meta('image'));
+      const { shape, kind } = hdu.kind === 'compressed-image' ? compressedLayout(h) : imageLayout(h);
+      const blocked = blockRows !== undefined && shape.length > 0;
+      const tensorShape = blocked ? [Math.min(blockRows, shape[0]), ...shape.slice(1)] : shape;
+      return new Schema([
+        new Field('_source', new Utf8(), false), new Field('hdu', new Int32(), false),
+        ...(blocked ? [new Field('row_start', new Int32(), false), new Field('rows', new Int32(), false)] : []),
+        tensorField('data', { shape: tensorShape, kind }), new Field('header', new Utf8(), false),
+      ], meta('image'));
+    }
+  }
+}
+
+const describe = (s: Schema) => s.fields.map((f) => `${f.name}: ${f.metadata.get('ARROW:extension:metadata') ?? String(f.type)}`).join(', ');
+
+export const fitsSource = defineSource({
+  name: 'source.fits',
+  kind: 'source',
+  version: '1',
+  description: 'FITS files: images (incl. tile-compressed) as tensor rows, binary and ASCII tables as rows, random groups; CHECKSUM verified.',
+  extensions: ['.fits', '.fit', '.fts', '.fz', '.uvfits'],
+  params,
+  async discover(p, { baseDir }) {
+    const files = await matchFiles(p.path, baseDir);
+    const found = await mapLimited(files, 8, async (f) => {
+      const handle = await open(f.path, 'r');
+      try {
+        const hdus = await listHdus(handle, f.bytes, f.key);
+        const hdu = p.hdu === undefined ? hdus.find((h) => h.dataBytes > 0) ?? hdus[0] : pickHdu(hdus, p.hdu, f.key);
+        try {
+          return { hdu, schema: schemaOf(hdu, p.block_rows, p.header, p.data) };
+        } catch (error) {
+          throw new InputError(f.key, `HDU ${hdu.index}: ${messageOf(error)}`);
+        }
+      } finally {
+        await handle.close();
+      }
+    });
+    const schema = found[0].schema;
+    for (const [i, { schema: other, hdu }] of found.entries()) {
+      if (describe(other) !== describe(schema)) {
+        throw new InputError(files[i].key, `HDU ${hdu.index} holds (${describe(other)}), unlike ${files[0].key} (${describe(schema)}): read files of different shapes with separate sources`);
+      }
+    }
+    const partitions = files.map((f, i) => ({
+      key: f.key,
+      file: f.path,
+      bytes: f.bytes,
+      *chunks(): Iterable<FitsChunk> {
+        const { hdu } = found[i];
+        const base = { path: f.path, key: f.key, hdu: { index: hdu.index, start: hdu.start, dataStart: hdu.dataStart, dataBytes: hdu.dataBytes, kind: hdu.kind } };
+        const total = hdu.kind === 'bintable' || hdu.kind === 'table' ? hdu.header.integer('NAXIS2', 0)
+          : hdu.kind === 'groups' ? hdu.header.integer('GCOUNT', 1) : p.block_rows !== undefined ? imageRows(hdu) : 1;
+        const step = hdu.kind === 'image' || hdu.kind === 'compressed-image' ? p.block_rows ?? 1 : p.batchRows;
+        for (let first = 0, n = 0; first < total || n === 0; first += step, n++) {
+          yield { ...base, first, count: Math.min(step, total - first), verify: n === 0 && p.checksum === 'verify', bytes: hdu.dataBytes / Math.max(1, Math.ceil(total / step)) };
+        }
+      },
+    }));
+    return { schema, partitions };
+  },
+  async *read(raw, p, { schema }) {
+    const chunk = raw as FitsChunk;
+    const handle = await open(chunk.path, 'r');
+    try {
+      const { hdu } = chunk;
+      const headerBytes = await readAt(handle, hdu.start, hdu.dataStart - hdu.start, chunk.key, `HDU ${hdu.index}'s header`);
+      const header = parseHeader(headerBytes, `HDU ${hdu.index}`);
+      if (chunk.verify && (header.has('CHECKSUM') || header.has('DATASUM'))) {
+        const problem = await verifyChecksum(handle, headerBytes, hdu, header, chunk.key);
+        if (problem) throw new InputError(chunk.key, `HDU ${hdu.index}: ${problem}`);
+      }
+      try {
+        yield await decodeChunk(handle, header, chunk, schema, p.block_rows);
+      } catch (error) {
+        throw error instanceof InputError ? error : new InputError(chunk.key, `HDU ${hdu.index}: ${messageOf(error)}`);
+      }
+    } finally {
+      await handle.close();
+    }
+  },
+});
+
+function imageRows(hdu: Hdu): number {
+  const shape = hdu.kind === 'compressed-image' ? compressedLayout(hdu.header).shape : imageLayout(hdu.header).shape;
+  return shape[0] ?? 1;
+}
+
+/** `_source` and `header` for every row of a table chunk, when the schema asks for them. */
+function sourceColumns(schema: Schema, chunk: FitsChunk, header: FitsHeader): Data[] {
+  if (!schema.fields.some((f) => f.name === '_source')) return [];
+  const repeat = (text: string) => vectorFromArray(Array.from({ length: chunk.count }, () => text), new Utf8()).data[0];
+  return [repeat(chunk.key), repeat(JSON.stringify(header.toJSON()))];
+}
+
+async function verifyChecksum(handle: import('node:fs/promises').FileHandle, headerBytes: Uint8Array, hdu: FitsChunk['hdu'], header: FitsHeader, file: string) {
+  // The data's sum, read in slices so a large HDU is never held whole.
+  const padded = Math.ceil(hdu.dataBytes / BLOCK) * BLOCK;
+  let dataSum = 0;
+  const slice = 2880 * 4096;
+  for (let at = 0; at < padded; at += slice) {
+    dataSum = onesComplementSum(await readAt(handle, hdu.dataStart + at, Math.min(slice, padded - at), file, `HDU ${hdu.index}'s data`), dataSum);
+  }
+  return checksumProblem(headerBytes, dataSum, header.get('CHECKSUM'), header.get('DATASUM'));
+}
+
+async function decodeChunk(handle: import('node:fs/promises').FileHandle, header: FitsHeader, chunk: FitsChunk, schema: Schema, blockRows?: number): Promise<RecordBatch> {
+  const { hdu } = chunk;
+  const read = (offset: number, length: number, what: string) => readAt(handle, hdu.dataStart + offset, length, chunk.key, what);
+  if (hdu.kind === 'bintable' || hdu.kind === 'table') {
+    const rowBytes = header.integer('NAXIS1');
+    const rows = await read(chunk.first * rowBytes, chunk.count * rowBytes, `rows ${chunk.first + 1}-${chunk.first + chunk.count}`);
+    if (hdu.kind === 'table') return makeBatch(schema, [...asciiColumns(header).map((c) => asciiColumnData(c, rows, rowBytes, chunk.count)), ...sourceColumns(schema, chunk, header)], chunk.count);
+    const columns = binColumns(header).filter((c) => c.repeat > 0);
+    const heapStart = header.integer('THEAP', rowBytes * header.integer('NAXIS2'));
+    const heapBytes = columns.some((c) => c.variable) ? header.integer('PCOUNT', 0) : 0;
+    const heap = heapBytes > 0 ? await read(heapStart, Math.min(heapBytes, hdu.dataBytes - heapStart), 'the heap') : new Uint8Array(0);
+    return makeBatch(schema, [...columns.map((c) => binColumnData(c, rows, rowBytes, chunk.count, heap)), ...sourceColumns(schema, chunk, header)], chunk.count);
+  }
+  if (hdu.kind === 'groups') {
+    const layout = groupsLayout(header);
+    const bytes = await read(chunk.first * layout.groupBytes, chunk.count * layout.groupBytes, `groups ${chunk.first + 1}-${chunk.first + chunk.count}`);
+    const { params, arrays } = decodeGroups(layout, bytes, chunk.count);
+    const floats = params.map((values) => makeData({ type: schema.fields[0].type, length: chunk.count, nullCount: 0, data: values }) as Data);
+    const data = schema.fields.find((f) => f.name === 'data')!;
+    return makeBatch(schema, [...floats, tensorData(data, arrays, chunk.count), ...sourceColumns(schema, chunk, header)], chunk.count);
+  }
+  const ints = (v: number) => makeData({ type: new Int32(), length: 1, nullCount: 0, data: Int32Array.of(v) });
+  const headerJson = () => vectorFromArray([JSON.stringify(header.toJSON())], new Utf8()).data[0];
+  if (!schema.fields.some((f) => f.name === 'data')) return makeBatch(schema, [vectorFromArray([chunk.key], new Utf8()).data[0], ints(hdu.index), headerJson()], 1);
+  // Images: the whole image, or a block of rows along the slowest axis.
+  let values: FloatArray;
+  const dataField = schema.fields.find((f) => f.name === 'data')!;
+  const size = Number((dataField.type as { listSize: number }).listSize);
+  if (hdu.kind === 'compressed-image') {
+    // Only the tiles that cover the block are read and decoded.
+    const rows = blockRows === undefined ? [] : [chunk.first, chunk.count];
+    values = await decompressImage(header, (offset, length) => read(offset, length, 'the compressed image'), ...rows);
+  } else {
+    const layout = imageLayout(header);
+    const rowBytes = layout.shape.length === 0 ? 0 : layout.rowBytes;
+    values = layout.shape.length === 0 ? decodePixels(new Uint8Array(0), layout)
+      : blockRows === undefined ? decodePixels(await read(0, hdu.dataBytes, 'the image'), layout)
+        : decodePixels(await read(chunk.first * rowBytes, chunk.count * rowBytes, `image rows ${chunk.first + 1}-${chunk.first + chunk.count}`), layout);
+  }
+  if (values.length < size) {
+    const padded = new (values.constructor as Float32ArrayConstructor)(size).fill(NaN);
+    padded.set(values);
+    values = padded;
+  }
+  const blocked = schema.fields.some((f) => f.name === 'row_start');
+  return makeBatch(schema, [
+    vectorFromArray([chunk.key], new Utf8()).data[0], ints(hdu.index),
+    ...(blocked ? [ints(chunk.first), ints(chunk.count)] : []),
+    tensorData(dataField, values, 1), headerJson(),
+  ], 1);
+}

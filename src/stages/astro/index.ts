@@ -1,0 +1,16 @@
+// Astronomy: GOES flares, calibration, background, detection, cross-matching, radio imaging and deconvolution.
+import type { Stage } from '../../workflow/stage.ts';
+import { background } from './background.ts';
+import { calibrate } from './calibrate.ts';
+import { combine } from './combine.ts';
+import { crossmatch } from './crossmatch.ts';
+import { imageMetrics, observe, skySim } from './deconvolution.ts';
+import { detect } from './detect.ts';
+import { flares } from './flares.ts';
+import { goesXrs } from './goes-xrs.ts';
+import { keywords } from './keywords.ts';
+import { clean, dirtyImageStage, visibilities } from './synthesis.ts';
+
+export const astroStages: Stage[] = [
+  goesXrs, flares, keywords, combine, calibrate, background, detect, crossmatch, visibilities, dirtyImageStage, clean, skySim, observe, imageMetrics,
+];

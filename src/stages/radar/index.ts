@@ -1,0 +1,13 @@
+// Radar: pulse compression, MTI, beamforming, Doppler, CFAR; simulated CPIs and detector patches.
+import type { Stage } from '../../workflow/stage.ts';
+import { beamform } from './beamform.ts';
+import { cfar } from './cfar.ts';
+import { doppler } from './doppler.ts';
+import { mti } from './mti.ts';
+import { pulseCompress } from './pulse-compress.ts';
+import { radarPatchesSource } from './radar-patches.ts';
+import { radarSimSource } from './radar-sim.ts';
+
+export const radarStages: Stage[] = [
+  pulseCompress, mti, beamform, doppler, cfar, radarSimSource, radarPatchesSource,
+];
