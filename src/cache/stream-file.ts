@@ -6,13 +6,13 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { open } from 'node:fs/promises';
 import { batchBytes, decodeBatches, encodeBatches } from '../arrow/ipc.ts';
 import { OutputFile } from '../io/output-file.ts';
+import type { StreamWriter } from './store.ts';
 
 const recordTargetBytes = 1 << 20;
 
-export class StreamFileWriter {
+export class StreamFileWriter implements StreamWriter {
   private pending: RecordBatch[] = [];
   private pendingBytes = 0;
-  private rows = 0;
   private readonly file: OutputFile;
 
   constructor(path: string, private readonly schema: Schema) {
@@ -25,7 +25,6 @@ export class StreamFileWriter {
   write(batch: RecordBatch): Promise<void> | undefined {
     this.pending.push(batch);
     this.pendingBytes += batchBytes(batch);
-    this.rows += batch.numRows;
     return this.pendingBytes >= recordTargetBytes ? this.flush() : undefined;
   }
 
@@ -34,7 +33,7 @@ export class StreamFileWriter {
     const bytes = encodeBatches(this.schema, this.pending);
     this.pending = [];
     this.pendingBytes = 0;
-    // Failures surface on the last write's promise and in finish(); the prefix's own is not needed.
+    // Failures surface on the last write's promise and in commit(); the prefix's own is not needed.
     this.file.write(lengthPrefix(bytes.byteLength)).catch(() => undefined);
     const written = this.file.write(bytes, { owned: true });
     written.catch(() => undefined);
@@ -42,13 +41,12 @@ export class StreamFileWriter {
     return this.file.backlogged ? written : undefined;
   }
 
-  /** Writes the end marker, fsyncs and moves the file into place. */
-  async finish(): Promise<number> {
+  /** Writes the end marker and moves the file into place. */
+  async commit(): Promise<void> {
     this.flush()?.catch(() => undefined);
     this.file.write(lengthPrefix(0)).catch(() => undefined);
     await this.file.finish();
     await this.file.commit();
-    return this.rows;
   }
 
   abort(): Promise<void> {

@@ -1,7 +1,11 @@
 // `quiver cache prune [--out DIR] [--keep-runs N]`: shrinks the task cache to what recent runs use.
-import { pruneCache } from '../cache/prune.ts';
+import { join } from 'node:path';
+import { pruneStore, type PruneResult } from '../cache/prune.ts';
+import { FsStore } from '../cache/stores/fs.ts';
+import { rejectedKey } from '../engine/keys.ts';
 import { claimOutFolder } from '../engine/out-folder.ts';
 import { formatBytes } from '../observe/format.ts';
+import { listRuns, readManifest } from '../provenance/runs.ts';
 import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -17,7 +21,7 @@ export async function cacheCommand(args: string[]): Promise<number> {
   const release = await claimOutFolder(values.out!, 'cache-prune');
   let result;
   try {
-    result = pruneCache(values.out!, keep);
+    result = await pruneCache(values.out!, keep);
   } finally {
     await release();
   }
@@ -26,4 +30,19 @@ export async function cacheCommand(args: string[]): Promise<number> {
     `removed ${result.removed}, freeing ${formatBytes(result.freedBytes)}\n`,
   );
   return 0;
+}
+
+/** Keeps the entries the `keepRuns` most recent runs used (their records list every task key and output hash). */
+export async function pruneCache(outDir: string, keepRuns: number): Promise<PruneResult & { keptRuns: string[] }> {
+  const recent = listRuns(outDir).filter((r) => r.status !== 'interrupted').slice(0, keepRuns);
+  const used = new Set<string>();
+  for (const run of recent) {
+    const { manifest } = readManifest(outDir, run.runId);
+    // A kept task's quarantined rows are stored under their own key: pruning them while keeping
+    // the task would make its replay fail on the missing stream.
+    for (const t of manifest.tasks ?? []) used.add(t.key).add(rejectedKey(t.key));
+    for (const o of manifest.outputs) used.add(o.sha256);
+  }
+  const result = await pruneStore(new FsStore(join(outDir, '.quiver', 'cache')), (key) => used.has(key));
+  return { ...result, keptRuns: recent.map((r) => r.runId) };
 }

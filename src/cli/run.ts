@@ -7,7 +7,7 @@ import { LocalExecutor } from '../engine/executors/local.ts';
 import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
 import { ProgressDisplay } from '../observe/progress.ts';
 import { summaryTable, type RunSummary } from '../observe/summary.ts';
-import type { Explanation } from '../cache/explain.ts';
+import type { Explanation } from '../engine/explain.ts';
 import { builtinCatalog } from '../stages/index.ts';
 import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';

@@ -46,6 +46,10 @@ export interface Plan {
   nodeOf: Map<string, PlanNode>;
 }
 
+/** Members of a segment, source first: the stages it runs for each partition. */
+export const segmentMembers = (node: SegmentNode): string[] =>
+  [...(node.root.kind === 'source' ? [node.root.stage.id] : []), ...node.maps.map((m) => m.stage.id)];
+
 const fusable = (s: ResolvedStage) => s.stage.kind === 'map' || s.stage.kind === 'model';
 
 export function planWorkflow(workflow: ResolvedWorkflow): Plan {

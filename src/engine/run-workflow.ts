@@ -14,19 +14,19 @@ import type { OutputRecord } from '../workflow/stage.ts';
 import type { Problem, WorkflowSource, WorkflowSpec } from '../workflow/types.ts';
 import { validateWorkflow, type ResolvedWorkflow } from '../workflow/validate.ts';
 import { LocalExecutor } from './executors/local.ts';
-import { planWorkflow } from './plan.ts';
 import { Runner } from './runner.ts';
-import { decideTasks, segmentMembers, type TaskDecisions } from '../cache/decide.ts';
-import { explainTasks, type Explanation } from '../cache/explain.ts';
+import { decideTasks, type TaskDecisions } from './decide.ts';
+import { explainTasks, type Explanation } from './explain.ts';
 import { hashInputFiles } from '../cache/input-hashes.ts';
-import { workflowKeys } from '../cache/keys.ts';
-import { CacheStore } from '../cache/store.ts';
+import { workflowKeys } from './keys.ts';
+import type { Store } from '../cache/store.ts';
+import { FsStore } from '../cache/stores/fs.ts';
 import type { Manifest } from '../provenance/manifest.ts';
 import { latestManifest } from '../provenance/runs.ts';
 import { redactParams } from '../workflow/secrets.ts';
 import { claimOutFolder } from './out-folder.ts';
-import type { Plan } from './plan.ts';
-import { emptyStats, type StageStats } from './stats.ts';
+import { planWorkflow, segmentMembers, type Plan } from './plan.ts';
+import { emptyStats, type StageStats } from '../provenance/stage-stats.ts';
 import type { Executor } from './task.ts';
 
 export interface RunWorkflowOptions {
@@ -43,6 +43,8 @@ export interface RunWorkflowOptions {
   edgeBudgetBytes?: number;
   /** Folders outside the workflow's own that it may read (the output folder always may be). */
   allowPaths?: string[];
+  /** Where the task cache is kept (default: a folder store in OUT/.quiver/cache). */
+  store?: Store;
   /** Neither read nor fill the task cache: compute everything. */
   noCache?: boolean;
   /** Called before running with why each task that is computed runs (see cache/explain.ts). */
@@ -102,7 +104,8 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   const runDir = join(outDir, '.quiver', 'runs', runId);
   const previous = latestManifest(outDir);
   const { log, close: closeLog } = openRunLog(join(runDir, 'log.jsonl'));
-  const store = options.noCache ? undefined : new CacheStore(join(outDir, '.quiver', 'cache'));
+  const cacheDir = join(outDir, '.quiver', 'cache');
+  const store = options.noCache ? undefined : options.store ?? new FsStore(cacheDir);
   const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
   let inputHashes = new Map<string, string>();
   let plan: Plan | undefined;
@@ -113,9 +116,9 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   try {
     // Inside the try: an input that vanished since discovery fails the run, with its record.
     const files = workflow.stages.flatMap((s) => (s.partitions ?? []).flatMap((p) => (p.file ? [p.file] : [])));
-    inputHashes = await hashInputFiles(files, store?.inputsDir);
+    inputHashes = await hashInputFiles(files, options.noCache ? undefined : join(cacheDir, 'inputs'));
     plan = planWorkflow(workflow);
-    tasks = decideTasks(plan, workflowKeys(workflow, (file) => inputHashes.get(file)!), store);
+    tasks = await decideTasks(plan, workflowKeys(workflow, (file) => inputHashes.get(file)!), store);
     const explanations = explainTasks(plan, tasks, previous, (file) => inputHashes.get(file));
     logReasons(log, explanations);
     options.onExplain?.(explanations);

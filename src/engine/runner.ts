@@ -3,18 +3,20 @@
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutputRecord, SinkWriter } from '../workflow/stage.ts';
-import { Channel } from './channel.ts';
-import type { Plan, PlanNode } from './plan.ts';
-import { runReduce } from './run-reduce.ts';
-import { runSegment } from './run-segment.ts';
-import { runSink } from './run-sink.ts';
-import { emptyStats, type StageStats } from './stats.ts';
-import type { Executor } from './task.ts';
-import { channelId, segmentMembers, type TaskDecisions } from '../cache/decide.ts';
-import { countCached } from './run-segment.ts';
-import { Quarantine } from './quarantine.ts';
 import type { Logger } from '../observe/logger.ts';
+import { emptyStats, type StageStats } from '../provenance/stage-stats.ts';
+import type { OutputRecord } from '../workflow/stage.ts';
+import { Channel } from './channel.ts';
+import { countCached } from './counts.ts';
+import type { TaskRecord } from './partition-cache.ts';
+import { channelId, type TaskDecisions } from './decide.ts';
+import { segmentMembers, type Plan, type PlanNode } from './plan.ts';
+import { Quarantine } from './quarantine.ts';
+import type { RunContext } from './run-context.ts';
+import { ReduceRunner } from './reduce-runner.ts';
+import { SegmentRunner } from './segment-runner.ts';
+import { SinkRunner } from './sink-runner.ts';
+import type { Executor } from './task.ts';
 
 export interface RunOptions {
   executor: Executor;
@@ -29,22 +31,6 @@ export interface RunOptions {
   log?: Logger;
 }
 
-export interface RunContext {
-  plan: Plan;
-  executor: Executor;
-  tasks: TaskDecisions;
-  outDir: string;
-  quarantine: Quarantine;
-  log?: Logger;
-  signal: AbortSignal;
-  stats: Map<string, StageStats>;
-  /** Channels carrying a stage's output to each of its consumers. */
-  outputs(stageId: string): Channel[];
-  /** The channel feeding input `index` of a node. */
-  input(nodeId: string, index: number): Channel;
-  openedSinks: SinkWriter[];
-}
-
 export interface RunOutcome {
   outputs: OutputRecord[];
   stats: StageStats[];
@@ -55,25 +41,18 @@ export class Runner {
 
   constructor(private readonly plan: Plan, private readonly options: RunOptions) {
     this.stats = new Map(plan.workflow.stages.map((s) => [s.id, emptyStats(s.id, s.spec.use, s.stage.kind)]));
-    countUntouched(plan, options.tasks, this.stats);
   }
 
   async run(): Promise<RunOutcome> {
     const { plan, options } = this;
+    await countUntouched(plan, options.tasks, this.stats);
     const abort = new AbortController();
     // Every task in flight listens on this signal: many at once is expected, not a leak.
     setMaxListeners(0, abort.signal);
     const onOuterAbort = () => abort.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     mkdirSync(options.tempDir, { recursive: true });
-
-    const channels = new Map<string, Channel>();
-    const budgetBytes = options.edgeBudgetBytes ?? 16 << 20;
-    for (const [i, e] of plan.edges.entries()) {
-      const spillFile = e.spill ? join(options.tempDir, `edge-${i}.arrows`) : undefined;
-      const id = channelId(e.to, e.input);
-      channels.set(id, new Channel({ budgetBytes, spillFile, wants: options.tasks.wants.get(id) }));
-    }
+    const channels = this.channels();
     const ctx: RunContext = {
       plan,
       executor: options.executor,
@@ -83,13 +62,12 @@ export class Runner {
       log: options.log,
       signal: abort.signal,
       stats: this.stats,
-      outputs: (stageId) => plan.edges.filter((e) => e.from === stageId).map((e) => channels.get(`${e.to}#${e.input}`)!),
-      input: (nodeId, index) => channels.get(`${nodeId}#${index}`)!,
-      openedSinks: [],
+      outputs: (stageId) => plan.edges.filter((e) => e.from === stageId).map((e) => channels.get(channelId(e.to, e.input))!),
+      input: (nodeId, index) => channels.get(channelId(nodeId, index))!,
     };
-
-    const runNode = (node: PlanNode): Promise<SinkWriter | void> =>
-      node.kind === 'segment' ? runSegment(node, ctx) : node.kind === 'reduce' ? runReduce(node, ctx) : runSink(node, ctx);
+    // Sinks in plan order, so outputs are listed the same way every run.
+    const runners = plan.nodes.map((node) => runnerFor(node, ctx));
+    const sinks = runners.filter((r) => r instanceof SinkRunner);
     let failure: unknown;
     const fail = (error: unknown) => {
       if (failure !== undefined) return;
@@ -97,30 +75,47 @@ export class Runner {
       abort.abort(error);
       for (const c of channels.values()) c.fail(error);
     };
-    // Sink writers come back in plan order, so outputs are listed the same way every run.
-    const finished = await Promise.all(plan.nodes.map((node) => runNode(node).catch((error) => fail(error))));
+    await Promise.all(runners.map((r) => r.run().catch(fail)));
     options.signal?.removeEventListener('abort', onOuterAbort);
     try {
       if (failure !== undefined) {
-        await Promise.all(ctx.openedSinks.map((w) => w.abort().catch(() => undefined)));
+        await Promise.all(sinks.map((s) => s.abort().catch(() => undefined)));
         await ctx.quarantine.abort().catch(() => undefined);
         throw failure;
       }
       const outputs: OutputRecord[] = [];
-      for (const writer of finished) if (writer) outputs.push(...(await writer.commit()));
+      for (const sink of sinks) outputs.push(...(await sink.commit()));
       outputs.push(...(await ctx.quarantine.commit()));
       return { outputs, stats: [...this.stats.values()] };
     } finally {
       rmSync(options.tempDir, { recursive: true, force: true });
     }
   }
+
+  /** A bounded channel per edge; edges that could deadlock spill to disk instead of waiting. */
+  private channels(): Map<string, Channel> {
+    const { plan, options } = this;
+    const channels = new Map<string, Channel>();
+    const budgetBytes = options.edgeBudgetBytes ?? 16 << 20;
+    for (const [i, e] of plan.edges.entries()) {
+      const spillFile = e.spill ? join(options.tempDir, `edge-${i}.arrows`) : undefined;
+      const id = channelId(e.to, e.input);
+      channels.set(id, new Channel({ budgetBytes, spillFile, wants: options.tasks.wants.get(id) }));
+    }
+    return channels;
+  }
+}
+
+function runnerFor(node: PlanNode, ctx: RunContext): SegmentRunner | ReduceRunner | SinkRunner {
+  if (node.kind === 'segment') return new SegmentRunner(node, ctx);
+  return node.kind === 'reduce' ? new ReduceRunner(node, ctx) : new SinkRunner(node, ctx);
 }
 
 /**
  * Tasks the run will do, per stage, for progress; and the partitions it need not touch because what
  * they lead to is cached: those count as cached, with the rows recorded when they were computed.
  */
-function countUntouched(plan: Plan, tasks: TaskDecisions, stats: Map<string, StageStats>) {
+async function countUntouched(plan: Plan, tasks: TaskDecisions, stats: Map<string, StageStats>): Promise<void> {
   for (const node of plan.nodes) {
     if (node.kind === 'sink') continue;
     const decisions = tasks.nodes.get(node.id)!;
@@ -129,10 +124,11 @@ function countUntouched(plan: Plan, tasks: TaskDecisions, stats: Map<string, Sta
       const st = stats.get(id)!;
       st.tasksTotal = decisions.length;
       const keys = tasks.keys.stages.get(id)!.keys;
-      decisions.forEach((d, j) => {
-        const record = d === 'skip' ? tasks.store?.record(keys[j]) : undefined;
+      for (const [j, d] of decisions.entries()) {
+        if (d !== 'skip' || !tasks.store) continue;
+        const record = tasks.records.get(keys[j]) ?? (await tasks.store.readRecord<TaskRecord>('task', keys[j]));
         if (record) countCached(st, record);
-      });
+      }
     }
   }
 }

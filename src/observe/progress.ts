@@ -1,5 +1,5 @@
 // A live progress line per stage on a terminal: tasks done/total, rows, rows per second.
-import type { StageStats } from '../engine/stats.ts';
+import type { StageStats } from '../provenance/stage-stats.ts';
 import { formatCount } from './format.ts';
 
 export class ProgressDisplay {

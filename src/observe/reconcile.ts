@@ -2,7 +2,7 @@
 // (each partition counted once, whether computed, replayed from the cache or left untouched), and
 // within a stage, rows in = rows out + rows quarantined + rows it removes by design (filters,
 // aggregates). A mismatch means rows went missing; the summary and the run record say so.
-import type { StageStats } from '../engine/stats.ts';
+import type { StageStats } from '../provenance/stage-stats.ts';
 import type { ResolvedWorkflow } from '../workflow/validate.ts';
 
 /** One sentence per edge whose counts do not agree; empty when every row is accounted for. */

@@ -1,6 +1,6 @@
 // The end-of-run summary: the `--json` object of DESIGN.md §3, and the plain table people read.
 import { relative } from 'node:path';
-import type { StageStats } from '../engine/stats.ts';
+import type { StageStats } from '../provenance/stage-stats.ts';
 import { formatCount, formatSeconds } from './format.ts';
 
 export interface StageSummary {

@@ -6,7 +6,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, arch } from 'node:os';
 import { dirname, relative } from 'node:path';
 import { plannedBackend } from '../models/runtime.ts';
-import type { StageStats } from '../engine/stats.ts';
+import type { StageStats } from './stage-stats.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
 import { redactParams, redactWorkflowText } from '../workflow/secrets.ts';
 import type { ResolvedWorkflow } from '../workflow/validate.ts';

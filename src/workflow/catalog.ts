@@ -27,6 +27,12 @@ export class StageCatalog {
     return use.startsWith('./') || use.startsWith('../') || use.startsWith('/') || use.startsWith('file:');
   }
 
+  /** The file a file reference (`./stages.ts#name`) points at, absolute. */
+  static stageFile(use: string, baseDir: string): string {
+    const file = use.split('#')[0];
+    return file.startsWith('file:') ? new URL(file).pathname : isAbsolute(file) ? file : resolve(baseDir, file);
+  }
+
   /** The stage for `use`; throws an Error whose message says why none was found. */
   async resolve(use: string, baseDir: string): Promise<Stage> {
     if (!StageCatalog.isFileReference(use)) {
@@ -36,7 +42,7 @@ export class StageCatalog {
       throw new Error(`unknown stage '${use}'${near ? ` (did you mean '${near}'?)` : ''}`);
     }
     const [file, exportName = 'default'] = use.split('#');
-    const path = file.startsWith('file:') ? new URL(file).pathname : isAbsolute(file) ? file : resolve(baseDir, file);
+    const path = StageCatalog.stageFile(use, baseDir);
     if (!existsSync(path)) throw new Error(`stage file '${file}' does not exist (looked for ${path})`);
     const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
     const stage = module[exportName];

@@ -5,7 +5,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { Explanation } from '../../src/cache/explain.ts';
+import type { Explanation } from '../../src/engine/explain.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/engine/run-workflow.ts';
 import type { RunSummary } from '../../src/observe/summary.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { canonicalJson, hashParts } from '../../src/cache/hash.ts';
 import { hashInputFiles } from '../../src/cache/input-hashes.ts';
-import { workflowKeys, type WorkflowKeys } from '../../src/cache/keys.ts';
+import { workflowKeys, type WorkflowKeys } from '../../src/engine/keys.ts';
 import { resolveWorkflow } from '../../src/engine/run-workflow.ts';
 import { builtinCatalog } from '../../src/stages/index.ts';
 import { scratchDir } from '../helpers.ts';

@@ -4,13 +4,12 @@
 // counts, timings and the order tasks finish in never enter a key, so keys are stable across runs
 // and machines.
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { typeName } from '../arrow/types.ts';
 import type { ReduceStage, SinkStage } from '../workflow/stage.ts';
 import { StageCatalog } from '../workflow/catalog.ts';
 import type { ResolvedStage, ResolvedWorkflow } from '../workflow/validate.ts';
-import { canonicalJson, hashParts } from './hash.ts';
+import { canonicalJson, hashParts } from '../cache/hash.ts';
 
 export interface StageKeys {
   /** Per output partition: the key of the stage's output for it. */
@@ -47,11 +46,7 @@ export function describeStage(s: ResolvedStage, baseDir: string): string {
   // file added before the others can change how every file is read: the schema is part of what it
   // computes. (Other stages' schemas follow from their inputs' and their params, already keyed.)
   if (s.stage.kind === 'source') parts.push(schemaText(s.schema));
-  if (StageCatalog.isFileReference(s.spec.use)) {
-    const file = s.spec.use.split('#')[0];
-    const path = file.startsWith('file:') ? new URL(file).pathname : isAbsolute(file) ? file : resolve(baseDir, file);
-    parts.push(hashParts(readFileSync(path, 'utf8')));
-  }
+  if (StageCatalog.isFileReference(s.spec.use)) parts.push(hashParts(readFileSync(StageCatalog.stageFile(s.spec.use, baseDir), 'utf8')));
   if (s.stage.fingerprint) parts.push(s.stage.fingerprint(s.params, { baseDir }));
   return canonicalJson(parts);
 }

@@ -2,11 +2,11 @@
 // computed is compared with the same stage and partition in the previous run record of the same
 // output folder — new input, input changed, stage version or param changed, upstream changed, or
 // simply not in the cache.
-import type { Plan } from '../engine/plan.ts';
 import type { Manifest } from '../provenance/manifest.ts';
-import { canonicalJson } from './hash.ts';
+import { canonicalJson } from '../cache/hash.ts';
 import { isSecretName, redactParams, redacted } from '../workflow/secrets.ts';
-import { segmentMembers, type TaskDecisions } from './decide.ts';
+import type { TaskDecisions } from './decide.ts';
+import { segmentMembers, type Plan } from './plan.ts';
 
 export interface Explanation {
   /** The stages the task runs (a fused segment runs several) and the partition. */

@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { sha256OfFile } from '../cache/input-hashes.ts';
-import { newRunId, runWorkflow } from '../engine/run-workflow.ts';
+import { newRunId, runWorkflow } from './run-workflow.ts';
 import type { RunSummary } from '../observe/summary.ts';
 import type { StageCatalog } from '../workflow/catalog.ts';
 import { parseWorkflow } from '../workflow/load.ts';
 import type { WorkflowSpec } from '../workflow/types.ts';
-import { readManifest } from './runs.ts';
+import { readManifest } from '../provenance/runs.ts';
 
 export interface OutputCheck {
   path: string;

@@ -5,15 +5,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { pruneCache } from '../../src/cache/prune.ts';
-import { rejectedKey } from '../../src/cache/keys.ts';
-import { CacheStore } from '../../src/cache/store.ts';
+import { rejectedKey } from '../../src/engine/keys.ts';
+import { FsStore } from '../../src/cache/stores/fs.ts';
+import { pruneCache } from '../../src/cli/cache.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { claimOutFolder, OutFolderBusyError } from '../../src/engine/out-folder.ts';
 import { runWorkflow } from '../../src/engine/run-workflow.ts';
 import { builtinCatalog } from '../../src/stages/index.ts';
 import { repoRoot, scratchDir } from '../helpers.ts';
-import { burnedWorkflow, csvFile, filesUnder, localStages, outputHashes, quiver, quiverAsync, quiverBin, readManifestFile, writeText } from './util.ts';
+import { burnedWorkflow, csvFile, filesUnder, localStages, outputHashes, quiver, quiverAsync, quiverBin, readManifestFile, writeText } from '../cache/util.ts';
 
 const executor = new LocalExecutor({ workers: 2 });
 afterAll(() => executor.close());
@@ -84,12 +84,12 @@ stages:
     const hashes = outputHashes(out);
     expect(Object.keys(hashes)).toEqual(['_quarantine/check.parquet', 'kept.parquet']);
     const manifest = readManifestFile(first.manifest);
-    const store = new CacheStore(join(out, '.quiver', 'cache'));
+    const store = new FsStore(join(out, '.quiver', 'cache'));
     const checkKeys = manifest.tasks.filter((t) => t.stage === 'check').map((t) => t.key);
-    for (const key of checkKeys) expect(store.hasStream(rejectedKey(key))).toBe(true);
+    for (const key of checkKeys) expect(await store.hasStream(rejectedKey(key))).toBe(true);
 
-    pruneCache(out, 1); // keeps everything this one run used
-    for (const key of checkKeys) expect(store.hasStream(rejectedKey(key)), 'rejected rows of a kept task').toBe(true);
+    await pruneCache(out, 1); // keeps everything this one run used
+    for (const key of checkKeys) expect(await store.hasStream(rejectedKey(key)), 'rejected rows of a kept task').toBe(true);
     const again = await run(file, out);
     for (const s of again.stages) expect([s.id, s.tasks], s.id).toEqual([s.id, s.cached]);
     expect(outputHashes(out)).toEqual(hashes);

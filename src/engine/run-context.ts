@@ -1,0 +1,24 @@
+// What every node's runner shares while a plan runs (runner.ts makes it): the plan, the executor,
+// the cache decisions, the channels between nodes, the quarantine and the per-stage statistics.
+import type { Logger } from '../observe/logger.ts';
+import type { StageStats } from '../provenance/stage-stats.ts';
+import type { Channel } from './channel.ts';
+import type { TaskDecisions } from './decide.ts';
+import type { Plan } from './plan.ts';
+import type { Quarantine } from './quarantine.ts';
+import type { Executor } from './task.ts';
+
+export interface RunContext {
+  plan: Plan;
+  executor: Executor;
+  tasks: TaskDecisions;
+  outDir: string;
+  quarantine: Quarantine;
+  log?: Logger;
+  signal: AbortSignal;
+  stats: Map<string, StageStats>;
+  /** Channels carrying a stage's output to each of its consumers. */
+  outputs(stageId: string): Channel[];
+  /** The channel feeding input `index` of a node. */
+  input(nodeId: string, index: number): Channel;
+}
