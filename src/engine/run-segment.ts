@@ -50,6 +50,7 @@ export async function runSegment(node: SegmentNode, ctx: RunContext): Promise<vo
   const spec: SegmentSpec = {
     key: node.key,
     baseDir: ctx.plan.workflow.source.baseDir,
+    catalog: ctx.plan.catalog,
     source: root.kind === 'source' ? toRef(root.stage) : undefined,
     inputSchema: encodeSchema(root.kind === 'source' ? root.stage.schema : root.schema),
     maps: node.maps.map((m) => ({ ...toRef(m.stage), parent: m.parent })),
