@@ -8,7 +8,7 @@ export { defineMap, defineReduce, defineSink, defineSource } from './workflow/st
 export type * from './workflow/stage.ts';
 export { InvalidWorkflowError, type WorkflowInput } from './engine/run-workflow.ts';
 export type { RunSummary } from './observe/summary.ts';
-export { StageCatalog } from './workflow/catalog.ts';
+export { StageCatalog, type CatalogRef } from './workflow/catalog.ts';
 export { builtinCatalog, builtinStages } from './stages/index.ts';
 
 type Options = Omit<RunWorkflowOptions, 'catalog'> & { catalog?: RunWorkflowOptions['catalog'] };

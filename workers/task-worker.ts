@@ -1,10 +1,12 @@
-// Entry point of a worker thread: unpacks task requests, runs them with the built-in stage
-// catalog, and moves the output bytes back to the main thread without copying them.
+// Entry point of a worker thread: unpacks task requests, runs them with the stage catalog each one
+// names, and moves the output bytes back to the main thread without copying them. A failure comes
+// back as a value (errors lose their kind between threads).
 import { Piscina } from 'piscina';
 import { runTask } from '../src/engine/run-task.ts';
 import { unpackSegment, unpackUnits, type PackedRequest } from '../src/engine/task-codec.ts';
-import type { SegmentSpec, TaskResult } from '../src/engine/task.ts';
-import { builtinCatalog } from '../src/stages/index.ts';
+import { taskFailure } from '../src/engine/task-error.ts';
+import type { SegmentSpec, TaskReply, TaskResult } from '../src/engine/task.ts';
+import { StageCatalog } from '../src/workflow/catalog.ts';
 
 const segments = new Map<string, SegmentSpec>();
 
@@ -13,14 +15,21 @@ class MovableResult {
   get [Piscina.transferableSymbol]() {
     return [...this.result.outputs, ...this.result.rejected.map((r) => r.bytes)].flatMap((o) => (o ? [o.buffer] : []));
   }
-  get [Piscina.valueSymbol]() {
-    return this.result;
+  get [Piscina.valueSymbol](): TaskReply {
+    return { result: this.result };
   }
 }
 
 export default async function (packed: PackedRequest) {
   let segment = segments.get(packed.key);
   if (!segment) segments.set(packed.key, (segment = unpackSegment(packed.segment)));
-  const result = await runTask({ segment, units: unpackUnits(packed), fresh: packed.fresh }, builtinCatalog);
-  return Piscina.move(new MovableResult(result) as never);
+  const units = unpackUnits(packed);
+  try {
+    // A request without units (LocalExecutor.warm) loads the catalog ahead of the tasks that need it.
+    if (units.length === 0) await StageCatalog.load(segment.catalog);
+    const result = await runTask({ segment, units, fresh: packed.fresh });
+    return Piscina.move(new MovableResult(result) as never);
+  } catch (error) {
+    return { failure: taskFailure(error, segment) } satisfies TaskReply;
+  }
 }

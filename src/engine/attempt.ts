@@ -3,7 +3,7 @@
 // timeout (the thread is then stopped) — is tried again after a growing pause, on a fresh start of
 // its stages, until its retries are used up; then the run fails with what happened.
 import type { Logger } from '../observe/logger.ts';
-import { messageOf, StageRunError } from '../workflow/errors.ts';
+import { TaskError } from './task-error.ts';
 import type { Executor, TaskRequest, TaskResult } from './task.ts';
 
 export interface AttemptPolicy {
@@ -30,27 +30,25 @@ export async function runAttempts(
         // The request's buffers must survive for a retry: copy them rather than move them.
         keepBuffers: policy.retries > 0,
       });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      const cause = limit?.aborted
-        ? `ran past its timeout of ${policy.timeoutSeconds}s per chunk and was stopped`
-        : threadDied(error) ? `its worker thread died (${messageOf(error)})` : messageOf(error);
+    } catch (thrown) {
+      if (signal.aborted) throw thrown;
+      // The executor sees only an abort; that it was the timeout's is known here.
+      const error = limit?.aborted
+        ? new TaskError({ kind: 'timeout', cause: `ran past its timeout of ${policy.timeoutSeconds}s per chunk and was stopped` })
+        : thrown;
+      if (!(error instanceof TaskError)) throw error;
+      const cause = error.kind === 'thread-died' || error.kind === 'out-of-memory' ? `its worker thread died (${error.message})` : error.message;
       if (attempt >= policy.retries) {
-        if (!threadDied(error) && !limit?.aborted) throw error;
+        // A stage's own error names its stage and where; what befell the thread is the whole segment's.
+        if (error.kind === 'stage' || error.kind === 'input') throw error;
         const tries = attempt + 1;
-        throw new StageRunError(policy.stages.join('+'), `${cause}${tries > 1 ? ` (tried ${tries} times)` : ''}`, { partition: partitions.join(', ') });
+        throw new TaskError({
+          kind: error.kind, stage: policy.stages.join('+'), partition: partitions.join(', '), cause: `${cause}${tries > 1 ? ` (tried ${tries} times)` : ''}`,
+        });
       }
       const pauseMs = Math.min(longestPauseMs, firstPauseMs * 2 ** attempt);
-      log?.warn({ event: 'retry', stages: policy.stages, partitions, attempt: attempt + 1, pauseMs, cause }, 'task failed; retrying');
+      log?.warn({ event: 'retry', stages: policy.stages, partitions, attempt: attempt + 1, pauseMs, kind: error.kind, cause }, 'task failed; retrying');
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
-}
-
-/**
- * Errors a stage throws come back from the worker as plain Errors whose message names the stage
- * (StageRunError's form); anything else is the thread itself dying (exit, out of memory).
- */
-function threadDied(error: unknown): boolean {
-  return !/^stage '/.test(messageOf(error));
 }

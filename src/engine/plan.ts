@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Schema } from 'apache-arrow';
 import { encodeSchema } from '../arrow/ipc.ts';
+import type { CatalogRef } from '../workflow/catalog.ts';
 import { consumersOf } from '../workflow/graph.ts';
 import type { ResolvedStage, ResolvedWorkflow } from '../workflow/validate.ts';
 
@@ -44,6 +45,8 @@ export interface Plan {
   edges: Edge[];
   /** The node that runs each stage. */
   nodeOf: Map<string, PlanNode>;
+  /** Where workers load the stages of every segment from. */
+  catalog: CatalogRef;
 }
 
 /** Members of a segment, source first: the stages it runs for each partition. */
@@ -53,6 +56,8 @@ export const segmentMembers = (node: SegmentNode): string[] =>
 const fusable = (s: ResolvedStage) => s.stage.kind === 'map' || s.stage.kind === 'model';
 
 export function planWorkflow(workflow: ResolvedWorkflow): Plan {
+  // Segments run in workers, which must load the catalog themselves: fail before anything runs.
+  const catalog = workflow.catalog.requireRef();
   const consumers = consumersOf(workflow.stages.map((s) => s.spec));
   const nodes: PlanNode[] = [];
   const nodeOf = new Map<string, PlanNode>();
@@ -100,14 +105,16 @@ export function planWorkflow(workflow: ResolvedWorkflow): Plan {
     if (node.kind !== 'segment') continue;
     const members = new Set([node.root.kind === 'source' ? node.root.stage.id : '', ...node.maps.map((m) => m.stage.id)]);
     node.exits = [...members].filter((id) => id && (consumers.get(id) ?? []).some((c) => !members.has(c)));
-    node.key = segmentKey(node);
+    node.key = segmentKey(node, catalog);
   }
   markSpillingEdges(planEdges, nodeOf);
-  return { workflow, nodes, edges: planEdges, nodeOf };
+  return { workflow, nodes, edges: planEdges, nodeOf, catalog };
 }
 
-function segmentKey(node: SegmentNode): string {
+function segmentKey(node: SegmentNode, catalog: CatalogRef): string {
   const hash = createHash('sha256');
+  // Workers keep a segment's stages by this key: another catalog may give a name other stages.
+  hash.update(`${catalog.module}#${catalog.export}\n`);
   const describe = (s: ResolvedStage) => JSON.stringify([s.id, s.spec.use, s.stage.version, s.params, s.spec.onError ?? 'fail']);
   hash.update(node.root.kind === 'source' ? describe(node.root.stage) : `input:${node.root.from}`);
   // Workers keep a segment's stages by this key: a source whose schema comes from its data (CSV

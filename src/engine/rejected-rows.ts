@@ -5,10 +5,12 @@
 // `_error`, `_stage` and `_source` (DESIGN.md §4).
 import { Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { makeBatch } from '../arrow/batch.ts';
+import { encodeBatches } from '../arrow/ipc.ts';
 import { nullData } from '../arrow/nulls.ts';
 import { takeBatch } from '../arrow/take.ts';
 import { messageOf, RejectedRows } from '../workflow/errors.ts';
 import type { MapFunction, PartitionInfo } from '../workflow/stage.ts';
+import type { Rejected, StageRef } from './task.ts';
 
 export interface Tolerated {
   outputs: RecordBatch[];
@@ -76,4 +78,9 @@ export function rejectedRows(batch: RecordBatch, failed: Tolerated['failed'], st
 /** One row standing for a chunk that could not be read: its columns null. */
 export function unreadableChunk(schema: Schema, error: unknown, stage: string, source: string): RecordBatch {
   return withReasons(schema, schema.fields.map((f) => nullData(f.type, 1)), [messageOf(error)], stage, source);
+}
+
+/** What a task reports of rows stage `stage` set aside in unit `unit`: the rows themselves only under quarantine. */
+export function rejection(stage: number, unit: number, rows: RecordBatch, policy: StageRef['onError']): Rejected {
+  return { stage, unit, rows: rows.numRows, bytes: policy === 'quarantine' ? encodeBatches(rows.schema, [rows]) : null };
 }

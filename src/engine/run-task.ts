@@ -2,11 +2,11 @@
 // pushes its batches through the segment's fused map stages, and collects what leaves the segment.
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { decodeBatches, decodeSchema, encodeBatches } from '../arrow/ipc.ts';
-import type { StageCatalog } from '../workflow/catalog.ts';
+import { StageCatalog } from '../workflow/catalog.ts';
 import { StageRunError } from '../workflow/errors.ts';
 import type { MapFunction, SourceStage } from '../workflow/stage.ts';
 import { checkSchema } from './check-schema.ts';
-import { applyTolerantly, rejectedRows, unreadableChunk } from './rejected-rows.ts';
+import { applyTolerantly, rejectedRows, rejection, unreadableChunk } from './rejected-rows.ts';
 import type { Rejected, SegmentSpec, StageCounts, StageRef, TaskRequest, TaskResult } from './task.ts';
 
 type OnError = NonNullable<StageRef['onError']>;
@@ -23,24 +23,29 @@ interface Instance {
 
 const instances = new Map<string, Promise<Instance>>();
 
-async function instantiate(spec: SegmentSpec, catalog: StageCatalog): Promise<Instance> {
+async function instantiate(spec: SegmentSpec): Promise<Instance> {
+  const catalog = await StageCatalog.load(spec.catalog);
   const inputSchema = decodeSchema(spec.inputSchema);
   const schemas = new Map<number, Schema>([[-1, inputSchema]]);
   let source: Instance['source'];
   if (spec.source) {
-    const stage = await catalog.resolve(spec.source.use, spec.baseDir);
-    if (stage.kind !== 'source') throw new Error(`stage '${spec.source.id}' is not a source`);
-    source = { id: spec.source.id, stage, params: spec.source.params, schema: inputSchema, onError: spec.source.onError ?? 'fail' };
+    const ref = spec.source;
+    const stage = await building(ref.id, () => catalog.resolve(ref.use, spec.baseDir));
+    if (stage.kind !== 'source') throw new StageRunError(ref.id, `'${ref.use}' is not a source`);
+    source = { id: ref.id, stage, params: ref.params, schema: inputSchema, onError: ref.onError ?? 'fail' };
   }
   const maps: Instance['maps'] = [];
   for (const [i, ref] of spec.maps.entries()) {
-    const stage = await catalog.resolve(ref.use, spec.baseDir);
-    if (stage.kind !== 'map' && stage.kind !== 'model') throw new Error(`stage '${ref.id}' is not a map`);
-    const input = schemas.get(ref.parent)!;
-    const schema = stage.outputSchema({ params: ref.params, inputs: [input], baseDir: spec.baseDir });
-    schemas.set(i, schema);
-    const fn = await stage.create(ref.params, { inputSchema: input, outputSchema: schema, baseDir: spec.baseDir });
-    maps.push({ id: ref.id, fn, schema, inputSchema: input, onError: ref.onError ?? 'fail' });
+    const map = await building(ref.id, async () => {
+      const stage = await catalog.resolve(ref.use, spec.baseDir);
+      if (stage.kind !== 'map' && stage.kind !== 'model') throw new Error(`'${ref.use}' is not a map`);
+      const input = schemas.get(ref.parent)!;
+      const schema = stage.outputSchema({ params: ref.params, inputs: [input], baseDir: spec.baseDir });
+      const fn = await stage.create(ref.params, { inputSchema: input, outputSchema: schema, baseDir: spec.baseDir });
+      return { id: ref.id, fn, schema, inputSchema: input, onError: ref.onError ?? 'fail' };
+    });
+    schemas.set(i, map.schema);
+    maps.push(map);
   }
   const children = [[], ...spec.maps.map(() => [])] as number[][];
   spec.maps.forEach((m, i) => children[m.parent + 1].push(i));
@@ -49,24 +54,36 @@ async function instantiate(spec: SegmentSpec, catalog: StageCatalog): Promise<In
   return { source, inputSchema, maps, children, exitOf };
 }
 
-export async function runTask(request: TaskRequest, catalog: StageCatalog): Promise<TaskResult> {
-  const { segment, units } = request;
-  if (units.length === 0) return { outputs: segment.exits.map(() => null), batchCounts: segment.exits.map(() => []), counts: [], rejected: [] };
-  if (request.fresh) instances.delete(segment.key);
+/** Builds one stage, naming it in what goes wrong (an unknown `use`, a `create` that throws). */
+async function building<T>(id: string, build: () => Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (error) {
+    throw error instanceof StageRunError ? error : new StageRunError(id, error);
+  }
+}
+
+/** The segment's stages: built once per worker for all its tasks, or afresh for a retry. */
+function instanceFor(segment: SegmentSpec, fresh = false): Promise<Instance> {
+  if (fresh) instances.delete(segment.key);
   let pending = instances.get(segment.key);
   if (!pending) {
-    pending = instantiate(segment, catalog);
+    pending = instantiate(segment);
     instances.set(segment.key, pending);
     pending.catch(() => instances.delete(segment.key));
   }
-  const instance = await pending;
+  return pending;
+}
+
+export async function runTask(request: TaskRequest): Promise<TaskResult> {
+  const { segment, units } = request;
+  if (units.length === 0) return { outputs: segment.exits.map(() => null), batchCounts: segment.exits.map(() => []), counts: [], rejected: [] };
+  const instance = await instanceFor(segment, request.fresh);
   const nodes = (instance.source ? 1 : 0) + instance.maps.length;
   const zero = () => Array.from({ length: nodes }, () => ({ rowsIn: 0, rowsOut: 0, quarantined: 0, seconds: 0 }));
   const unitCounts: StageCounts[][] = units.map(zero);
   const rejected: Rejected[] = [];
-  const reject = (stage: number, unit: number, rows: RecordBatch, policy: OnError) => rejected.push({
-    stage, unit, rows: rows.numRows, bytes: policy === 'quarantine' ? encodeBatches(rows.schema, [rows]) : null,
-  });
+  const reject = (stage: number, unit: number, rows: RecordBatch, policy: OnError) => rejected.push(rejection(stage, unit, rows, policy));
   const exitBatches: RecordBatch[][] = segment.exits.map(() => []);
   const batchCounts: number[][] = segment.exits.map(() => units.map(() => 0));
 

@@ -75,6 +75,7 @@ export class SegmentRunner {
     this.spec = {
       key: node.key,
       baseDir: ctx.plan.workflow.source.baseDir,
+      catalog: ctx.plan.catalog,
       source: root.kind === 'source' ? toRef(root.stage) : undefined,
       inputSchema: encodeSchema(root.kind === 'source' ? root.stage.schema : root.schema),
       maps: node.maps.map((m) => ({ ...toRef(m.stage), parent: m.parent })),

@@ -1,6 +1,8 @@
 // The serialisable description of work sent to a worker (thread or process): no closures, only
 // stage names, resolved params, schemas as IPC bytes and references to input data.
+import type { CatalogRef } from '../workflow/catalog.ts';
 import type { Chunk, PartitionInfo } from '../workflow/stage.ts';
+import type { TaskFailure } from './task-error.ts';
 
 export interface StageRef {
   id: string;
@@ -17,6 +19,8 @@ export interface SegmentSpec {
   key: string;
   /** Folder of the workflow file, for relative paths and stage files. */
   baseDir: string;
+  /** The stage catalog the worker loads to find each stage by its `use`. */
+  catalog: CatalogRef;
   /** The source stage whose chunks the segment reads, or none when batches are sent in. */
   source?: StageRef;
   /** Schema entering the segment (the source's output, or the upstream stage's), as IPC schema bytes. */
@@ -72,11 +76,17 @@ export interface TaskResult {
   rejected: Rejected[];
 }
 
+/** What a worker sends back: errors do not cross threads intact, so a failure is a value too. */
+export type TaskReply = { result: TaskResult } | { failure: TaskFailure };
+
 /** Runs tasks somewhere: worker threads here, or worker processes elsewhere. */
 export interface Executor {
   /** How many requests it can usefully work on at once. */
   readonly concurrency: number;
-  /** `keepBuffers`: copy the request's byte arrays instead of moving them (they are needed again for a retry). */
+  /**
+   * `keepBuffers`: copy the request's byte arrays instead of moving them (they are needed again for a retry).
+   * A failed task rejects with a TaskError; an aborted one with the abort.
+   */
   run(request: TaskRequest, options?: { signal?: AbortSignal; keepBuffers?: boolean }): Promise<TaskResult>;
   close(): Promise<void>;
 }

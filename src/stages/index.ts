@@ -29,4 +29,4 @@ export const builtinStages: Stage[] = [
   ...formatStages, ...tableStages, ...radarStages, ...modelStages, ...astroStages, ...medicalStages, ...financeStages,
 ];
 
-export const builtinCatalog = new StageCatalog(builtinStages);
+export const builtinCatalog = new StageCatalog(builtinStages, { module: import.meta.url, export: 'builtinCatalog' });

@@ -1,18 +1,49 @@
 // Finds the stage a workflow `use`s: a built-in name, or a stage exported by a file
-// (`./my-stage.ts#normalise`, relative to the workflow file).
+// (`./my-stage.ts#normalise`, relative to the workflow file). A catalog also says which module
+// exports it, so that worker threads, which share no objects with the main thread, can load it.
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isStage, type Stage } from './stage.ts';
 
+/** Where a catalog is exported: `module` is a file URL (`import.meta.url`), `export` the name. */
+export interface CatalogRef {
+  module: string;
+  export: string;
+}
+
+/** Modules that export catalogs, by URL: a worker imports each once. */
+const catalogModules = new Map<string, Promise<Record<string, unknown>>>();
+
 export class StageCatalog {
   private readonly builtins = new Map<string, Stage>();
 
-  constructor(stages: Stage[]) {
+  /** Without `ref` the catalog serves validation only: workers cannot find it. */
+  constructor(stages: Stage[], readonly ref?: CatalogRef) {
     for (const stage of stages) {
       if (this.builtins.has(stage.name)) throw new Error(`two built-in stages are named '${stage.name}'`);
       this.builtins.set(stage.name, stage);
     }
+  }
+
+  /** The catalog `ref` names, imported where it is needed: in a worker thread (or process). */
+  static async load(ref: CatalogRef): Promise<StageCatalog> {
+    let module = catalogModules.get(ref.module);
+    if (!module) {
+      module = import(ref.module) as Promise<Record<string, unknown>>;
+      catalogModules.set(ref.module, module);
+      module.catch(() => catalogModules.delete(ref.module));
+    }
+    const catalog = (await module)[ref.export];
+    if (!(catalog instanceof StageCatalog)) throw new Error(`${ref.module} exports no stage catalog named '${ref.export}'`);
+    return catalog;
+  }
+
+  /** `ref`, which running a workflow in workers needs; an Error saying how to give one if absent. */
+  requireRef(): CatalogRef {
+    if (this.ref) return this.ref;
+    throw new Error('this stage catalog has no module reference, so worker threads cannot load it: in the module that exports it, '
+      + "construct it as new StageCatalog(stages, { module: import.meta.url, export: 'NAME' }), NAME being the name it is exported as");
   }
 
   names(): string[] {

@@ -21,10 +21,15 @@ export class SchemaError extends Error {}
 /** An error while running, with where it happened. */
 export class StageRunError extends Error {
   constructor(readonly stage: string, readonly cause: unknown, readonly where: { file?: string; partition?: string } = {}) {
-    // An InputError already names its file and line.
-    const at = cause instanceof InputError ? '' : where.file ? ` reading ${where.file}` : where.partition ? ` on partition ${where.partition}` : '';
-    super(`stage '${stage}'${at}: ${messageOf(cause)}`);
+    super(stageRunMessage(stage, cause, where));
   }
+}
+
+/** `stage 'ID' reading FILE: cause` (or `on partition P`): how every error while running reads. */
+export function stageRunMessage(stage: string, cause: unknown, where: { file?: string; partition?: string }): string {
+  // An InputError already names its file and line.
+  const at = cause instanceof InputError ? '' : where.file ? ` reading ${where.file}` : where.partition ? ` on partition ${where.partition}` : '';
+  return `stage '${stage}'${at}: ${messageOf(cause)}`;
 }
 
 /** An error in input data, pinned to a file and line or row. */

@@ -32,6 +32,8 @@ export interface ResolvedWorkflow {
   /** In topological order. */
   stages: ResolvedStage[];
   byId: Map<string, ResolvedStage>;
+  /** The catalog its stages were found in: workers find them there again. */
+  catalog: StageCatalog;
 }
 
 export interface ValidateOptions {
@@ -120,7 +122,7 @@ export async function validateWorkflow(
   }
 
   if (problems.length > 0 || options.structureOnly) return { problems };
-  return resolveSchemas(spec, source, params, stages, parsedParams, report, problems);
+  return resolveSchemas(spec, source, params, stages, parsedParams, report, problems, options.catalog);
 }
 
 function got(issue: { code: string; input?: unknown }): string {
@@ -136,6 +138,7 @@ async function resolveSchemas(
   parsedParams: Map<string, unknown>,
   report: (stage: string | undefined, message: string) => void,
   problems: Problem[],
+  catalog: StageCatalog,
 ) {
   const specs = new Map(spec.stages.map((s) => [s.id, s]));
   const resolved = new Map<string, ResolvedStage>();
@@ -180,7 +183,7 @@ async function resolveSchemas(
   }
   if (problems.length > 0) return { problems };
   const ordered = order.map((id) => resolved.get(id)!);
-  return { workflow: { spec, source, params, stages: ordered, byId: resolved }, problems };
+  return { workflow: { spec, source, params, stages: ordered, byId: resolved, catalog }, problems };
 }
 
 /** Names both ends of the edge for column problems. */

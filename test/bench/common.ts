@@ -15,7 +15,7 @@ export const cleanup = (dir: string) => rmSync(dir, { recursive: true, force: tr
 /** A pool started and used once, so its start-up is not part of what is timed. */
 export async function warmExecutor(workers: number): Promise<LocalExecutor> {
   const executor = new LocalExecutor({ workers });
-  await executor.warm();
+  await executor.warm(builtinCatalog.requireRef());
   return executor;
 }
 

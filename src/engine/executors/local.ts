@@ -2,8 +2,11 @@
 // bytes in transferred ArrayBuffers: moved between threads, never copied or turned into rows.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { CatalogRef } from '../../workflow/catalog.ts';
+import { messageOf } from '../../workflow/errors.ts';
 import { packRequest } from '../task-codec.ts';
-import type { Executor, TaskRequest, TaskResult } from '../task.ts';
+import { TaskError } from '../task-error.ts';
+import type { Executor, TaskReply, TaskRequest, TaskResult } from '../task.ts';
 
 export interface LocalExecutorOptions {
   /** Worker threads (default: one per CPU core). */
@@ -39,19 +42,30 @@ export class LocalExecutor implements Executor {
     return this.started;
   }
 
-  run(request: TaskRequest, options: { signal?: AbortSignal; keepBuffers?: boolean } = {}): Promise<TaskResult> {
+  async run(request: TaskRequest, options: { signal?: AbortSignal; keepBuffers?: boolean } = {}): Promise<TaskResult> {
     const packed = packRequest(request);
     // Only whole buffers move; views into a shared buffer are copied.
     const transferList = options.keepBuffers ? [] : packed.attachments
       .filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength)
       .map((a) => a.buffer as ArrayBuffer);
-    return this.pool.run(packed, { transferList, signal: options.signal });
+    let reply: TaskReply;
+    try {
+      reply = await this.pool.run(packed, { transferList, signal: options.signal });
+    } catch (error) {
+      // The worker replies with its task's own errors: a rejection that is not the abort is the
+      // thread failing (it exited, crashed, or ran out of heap).
+      if (options.signal?.aborted) throw error;
+      const outOfMemory = (error as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      throw new TaskError({ kind: outOfMemory ? 'out-of-memory' : 'thread-died', cause: messageOf(error) });
+    }
+    if ('failure' in reply) throw new TaskError(reply.failure);
+    return reply.result;
   }
 
-  /** Resolves once every thread has started and loaded the task runner. */
-  async warm(): Promise<void> {
-    const ping = { segment: { key: 'ping', baseDir: '.', inputSchema: new Uint8Array(), maps: [], exits: [] }, units: [] };
-    await Promise.all(Array.from({ length: this.concurrency * 2 }, () => this.run(ping)));
+  /** Resolves once every thread has started and loaded the task runner and `catalog`. */
+  async warm(catalog: CatalogRef): Promise<void> {
+    const segment = { key: `ping ${catalog.module}#${catalog.export}`, baseDir: '.', catalog, inputSchema: new Uint8Array(), maps: [], exits: [] };
+    await Promise.all(Array.from({ length: this.concurrency * 2 }, () => this.run({ segment, units: [] })));
   }
 
   async close(): Promise<void> {
