@@ -30,6 +30,6 @@ export default async function (packed: PackedRequest) {
     const result = await runTask({ segment, units, fresh: packed.fresh });
     return Piscina.move(new MovableResult(result) as never);
   } catch (error) {
-    return { failure: taskFailure(error, segment) } satisfies TaskReply;
+    return { failure: taskFailure(error, [segment.source?.id ?? [], ...segment.maps.map((m) => m.id)].flat()) } satisfies TaskReply;
   }
 }

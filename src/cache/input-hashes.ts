@@ -1,9 +1,8 @@
 // Content hashes of input files. Hashing a large archive is a full read, so each hash is kept
 // beside the cache with the file's size, mtime and inode: an unchanged file is not read again.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256OfFile } from '../io/file-hash.ts';
 import { mapLimited } from '../io/input-files.ts';
 import { hashParts } from './hash.ts';
 
@@ -19,12 +18,6 @@ interface Remembered {
   ctimeMs: number;
   ino: number;
   sha256: string;
-}
-
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**

@@ -1,7 +1,7 @@
 // `quiver simulate SCENARIO.yaml [--out DIR]`: writes simulated radar CPIs as a SigMF recording
 // (NAME.sigmf-meta + NAME.sigmf-data) and what went into them as NAME.truth.csv, one row per
 // target per CPI. The scenario file holds `name`, `cpis`, `seed` and the scenario of
-// src/stages/radar/simulate.ts; the same file always gives the same bytes.
+// src/stages/radar/lib/simulate.ts; the same file always gives the same bytes.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';

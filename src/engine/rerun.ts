@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { sha256OfFile } from '../cache/input-hashes.ts';
+import { sha256OfFile } from '../io/file-hash.ts';
 import { newRunId, runWorkflow } from './run-workflow.ts';
 import type { RunSummary } from '../observe/summary.ts';
 import type { StageCatalog } from '../workflow/catalog.ts';

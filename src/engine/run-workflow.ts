@@ -47,7 +47,7 @@ export interface RunWorkflowOptions {
   store?: Store;
   /** Neither read nor fill the task cache: compute everything. */
   noCache?: boolean;
-  /** Called before running with why each task that is computed runs (see cache/explain.ts). */
+  /** Called before running with why each task that is computed runs (see explain.ts). */
   onExplain?: (explanations: Explanation[]) => void;
   /** Called once the run starts, with a live view of per-stage progress. */
   onStart?: (stats: () => StageStats[]) => void;

@@ -20,7 +20,7 @@ import type { Executor } from './task.ts';
 
 export interface RunOptions {
   executor: Executor;
-  /** What to compute, replay or skip, and the cache (see cache/decide.ts). */
+  /** What to compute, replay or skip, and the cache (see decide.ts). */
   tasks: TaskDecisions;
   outDir: string;
   /** Folder for spilled batches; removed at the end. */

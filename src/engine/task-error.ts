@@ -2,7 +2,6 @@
 // an input was bad) travels back as a plain value, and what the executor sees happen to the thread
 // (it died, ran out of memory, ran past its timeout) is added on this side. Retries decide by kind.
 import { InputError, messageOf, StageRunError, stageRunMessage } from '../workflow/errors.ts';
-import type { SegmentSpec } from './task.ts';
 
 export type TaskFailure =
   /** A stage threw, or could not be built; on which partition, or reading which file. */
@@ -23,9 +22,12 @@ export class TaskError extends Error {
   }
 }
 
-/** The failure a worker reports for what its task threw; anything not from one stage is the segment's. */
-export function taskFailure(error: unknown, segment: SegmentSpec): TaskFailure {
-  const stage = error instanceof StageRunError ? error.stage : [segment.source?.id, ...segment.maps.map((m) => m.id)].filter(Boolean).join('+');
+/**
+ * The failure a worker reports for what its task threw; anything not from one stage is the
+ * segment's, named by its stages' ids.
+ */
+export function taskFailure(error: unknown, segmentStages: string[]): TaskFailure {
+  const stage = error instanceof StageRunError ? error.stage : segmentStages.join('+');
   const cause = error instanceof StageRunError ? error.cause : error;
   if (cause instanceof InputError) return { kind: 'input', stage, file: cause.file, line: cause.line, cause: cause.cause };
   return { kind: 'stage', stage, ...(error instanceof StageRunError ? error.where : {}), cause: messageOf(cause) };

@@ -4,8 +4,8 @@
 // and library versions. Inside a workflow an artifact travels as one row (`model`, `weights`,
 // `card`); `sink.model` writes that row as the folder, `model.predict` reads the folder.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { io, LayersModel } from '@tensorflow/tfjs';
 import type { Tfjs } from './runtime.ts';
 
@@ -44,19 +44,6 @@ export async function modelToBytes(tf: Tfjs, model: LayersModel, card: ModelCard
   const weights = new Uint8Array(weightData as ArrayBuffer);
   const json = { format: 'layers-model', generatedBy: `TensorFlow.js ${card.versions.tfjs}`, convertedBy: null, modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs }] };
   return { model: JSON.stringify(json), weights, card };
-}
-
-/** Writes the folder whole or not at all (a temporary folder renamed over the old one). */
-export function writeArtifact(dir: string, bytes: ModelBytes) {
-  const temp = `${dir}.${process.pid}.tmp`;
-  rmSync(temp, { recursive: true, force: true });
-  mkdirSync(temp, { recursive: true });
-  writeFileSync(join(temp, 'model.json'), bytes.model);
-  writeFileSync(join(temp, 'weights.bin'), bytes.weights);
-  writeFileSync(join(temp, 'quiver-model.json'), JSON.stringify(bytes.card, null, 2) + '\n');
-  mkdirSync(dirname(dir), { recursive: true });
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(temp, dir);
 }
 
 export function readArtifactBytes(dir: string): ModelBytes {

@@ -3,11 +3,12 @@
 // RO-Crate 1.0): the workflow file as the crate's main entity, one CreateAction for the run
 // (instrument = workflow, object = inputs and param values, result = outputs), the outputs
 // themselves with their sha256, and the manifest and log as the engine's own traces.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, link, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, posix, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { sha256OfFile } from '../io/file-hash.ts';
 import type { Manifest } from './manifest.ts';
 import type { RunRecord } from './runs.ts';
 
@@ -209,12 +210,6 @@ export async function exportRunCrate(record: RunRecord, dest: string, options: E
   const metadata = { '@context': crateContext, '@graph': graph.map(dropEmpty) };
   await writeFile(join(dest, 'ro-crate-metadata.json'), JSON.stringify(metadata, null, 2) + '\n');
   return { dest, entities: graph.length, files: ['ro-crate-metadata.json', ...files], warnings };
-}
-
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** A hard link costs no space; across file systems it cannot be made, so copy. */

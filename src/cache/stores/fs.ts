@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { sha256OfFile } from '../input-hashes.ts';
+import { sha256OfFile } from '../../io/file-hash.ts';
 import type { FileStamp, RecordKind, Store, StoreEntry } from '../store.ts';
 import { readStreamFile, StreamFileWriter } from '../stream-file.ts';
 

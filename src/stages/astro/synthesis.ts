@@ -1,4 +1,4 @@
-// The aperture-synthesis stages (src/stages/astro/imaging.ts does the work):
+// The aperture-synthesis stages (src/stages/astro/lib/imaging.ts does the work):
 //   astro.visibilities  rows with `u`, `v` (wavelengths) → adds `re`, `im`: the visibilities of a sky
 //                       of point sources (positions in µas from the phase centre, fluxes in Jy),
 //                       optionally at the (u, v) moved to the imaging grid's cell centres (`snap`)

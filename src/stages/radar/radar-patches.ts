@@ -1,5 +1,5 @@
 // `source.radar-patches`: labelled range-Doppler patches for training and testing a learned
-// detector. Each CPI is simulated (src/stages/radar/simulate.ts: noise, optional K-distributed
+// detector. Each CPI is simulated (src/stages/radar/lib/simulate.ts: noise, optional K-distributed
 // clutter) with Swerling I targets placed at random cells, Doppler-processed as radar.doppler does,
 // and cut into patches the size of a CFAR window: centred on each target (label 1) and on cells
 // whose patch holds no target (label 0); no target lies in another's patch. One partition per CPI; whole CPIs go to one split, so no map is

@@ -1,4 +1,4 @@
-// `source.radar-sim`: simulated radar CPIs (src/stages/radar/simulate.ts) as rows shaped exactly
+// `source.radar-sim`: simulated radar CPIs (src/stages/radar/lib/simulate.ts) as rows shaped exactly
 // like source.sigmf's, one partition per CPI, so a workflow, test or benchmark can run on known
 // targets without files. `quiver simulate` writes the same CPIs as SigMF with a truth table.
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 // `table.derive`: adds columns computed by expressions, in the order given. Each expression sees
 // the input columns and the columns derived before it; a name that already exists is replaced in
-// place (and later expressions see the new values). The language is in ./expression/README.md.
+// place (and later expressions see the new values). The language is in ./lib/expression/README.md.
 import { Field, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import { z } from 'zod';
 import { MissingColumnError, SchemaError } from '../../workflow/errors.ts';

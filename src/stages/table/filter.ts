@@ -1,5 +1,5 @@
 // `table.filter`: keeps the rows where a bool expression is true. A null result drops the row, as
-// SQL's WHERE does. The expression language is described in ./expression/README.md.
+// SQL's WHERE does. The expression language is described in ./lib/expression/README.md.
 import { Type, type Schema } from 'apache-arrow';
 import { z } from 'zod';
 import { filterBatch } from '../../arrow/take.ts';

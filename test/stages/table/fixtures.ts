@@ -1,6 +1,6 @@
 // Test helpers for the table stages and the Arrow kernels: building batches, reading their values
 // exactly (64-bit values as bigint, dates as day numbers), and driving a reducer the way
-// src/engine/run-reduce.ts does.
+// src/engine/reduce-runner.ts does.
 import {
   Field, RecordBatch, Schema, Struct, makeData, makeVector, vectorFromArray, type Data, type DataType,
 } from 'apache-arrow';

@@ -1,4 +1,4 @@
-// What the medical stages share: volume rows (connectors/volume-row.ts) changed one at a time. A
+// What the medical stages share: volume rows (src/arrow/volume-row.ts) changed one at a time. A
 // stage gives each row's volume (values, shape, affine, spacing) and gets back a new one, or new
 // volumes for added columns; the other columns pass through unchanged.
 import { Schema, type Data, type RecordBatch } from 'apache-arrow';
