@@ -139,8 +139,11 @@ class Decider {
         decisions.push(rejected ? 'replay' : 'skip');
         continue;
       }
-      let replayable = true;
-      for (const id of members) replayable &&= await this.cached(id, j, demanded.includes(id));
+      let replayable = this.store !== undefined;
+      for (const id of members) {
+        if (!replayable) break;
+        replayable = await this.cached(id, j, demanded.includes(id));
+      }
       decisions.push(replayable ? 'replay' : 'compute');
     }
     this.tasks.nodes.set(node.id, decisions);

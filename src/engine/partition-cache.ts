@@ -36,16 +36,17 @@ export async function readSinkRecord(store: Store, key: string): Promise<SinkRec
   return record;
 }
 
-/** One partition's entries while it is computed; streams open on their first batch. */
+/**
+ * One partition's entries while it is computed; streams open on their first batch. An entry that
+ * is already stored is written again all the same: the same key gives the same bytes.
+ */
 export class OpenPartition {
   private readonly writers = new Map<string, StreamWriter>();
 
-  /** `stored`: keys already in the store, which are not written again. */
-  constructor(private readonly store: Store, private readonly stored: Set<string>) {}
+  constructor(private readonly store: Store) {}
 
   /** Returns a promise only when the store's writer is behind. */
   write(key: string, schema: Schema, batch: RecordBatch): Promise<void> | undefined {
-    if (this.stored.has(key)) return undefined;
     let writer = this.writers.get(key);
     if (!writer) this.writers.set(key, (writer = this.store.writeStream(key, schema)));
     return writer.write(batch);
@@ -67,13 +68,10 @@ export class PartitionCache {
   /** No store (--no-cache): nothing is kept and nothing replayed. */
   constructor(readonly store: Store | undefined) {}
 
-  /** Starts a partition; `keys` are its output streams (those already stored are left as they are). */
-  async start(keys: string[]): Promise<OpenPartition | undefined> {
-    const store = this.store;
-    if (!store) return undefined;
-    const stored = new Set<string>();
-    for (const key of keys) if (await store.hasStream(key)) stored.add(key);
-    const partition = new OpenPartition(store, stored);
+  /** Starts a partition's entries (none without a store). */
+  start(): OpenPartition | undefined {
+    if (!this.store) return undefined;
+    const partition = new OpenPartition(this.store);
     this.open.add(partition);
     return partition;
   }

@@ -120,7 +120,7 @@ export class ReduceRunner {
 
   private async openPartition(partition: PartitionInfo): Promise<void> {
     if (this.scope === 'partition') this.counts = { rowsIn: 0, rowsOut: 0, seconds: 0 }; // 'all' counts everything read
-    this.open = { partition, entry: await this.cache.start([this.keys[partition.index]]) };
+    this.open = { partition, entry: this.cache.start() };
     await putAll(this.outputs, { kind: 'start', partition });
   }
 

@@ -6,7 +6,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { batchBytes, decodeBatches, encodeBatches, encodeSchema } from '../arrow/ipc.ts';
 import type { StageStats } from '../provenance/stage-stats.ts';
 import { StageRunError } from '../workflow/errors.ts';
-import type { PartitionInfo, SourcePartition } from '../workflow/stage.ts';
+import type { PartitionInfo } from '../workflow/stage.ts';
 import { durationSeconds } from '../workflow/types.ts';
 import type { ResolvedStage } from '../workflow/validate.ts';
 import { runAttempts, type AttemptPolicy } from './attempt.ts';
@@ -134,25 +134,21 @@ export class SegmentRunner {
       const info: PartitionInfo = { index, key: partition.key };
       this.addMarker('start', info);
       try {
-        await this.addChunks(partition, info);
+        const chunks = partition.chunks();
+        // Most sources list their chunks synchronously: no promise per chunk for those.
+        if (Symbol.iterator in chunks) {
+          for (const chunk of chunks) {
+            const full = this.addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+            if (full) await full;
+          }
+        } else {
+          for await (const chunk of chunks) await this.addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
+        }
       } catch (error) {
         // Listing chunks reads the file on this thread (Arrow streams, large CSVs): name the stage.
         throw error instanceof StageRunError ? error : new StageRunError(source.id, error, { file: partition.key });
       }
       this.addMarker('end', info);
-    }
-  }
-
-  private async addChunks(partition: SourcePartition, info: PartitionInfo): Promise<void> {
-    const chunks = partition.chunks();
-    // Most sources list their chunks synchronously: no promise per chunk for those.
-    if (Symbol.iterator in chunks) {
-      for (const chunk of chunks) {
-        const full = this.addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
-        if (full) await full;
-      }
-    } else {
-      for await (const chunk of chunks) await this.addUnit({ partition: info, chunk }, chunk.bytes ?? unknownChunkBytes);
     }
   }
 
@@ -249,25 +245,26 @@ export class SegmentRunner {
     const decoded = result?.outputs.map((bytes) => (bytes ? decodeBatches(bytes).batches : []));
     const offsets = this.node.exits.map(() => 0);
     for (const step of g.steps) {
-      if (step.kind === 'unit') await this.emitUnit(step.index, result!, decoded!, offsets);
-      else if (step.kind === 'replay') await this.replay(step.partition);
-      else if (step.kind === 'start') await this.startPartition(step.partition);
-      else await this.endPartition(step.partition);
+      // Thousands of tiny tasks: no promise per step unless a step has to wait.
+      const waiting = step.kind === 'unit' ? this.emitUnit(step.index, result!, decoded!, offsets)
+        : step.kind === 'replay' ? this.replay(step.partition)
+        : step.kind === 'start' ? this.startPartition(step.partition)
+        : this.endPartition(step.partition);
+      if (waiting) await waiting;
     }
   }
 
-  private async startPartition(partition: PartitionInfo): Promise<void> {
-    await send(this.everyOutput, { kind: 'start', partition });
-    const entry = await this.cache.start(this.node.exits.map((id) => this.key(id, partition.index)));
-    this.current = { partition: partition.index, entry, counts: this.members.map(zeroCounts) };
+  private startPartition(partition: PartitionInfo): Promise<void> | undefined {
+    this.current = { partition: partition.index, entry: this.cache.start(), counts: this.members.map(zeroCounts) };
+    return putAll(this.everyOutput, { kind: 'start', partition });
   }
 
-  private async endPartition(partition: PartitionInfo): Promise<void> {
-    await send(this.everyOutput, { kind: 'end', partition });
+  private endPartition(partition: PartitionInfo): Promise<void> | undefined {
     const { entry, counts } = this.current!;
     this.current = undefined;
     this.cache.commit(entry, this.members.map((id, i) => ({ key: this.key(id, partition.index), record: counts[i] })));
     for (const s of this.stats) s.tasks++;
+    return putAll(this.everyOutput, { kind: 'end', partition });
   }
 
   /** One unit's counts, rejected rows and output batches; `offsets` tracks each exit's batches used so far. */

@@ -6,7 +6,6 @@ import type { StageStats } from '../provenance/stage-stats.ts';
 import { StageRunError } from '../workflow/errors.ts';
 import type { OutputRecord, PartitionInfo, SinkStage, SinkWriter } from '../workflow/stage.ts';
 import type { ResolvedStage } from '../workflow/validate.ts';
-import type { Item } from './channel.ts';
 import { PartitionCache, type SinkRecord } from './partition-cache.ts';
 import type { StageNode } from './plan.ts';
 import type { RunContext } from './run-context.ts';
@@ -51,31 +50,29 @@ export class SinkRunner {
     // The input is read even when nothing is written: it wants no partition then, so nothing is held
     // in it, and upstream still replays what must reach this run's quarantine.
     const input = this.ctx.input(this.node.id, 0);
+    const writer = this.writer;
     for (let item = input.poll() ?? (await input.next()); item; item = input.poll() ?? (await input.next())) {
-      if (this.writer) await this.write(this.writer, item);
-    }
-  }
-
-  private async write(writer: SinkWriter, item: Item): Promise<void> {
-    const started = performance.now();
-    try {
-      if (item.kind === 'start') {
-        this.partition = item.partition;
-        await writer.startPartition(item.partition);
-      } else if (item.kind === 'batch') {
-        await writer.write(item.batch);
-        this.stats.rowsIn += item.batch.numRows;
-        this.stats.rowsOut += item.batch.numRows;
-        const j = this.partition!.index;
-        this.rowsOf.set(j, (this.rowsOf.get(j) ?? 0) + item.batch.numRows);
-      } else {
-        await writer.endPartition(item.partition);
-        this.stats.tasks++;
+      if (!writer) continue;
+      const started = performance.now();
+      try {
+        if (item.kind === 'start') {
+          this.partition = item.partition;
+          await writer.startPartition(item.partition);
+        } else if (item.kind === 'batch') {
+          await writer.write(item.batch);
+          this.stats.rowsIn += item.batch.numRows;
+          this.stats.rowsOut += item.batch.numRows;
+          const j = this.partition!.index;
+          this.rowsOf.set(j, (this.rowsOf.get(j) ?? 0) + item.batch.numRows);
+        } else {
+          await writer.endPartition(item.partition);
+          this.stats.tasks++;
+        }
+      } catch (error) {
+        throw new StageRunError(this.node.id, error, { partition: this.partition?.key });
+      } finally {
+        this.stats.seconds += (performance.now() - started) / 1000;
       }
-    } catch (error) {
-      throw new StageRunError(this.node.id, error, { partition: this.partition?.key });
-    } finally {
-      this.stats.seconds += (performance.now() - started) / 1000;
     }
   }
 
