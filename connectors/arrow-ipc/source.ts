@@ -19,7 +19,8 @@ import { z } from 'zod';
 import { decodeBatches } from '../../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
-import { conformBatch, mapLimited, matchFiles, mergeSchema, readAt } from '../../src/io/input-files.ts';
+import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
+import { conformBatch, matchFiles, mergeSchema, readAt } from '../../src/io/input-files.ts';
 import { lz4DecompressFrame } from './lz4.ts';
 import { codecName, decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './messages.ts';
 import { checkBatch } from './validate.ts';
@@ -127,7 +128,7 @@ export const arrowSource = defineSource({
   params: sourceParams,
   async discover(p, { baseDir }) {
     const files = await matchFiles(p.path, baseDir);
-    const layouts = await mapLimited(files, 16, async (f) => {
+    const described = await describeEach(files, 16, async (f) => {
       const handle = await open(f.path, 'r');
       try {
         return await readLayout(handle, f.bytes, f.key);
@@ -135,14 +136,12 @@ export const arrowSource = defineSource({
         await handle.close();
       }
     });
-    let schema = layouts[0].schema;
-    for (let i = 1; i < files.length; i++) schema = mergeSchema(schema, layouts[i].schema, files[i].key, files[0].key);
-    const partitions = files.map((f, i) => ({
-      key: f.key,
-      file: f.path,
-      bytes: f.bytes,
-      chunks: () => chunksOf(f.path, f.key, f.bytes, layouts[i], p.chunkBytes),
-    }));
+    const first = firstReadable(described);
+    let schema = first.info.schema;
+    const partitions = partitionsOf(described, (f, layout) => {
+      schema = mergeSchema(schema, layout.schema, f.key, first.file.key);
+      return [{ key: f.key, file: f.path, bytes: f.bytes, chunks: () => chunksOf(f.path, f.key, f.bytes, layout, p.chunkBytes) }];
+    });
     return { schema, partitions };
   },
   async *read(raw, _p, { schema, partition }) {

@@ -26,6 +26,11 @@ export interface ReadContext {
   timezone: string;
   /** The 1-based physical line of a byte offset of the input. */
   lineAt(offset: number): number;
+  /**
+   * Told of a value its column cannot read (row of the field table, why, its line); the value is
+   * then read as null and the caller sets the row aside. Without it such a value throws.
+   */
+  badValue?(row: number, reason: string, line: number): void;
 }
 
 /** Builds one column's data from the field table, for rows 0..table.rows. */
@@ -58,6 +63,11 @@ function scratchFor(length: number): Uint8Array {
 
 const decoder = new TextDecoder();
 
+/** A value for a message: quoted, and cut short so that one huge field cannot flood a log. */
+function quoteCapped(value: string): string {
+  return `'${value.length > 80 ? `${value.slice(0, 80)}…' (${value.length} characters)` : `${value}'`}`;
+}
+
 export function columnBuilder(spec: ColumnSpec, ctx: ReadContext): ColumnBuilder {
   checkReadable(spec.field);
   const { field } = spec;
@@ -77,12 +87,16 @@ export function columnBuilder(spec: ColumnSpec, ctx: ReadContext): ColumnBuilder
   };
   const hasOtherNulls = otherNulls.length > 0;
   const typeText = typeName(type);
-  const fail = (table: FieldTable, k: number, b: Uint8Array, s: number, e: number, why?: string): never => {
-    const value = decoder.decode(b.subarray(s, e));
+  /** A value that cannot be read: thrown, or told to ctx.badValue (the caller then stores a null). */
+  const fail = (table: FieldTable, k: number, b: Uint8Array, s: number, e: number): void => {
+    const value = quoteCapped(decoder.decode(b.subarray(s, e)));
     const hint = spec.declared
       ? 'declared in schema'
       : `the type inferred from a sample of the first file; declare the column in schema, e.g. schema: {${field.name}: utf8}`;
-    throw new InputError(ctx.file, `column '${field.name}': cannot read '${value}' as ${typeText}${why ? ` (${why})` : ''} (${hint})`, ctx.lineAt(table.starts[k]));
+    const reason = `column '${field.name}': cannot read ${value} as ${typeText} (${hint})`;
+    const line = ctx.lineAt(table.starts[k]);
+    if (!ctx.badValue) throw new InputError(ctx.file, reason, line);
+    ctx.badValue(Math.floor(k / table.columns), reason, line);
   };
 
   /**
@@ -113,7 +127,11 @@ export function columnBuilder(spec: ColumnSpec, ctx: ReadContext): ColumnBuilder
         nullCount++;
         continue;
       }
-      if (!value(b, s, e, r)) fail(table, k, b, s, e);
+      if (!value(b, s, e, r)) {
+        fail(table, k, b, s, e);
+        nullCount++;
+        continue;
+      }
       validity[r >> 3] |= 1 << (r & 7);
     }
     return { validity, nullCount };
@@ -257,7 +275,7 @@ export function temporalReader(format: string | undefined, zone: ZoneConverter):
   return (b, s, e) => compiled.parse(b, s, e, zone) || parseIso(b, s, e, zone);
 }
 
-type Fail = (table: FieldTable, k: number, b: Uint8Array, s: number, e: number) => never;
+type Fail = (table: FieldTable, k: number, b: Uint8Array, s: number, e: number) => void;
 type Finish = (props: Record<string, unknown>, rows: number, validity: Uint8Array, nullCount: number) => Data;
 
 /** The float64 loop with everything inlined (the common case of numeric CSV). */
@@ -283,9 +301,13 @@ function float64Loop(buf: Uint8Array, table: FieldTable, column: number, values:
       nullCount++;
     } else {
       const v = parseFloat64(b, s, e);
-      if (v !== v && !isNaNSpelling(b, s, e)) fail(table, k, b, s, e);
-      values[r] = v;
-      bits |= 1 << (r & 7);
+      if (v !== v && !isNaNSpelling(b, s, e)) {
+        fail(table, k, b, s, e);
+        nullCount++;
+      } else {
+        values[r] = v;
+        bits |= 1 << (r & 7);
+      }
     }
     if ((r & 7) === 7) {
       validity[r >> 3] = bits;

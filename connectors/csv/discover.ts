@@ -4,7 +4,8 @@ import { open } from 'node:fs/promises';
 import { Field, Schema, type DataType } from 'apache-arrow';
 import { parseType } from '../../src/arrow/types.ts';
 import { InputError } from '../../src/workflow/errors.ts';
-import type { SourcePartition } from '../../src/workflow/stage.ts';
+import type { DiscoverContext, SourcePartition } from '../../src/workflow/stage.ts';
+import { unreadablePartition } from '../../src/io/file-discovery.ts';
 import { lastRecordEnd, splitFile, type CsvChunk } from './chunks.ts';
 import { checkReadable, columnBuilder } from './columns.ts';
 import { inferType, timestampType } from './infer.ts';
@@ -56,10 +57,42 @@ async function readSample(file: string, dialect: Dialect, params: CsvParams) {
   }
 }
 
-export async function discoverCsv(params: CsvParams, baseDir: string): Promise<{ schema: Schema; partitions: SourcePartition[] }> {
-  const inputs = await matchFiles(params.path, baseDir);
-  const files = inputs.map((f) => f.path);
-  const first = files[0];
+export async function discoverCsv(params: CsvParams, ctx: DiscoverContext): Promise<{ schema: Schema; partitions: SourcePartition[] }> {
+  const inputs = await matchFiles(params.path, ctx.baseDir);
+  const tolerant = (ctx.onError ?? 'fail') !== 'fail';
+  // The schema comes from the first file that can be sampled; files before it are set aside.
+  const unreadable: SourcePartition[] = [];
+  let found: { schema: Schema; header: string[] | undefined } | undefined;
+  for (const input of inputs) {
+    try {
+      found = await sampleSchema(input.path, params, tolerant);
+      break;
+    } catch (error) {
+      if (input === inputs.at(-1)) throw error;
+      unreadable.push(unreadablePartition(input, error));
+    }
+  }
+  const { schema, header } = found!;
+  const partitions: SourcePartition[] = inputs.slice(unreadable.length).map(({ path, key, bytes }) => {
+    return {
+      key,
+      file: path,
+      bytes,
+      chunks(): AsyncIterable<CsvChunk> | Iterable<CsvChunk> {
+        if (bytes > params.chunkBytes) return splitFile(path, params, header);
+        return [{ path, bytes, ...(header ? { header } : {}) }];
+      },
+    };
+  });
+  return { schema, partitions: [...unreadable, ...partitions] };
+}
+
+/**
+ * The schema read from a sample of `first`: declared types, the rest inferred. `tolerant`: records
+ * the sample cannot split or values a declared column cannot read are left out of the inference
+ * rather than failing (the run sets those rows aside one by one).
+ */
+async function sampleSchema(first: string, params: CsvParams, tolerant: boolean): Promise<{ schema: Schema; header: string[] | undefined }> {
   const dialect = dialectFor(params, first);
 
   const sample = await readSample(first, dialect, params);
@@ -88,8 +121,9 @@ export async function discoverCsv(params: CsvParams, baseDir: string): Promise<{
   }
 
   const table = new FieldTable(names.length, tableRows(SAMPLE_ROWS, names.length, end - preamble.dataStart));
+  const skipBad = tolerant ? () => undefined : undefined;
   try {
-    splitRecords(buf, preamble.dataStart, end, dialect, table);
+    splitRecords(buf, preamble.dataStart, end, dialect, table, skipBad);
   } catch (error) {
     if (error instanceof ParseFault) throw new InputError(first, error.message, lineAt(error.offset));
     throw error;
@@ -114,22 +148,9 @@ export async function discoverCsv(params: CsvParams, baseDir: string): Promise<{
   const schema = new Schema(fields);
 
   // Declared columns must read the sample: a bad declaration shows at validation, with its line.
-  const ctx = { file: first, quote: dialect.quote, nullValues: params.nullValues, timezone: params.timezone, lineAt };
+  const ctx = { file: first, quote: dialect.quote, nullValues: params.nullValues, timezone: params.timezone, lineAt, badValue: skipBad };
   for (const [column, spec] of columnSpecs(schema, params).entries()) {
     if (spec.declared) columnBuilder(spec, ctx)(buf, table, column);
   }
-
-  const header = preamble.header;
-  const partitions: SourcePartition[] = inputs.map(({ path, key, bytes }) => {
-    return {
-      key,
-      file: path,
-      bytes,
-      chunks(): AsyncIterable<CsvChunk> | Iterable<CsvChunk> {
-        if (bytes > params.chunkBytes) return splitFile(path, params, header);
-        return [{ path, bytes, ...(header ? { header } : {}) }];
-      },
-    };
-  });
-  return { schema, partitions };
+  return { schema, header: preamble.header };
 }

@@ -65,27 +65,43 @@ function stopsOf(dialect: Dialect): Uint8Array {
   return stops;
 }
 
-/** Set by `pastClosingQuote`: whether the quoted field it scanned holds doubled quotes. */
+/** Set by `closingQuote`: whether the quoted field it scanned holds doubled quotes. */
 let doubledQuotes = false;
 
-/** The offset just past the quote closing the field opened at buf[i]; throws if it never closes. */
-function pastClosingQuote(buf: Uint8Array, i: number, end: number, quote: number): number {
+const unterminated = 'unterminated quoted field (the quote opened here is never closed)';
+
+/** The offset just past the quote closing the field opened at buf[i]; -1 if it never closes. */
+function closingQuote(buf: Uint8Array, i: number, end: number, quote: number): number {
   doubledQuotes = false;
   for (let j = i + 1; ;) {
     const q = buf.indexOf(quote, j);
-    if (q < 0 || q >= end) throw new ParseFault(i, 'unterminated quoted field (the quote opened here is never closed)');
+    if (q < 0 || q >= end) return -1;
     if (q + 1 >= end || buf[q + 1] !== quote) return q + 1;
     doubledQuotes = true;
     j = q + 2;
   }
 }
 
+/** closingQuote, throwing if the quote never closes. */
+function pastClosingQuote(buf: Uint8Array, i: number, end: number, quote: number): number {
+  const j = closingQuote(buf, i, end, quote);
+  if (j < 0) throw new ParseFault(i, unterminated);
+  return j;
+}
+
+/**
+ * Told of a record that cannot be split (wrong field count, a quote never closed), from its first
+ * byte to the offset after it; the record is then left out and splitting goes on.
+ */
+export type BadRecord = (start: number, next: number, reason: string) => void;
+
 /**
  * Splits records from buf[pos..end) into `table` until it is full or the input ends; returns the
  * offset after the last record read. The input must end at a record boundary (or at the end of
- * the data). Throws a ParseFault for a wrong field count or an unterminated quote.
+ * the data). A wrong field count or an unterminated quote goes to `badRecord` (the record is
+ * skipped; a stray quote's record ends at the next LF), or without it throws a ParseFault.
  */
-export function splitRecords(buf: Uint8Array, pos: number, end: number, dialect: Dialect, table: FieldTable): number {
+export function splitRecords(buf: Uint8Array, pos: number, end: number, dialect: Dialect, table: FieldTable, badRecord?: BadRecord): number {
   const { delimiter, quote, comment } = dialect;
   const stops = stopsOf(dialect);
   const n = table.columns;
@@ -93,7 +109,7 @@ export function splitRecords(buf: Uint8Array, pos: number, end: number, dialect:
   let row = 0;
   let i = pos;
   let c = 0;
-  while (row < capacity && i < end) {
+  records: while (row < capacity && i < end) {
     c = buf[i];
     if (c === comment) {
       const nl = buf.indexOf(LF, i);
@@ -112,7 +128,14 @@ export function splitRecords(buf: Uint8Array, pos: number, end: number, dialect:
       let e: number;
       let kind = PLAIN;
       if (i < end && buf[i] === quote) {
-        let j = pastClosingQuote(buf, i, end, quote);
+        let j = closingQuote(buf, i, end, quote);
+        if (j < 0) {
+          if (!badRecord) throw new ParseFault(i, unterminated);
+          const nl = buf.indexOf(LF, recordStart);
+          i = nl < 0 || nl >= end ? end : nl + 1;
+          badRecord(recordStart, i, unterminated);
+          continue records;
+        }
         if (j >= end || (c = buf[j]) === delimiter || c === LF || (c === CR && (j + 1 >= end || buf[j + 1] === LF))) {
           if (doubledQuotes) {
             kind = ESCAPED;
@@ -149,7 +172,16 @@ export function splitRecords(buf: Uint8Array, pos: number, end: number, dialect:
       if (i < end) i++; // the LF
       break;
     }
-    if (f !== n) throw new ParseFault(recordStart, `expected ${n} field${n === 1 ? '' : 's'}, found ${f}`);
+    if (f !== n) {
+      const reason = `expected ${n} field${n === 1 ? '' : 's'}, found ${f}`;
+      if (!badRecord) throw new ParseFault(recordStart, reason);
+      // A stray quote may have swallowed the lines after it: only the first line is the bad
+      // record, and splitting starts again on the next.
+      const nl = buf.indexOf(LF, recordStart);
+      if (nl >= 0 && nl + 1 < i) i = nl + 1;
+      badRecord(recordStart, i, reason);
+      continue;
+    }
     recordStarts[row++] = recordStart;
   }
   table.rows = row;

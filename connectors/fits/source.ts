@@ -20,7 +20,8 @@ import { listHdus, pickHdu, type Hdu, type HduKind } from './file.ts';
 import { decodeGroups, groupParamFields, groupsLayout } from './groups.ts';
 import { BLOCK, parseHeader, type FitsHeader } from './header.ts';
 import { decodePixels, imageLayout } from './image.ts';
-import { matchFiles, mapLimited, readAt } from '../../src/io/input-files.ts';
+import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
+import { matchFiles, readAt } from '../../src/io/input-files.ts';
 
 const params = z.object({
   path: z.string().min(1).describe('a FITS file or a glob; relative to the workflow folder'),
@@ -82,7 +83,7 @@ export const fitsSource = defineSource({
   params,
   async discover(p, { baseDir }) {
     const files = await matchFiles(p.path, baseDir);
-    const found = await mapLimited(files, 8, async (f) => {
+    const described = await describeEach(files, 8, async (f) => {
       const handle = await open(f.path, 'r');
       try {
         const hdus = await listHdus(handle, f.bytes, f.key);
@@ -96,27 +97,27 @@ export const fitsSource = defineSource({
         await handle.close();
       }
     });
-    const schema = found[0].schema;
-    for (const [i, { schema: other, hdu }] of found.entries()) {
+    const first = firstReadable(described);
+    const schema = first.info.schema;
+    const partitions = partitionsOf(described, (f, { hdu, schema: other }) => {
       if (describe(other) !== describe(schema)) {
-        throw new InputError(files[i].key, `HDU ${hdu.index} holds (${describe(other)}), unlike ${files[0].key} (${describe(schema)}): read files of different shapes with separate sources`);
+        throw new InputError(f.key, `HDU ${hdu.index} holds (${describe(other)}), unlike ${first.file.key} (${describe(schema)}): read files of different shapes with separate sources`);
       }
-    }
-    const partitions = files.map((f, i) => ({
-      key: f.key,
-      file: f.path,
-      bytes: f.bytes,
-      *chunks(): Iterable<FitsChunk> {
-        const { hdu } = found[i];
-        const base = { path: f.path, key: f.key, hdu: { index: hdu.index, start: hdu.start, dataStart: hdu.dataStart, dataBytes: hdu.dataBytes, kind: hdu.kind } };
-        const total = hdu.kind === 'bintable' || hdu.kind === 'table' ? hdu.header.integer('NAXIS2', 0)
-          : hdu.kind === 'groups' ? hdu.header.integer('GCOUNT', 1) : p.block_rows !== undefined ? imageRows(hdu) : 1;
-        const step = hdu.kind === 'image' || hdu.kind === 'compressed-image' ? p.block_rows ?? 1 : p.batchRows;
-        for (let first = 0, n = 0; first < total || n === 0; first += step, n++) {
-          yield { ...base, first, count: Math.min(step, total - first), verify: n === 0 && p.checksum === 'verify', bytes: hdu.dataBytes / Math.max(1, Math.ceil(total / step)) };
-        }
-      },
-    }));
+      return [{
+        key: f.key,
+        file: f.path,
+        bytes: f.bytes,
+        *chunks(): Iterable<FitsChunk> {
+          const base = { path: f.path, key: f.key, hdu: { index: hdu.index, start: hdu.start, dataStart: hdu.dataStart, dataBytes: hdu.dataBytes, kind: hdu.kind } };
+          const total = hdu.kind === 'bintable' || hdu.kind === 'table' ? hdu.header.integer('NAXIS2', 0)
+            : hdu.kind === 'groups' ? hdu.header.integer('GCOUNT', 1) : p.block_rows !== undefined ? imageRows(hdu) : 1;
+          const step = hdu.kind === 'image' || hdu.kind === 'compressed-image' ? p.block_rows ?? 1 : p.batchRows;
+          for (let first = 0, n = 0; first < total || n === 0; first += step, n++) {
+            yield { ...base, first, count: Math.min(step, total - first), verify: n === 0 && p.checksum === 'verify', bytes: hdu.dataBytes / Math.max(1, Math.ceil(total / step)) };
+          }
+        },
+      }];
+    });
     return { schema, partitions };
   },
   async *read(raw, p, { schema }) {

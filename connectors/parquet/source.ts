@@ -15,7 +15,8 @@ import { z } from 'zod';
 import { decodeBatches } from '../../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
-import { conformBatch, mapLimited, matchFiles, mergeSchema } from '../../src/io/input-files.ts';
+import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
+import { conformBatch, matchFiles, mergeSchema } from '../../src/io/input-files.ts';
 import { openParquet, readFooter, type OpenParquet } from './file.ts';
 import { parquetWasm } from './wasm.ts';
 
@@ -81,7 +82,7 @@ export const parquetSource = defineSource({
   async discover(p, { baseDir }) {
     const files = await matchFiles(p.path, baseDir, p.missing === 'empty');
     if (files.length === 0) return { schema: new Schema([]), partitions: [] };
-    const infos = await mapLimited(files, 8, async (f) => {
+    const described = await describeEach(files, 8, async (f) => {
       const footer = await readFooter(f.path, f.key, p.columns);
       // The engine plans with these numbers: a damaged footer must not give it negative or absurd ones.
       const bad = footer.groups.findIndex((g) => !(Number.isSafeInteger(g.rows) && g.rows >= 0 && Number.isSafeInteger(g.bytes) && g.bytes >= 0));
@@ -90,16 +91,19 @@ export const parquetSource = defineSource({
       }
       return { schema: project(footer.schema, p.columns, f.key), groups: footer.groups };
     });
-    let schema = infos[0].schema;
-    for (let i = 1; i < files.length; i++) schema = mergeSchema(schema, infos[i].schema, files[i].key, files[0].key);
-    const partitions = files.map((f, i) => ({
-      key: f.key,
-      file: f.path,
-      bytes: f.bytes,
-      *chunks(): Iterable<ParquetChunk> {
-        for (const [rowGroup, g] of infos[i].groups.entries()) yield { path: f.path, rowGroup, rows: g.rows, bytes: g.bytes };
-      },
-    }));
+    const first = firstReadable(described);
+    let schema = first.info.schema;
+    const partitions = partitionsOf(described, (f, info) => {
+      schema = mergeSchema(schema, info.schema, f.key, first.file.key);
+      return [{
+        key: f.key,
+        file: f.path,
+        bytes: f.bytes,
+        *chunks(): Iterable<ParquetChunk> {
+          for (const [rowGroup, g] of info.groups.entries()) yield { path: f.path, rowGroup, rows: g.rows, bytes: g.bytes };
+        },
+      }];
+    });
     return { schema, partitions };
   },
   async *read(raw, p, { schema, partition }) {

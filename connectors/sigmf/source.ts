@@ -13,7 +13,8 @@ import { tensorData, tensorField } from '../../src/arrow/tensor.ts';
 import { hashParts } from '../../src/cache/hash.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
-import { mapLimited, matchFiles, readAt } from '../../src/io/input-files.ts';
+import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
+import { matchFiles, readAt } from '../../src/io/input-files.ts';
 
 const params = z.object({
   path: z.string().min(1).describe('a .sigmf-meta file or a glob of them; relative to the workflow folder'),
@@ -110,7 +111,7 @@ export const sigmfSource = defineSource({
   params,
   async discover(p, { baseDir }) {
     const files = await matchFiles(p.path, baseDir);
-    const found = await mapLimited(files, 8, async (f) => {
+    const described = await describeEach(files, 8, async (f) => {
       if (!f.path.endsWith('.sigmf-meta')) throw new InputError(f.key, 'is not a .sigmf-meta file (give the meta file; its .sigmf-data is found beside it)');
       const handle = await open(f.path, 'r');
       let meta: Record<string, unknown>;
@@ -132,26 +133,28 @@ export const sigmfSource = defineSource({
         throw new InputError(dataKey, `holds ${size} bytes, not a whole number of CPIs of ${cpiBytes} bytes ` +
           `(${geometry.pulses} pulses × ${geometry.samples} samples × ${geometry.channels} channels of ${geometry.datatype})`);
       }
-      return { file: f, data, geometry, cpis: size / cpiBytes, cpiBytes, fingerprint: hashParts(JSON.stringify(meta)) };
+      return { data, geometry, cpis: size / cpiBytes, cpiBytes, fingerprint: hashParts(JSON.stringify(meta)) };
     });
-    const first = found[0];
+    const first = firstReadable(described);
     const sameShape = (a: Geometry, b: Geometry) => a.datatype === b.datatype && a.pulses === b.pulses && a.samples === b.samples;
-    const odd = found.find((f) => !sameShape(f.geometry, first.geometry));
-    if (odd) {
-      const g = (x: Geometry) => `${x.pulses} pulses × ${x.samples} samples of ${x.datatype}`;
-      throw new InputError(odd.file.key, `has ${g(odd.geometry)}, but ${first.file.key} has ${g(first.geometry)}: one source reads recordings of one shape`);
-    }
-    const schema = cpiSchema(first.geometry);
+    const g = (x: Geometry) => `${x.pulses} pulses × ${x.samples} samples of ${x.datatype}`;
+    const readable = described.flatMap((d) => ('info' in d && sameShape(d.info.geometry, first.info.geometry) ? [d.info] : []));
+    const schema = cpiSchema(first.info.geometry);
     // Nullable geometry columns if any file lacks the value.
     const nullable = new Schema(schema.fields.map((field, i) => (i < 4 ? field
-      : new Field(field.name, field.type, found.some((f) => f.geometry[geometryColumns[i - 4][0]] === null)))));
-    const partitions = found.flatMap((f) => Array.from({ length: f.cpis }, (_, cpi) => ({
-      key: f.cpis === 1 ? f.file.key : `${f.file.key}#cpi${cpi}`,
-      file: f.data,
-      fingerprint: f.fingerprint, // the meta file: its geometry is in every row
-      bytes: f.cpiBytes,
-      chunks: (): CpiChunk[] => [{ data: f.data, cpi, offset: cpi * f.cpiBytes, geometry: f.geometry, bytes: f.cpiBytes }],
-    })));
+      : new Field(field.name, field.type, readable.some((f) => f.geometry[geometryColumns[i - 4][0]] === null)))));
+    const partitions = partitionsOf(described, (file, f) => {
+      if (!sameShape(f.geometry, first.info.geometry)) {
+        throw new InputError(file.key, `has ${g(f.geometry)}, but ${first.file.key} has ${g(first.info.geometry)}: one source reads recordings of one shape`);
+      }
+      return Array.from({ length: f.cpis }, (_, cpi) => ({
+        key: f.cpis === 1 ? file.key : `${file.key}#cpi${cpi}`,
+        file: f.data,
+        fingerprint: f.fingerprint, // the meta file: its geometry is in every row
+        bytes: f.cpiBytes,
+        chunks: (): CpiChunk[] => [{ data: f.data, cpi, offset: cpi * f.cpiBytes, geometry: f.geometry, bytes: f.cpiBytes }],
+      }));
+    });
     return { schema: nullable, partitions };
   },
   async *read(chunk, _p, { schema, partition }) {

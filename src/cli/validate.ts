@@ -11,6 +11,19 @@ export async function validateCommand(args: string[]): Promise<number> {
   }, 'one workflow file');
   try {
     const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set, allowPaths: values['allow-path'] });
+    // Files discovery could not read: a problem under onError 'fail' (the run would stop there);
+    // under skip or quarantine the run sets them aside, so they are only told.
+    let failing = 0;
+    for (const s of workflow.stages) {
+      const policy = s.spec.onError ?? 'fail';
+      for (const p of s.partitions ?? []) {
+        if (p.unreadable === undefined) continue;
+        if (policy === 'fail') failing++;
+        const verdict = policy === 'fail' ? 'cannot be read' : `will be ${policy === 'skip' ? 'skipped' : 'quarantined'}`;
+        process.stderr.write(`${target}: stage '${s.id}' (${s.spec.use}): ${p.unreadable} (${verdict})\n`);
+      }
+    }
+    if (failing > 0) return 2;
     process.stdout.write(`${target}: valid, ${workflow.stages.length} stages\n`);
     for (const s of workflow.stages) {
       if (s.stage.kind === 'source') {

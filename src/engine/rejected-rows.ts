@@ -75,12 +75,19 @@ export function rejectedRows(batch: RecordBatch, failed: Tolerated['failed'], st
   return withReasons(batch.schema, taken.data.children, failed.map((f) => f.error), stage, source);
 }
 
-/** One row standing for a chunk that could not be read: its columns null. */
-export function unreadableChunk(schema: Schema, error: unknown, stage: string, source: string): RecordBatch {
-  return withReasons(schema, schema.fields.map((f) => nullData(f.type, 1)), [messageOf(error)], stage, source);
+/**
+ * One row standing for `rows` rows a source could not read (a bad line, a lost row group, a file
+ * discovery could not list): its columns null, the count in its reason when more than one.
+ */
+export function unreadableRows(schema: Schema, reason: string, rows: number, stage: string, source: string): RecordBatch {
+  const why = rows === 1 ? reason : `${reason} [${rows} rows set aside]`;
+  return withReasons(schema, schema.fields.map((f) => nullData(f.type, 1)), [why], stage, source);
 }
 
-/** What a task reports of rows stage `stage` set aside in unit `unit`: the rows themselves only under quarantine. */
-export function rejection(stage: number, unit: number, rows: RecordBatch, policy: StageRef['onError']): Rejected {
-  return { stage, unit, rows: rows.numRows, bytes: policy === 'quarantine' ? encodeBatches(rows.schema, [rows]) : null };
+/**
+ * What a task reports of rows stage `stage` set aside in unit `unit`: the rows themselves only
+ * under quarantine; `count` when `rows` stands for more (unreadableRows).
+ */
+export function rejection(stage: number, unit: number, rows: RecordBatch, policy: StageRef['onError'], count = rows.numRows): Rejected {
+  return { stage, unit, rows: count, bytes: policy === 'quarantine' ? encodeBatches(rows.schema, [rows]) : null };
 }

@@ -1,5 +1,6 @@
 // What every node's runner shares while a plan runs (runner.ts makes it): the plan, the executor,
 // the cache decisions, the channels between nodes, the quarantine and the per-stage statistics.
+import type { InputStamp } from '../cache/input-hashes.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { StageStats } from '../provenance/stage-stats.ts';
 import type { Channel } from './channel.ts';
@@ -15,6 +16,8 @@ export interface RunContext {
   outDir: string;
   quarantine: Quarantine;
   log?: Logger;
+  /** Input files as they were hashed (see SegmentRunner's check before a partition is kept). */
+  inputStamps?: Map<string, InputStamp>;
   signal: AbortSignal;
   stats: Map<string, StageStats>;
   /** Channels carrying a stage's output to each of its consumers. */

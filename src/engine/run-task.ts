@@ -3,10 +3,10 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { decodeBatches, decodeSchema, encodeBatches } from '../arrow/ipc.ts';
 import { StageCatalog } from '../workflow/catalog.ts';
-import { StageRunError } from '../workflow/errors.ts';
+import { InputError, messageOf, StageRunError } from '../workflow/errors.ts';
 import type { MapFunction, SourceStage } from '../workflow/stage.ts';
 import { checkSchema } from './check-schema.ts';
-import { applyTolerantly, rejectedRows, rejection, unreadableChunk } from './rejected-rows.ts';
+import { applyTolerantly, rejectedRows, rejection, unreadableRows } from './rejected-rows.ts';
 import type { Rejected, SegmentSpec, StageCounts, StageRef, TaskRequest, TaskResult } from './task.ts';
 
 type OnError = NonNullable<StageRef['onError']>;
@@ -83,7 +83,7 @@ export async function runTask(request: TaskRequest): Promise<TaskResult> {
   const zero = () => Array.from({ length: nodes }, () => ({ rowsIn: 0, rowsOut: 0, quarantined: 0, seconds: 0 }));
   const unitCounts: StageCounts[][] = units.map(zero);
   const rejected: Rejected[] = [];
-  const reject = (stage: number, unit: number, rows: RecordBatch, policy: OnError) => rejected.push(rejection(stage, unit, rows, policy));
+  const reject = (stage: number, unit: number, rows: RecordBatch, policy: OnError, count?: number) => rejected.push(rejection(stage, unit, rows, policy, count));
   const exitBatches: RecordBatch[][] = segment.exits.map(() => []);
   const batchCounts: number[][] = segment.exits.map(() => units.map(() => 0));
 
@@ -126,11 +126,18 @@ export async function runTask(request: TaskRequest): Promise<TaskResult> {
       continue;
     }
     const source = instance.source!;
-    let mark = performance.now();
+    const chunk = unit.chunk!;
     // Where this unit's output starts, to take it back if the chunk turns out unreadable.
     const kept = { batches: exitBatches.map((b) => b.length), rejected: rejected.length };
+    // Rows the source sets aside one by one (a bad CSV line) while the rest of the chunk goes on.
+    const rejectRows = source.onError === 'fail' ? undefined : (reason: string, rows = 1) => {
+      reject(0, u, unreadableRows(source.schema, reason, rows, source.id, unit.partition.key), source.onError, rows);
+      counts[0].quarantined += rows;
+    };
+    let mark = performance.now();
     try {
-      for await (const batch of source.stage.read(unit.chunk!, source.params, { schema: source.schema, partition: unit.partition })) {
+      if (chunk.unreadable !== undefined) throw new InputError(unit.partition.key, chunk.unreadable.replace(`${unit.partition.key}: `, ''));
+      for await (const batch of source.stage.read(chunk, source.params, { schema: source.schema, partition: unit.partition, reject: rejectRows })) {
         counts[0].seconds += (performance.now() - mark) / 1000;
         counts[0].rowsOut += batch.numRows;
         checkSchema(source.id, batch.schema, source.schema);
@@ -140,14 +147,16 @@ export async function runTask(request: TaskRequest): Promise<TaskResult> {
     } catch (error) {
       if (error instanceof StageRunError) throw error;
       if (source.onError === 'fail') throw new StageRunError(source.id, error, { file: unit.partition.key });
+      // The whole chunk is set aside: as many rows as it holds, when the source said.
       exitBatches.forEach((b, exit) => {
         b.length = kept.batches[exit];
         batchCounts[exit][u] = 0;
       });
       rejected.length = kept.rejected;
       unitCounts[u] = zero();
-      unitCounts[u][0].quarantined = 1;
-      reject(0, u, unreadableChunk(source.schema, error, source.id, unit.partition.key), source.onError);
+      const rows = chunk.rows ?? 1;
+      unitCounts[u][0].quarantined = rows;
+      reject(0, u, unreadableRows(source.schema, messageOf(error), rows, source.id, unit.partition.key), source.onError, rows);
     }
   }
 

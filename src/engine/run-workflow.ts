@@ -17,7 +17,7 @@ import { LocalExecutor } from './executors/local.ts';
 import { Runner } from './runner.ts';
 import { decideTasks, type TaskDecisions } from './decide.ts';
 import { explainTasks, type Explanation } from './explain.ts';
-import { hashInputFiles } from '../cache/input-hashes.ts';
+import { changeSince, hashInputFiles, type InputStamp } from '../cache/input-hashes.ts';
 import { workflowKeys } from './keys.ts';
 import type { Store } from '../cache/store.ts';
 import { FsStore } from '../cache/stores/fs.ts';
@@ -108,6 +108,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   const store = options.noCache ? undefined : options.store ?? new FsStore(cacheDir);
   const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
   let inputHashes = new Map<string, string>();
+  const inputStamps = new Map<string, InputStamp>();
   let plan: Plan | undefined;
   let tasks: TaskDecisions | undefined;
   let runner: Runner | undefined;
@@ -116,7 +117,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   try {
     // Inside the try: an input that vanished since discovery fails the run, with its record.
     const files = workflow.stages.flatMap((s) => (s.partitions ?? []).flatMap((p) => (p.file ? [p.file] : [])));
-    inputHashes = await hashInputFiles(files, options.noCache ? undefined : join(cacheDir, 'inputs'));
+    inputHashes = await hashInputFiles(files, options.noCache ? undefined : join(cacheDir, 'inputs'), inputStamps);
     plan = planWorkflow(workflow);
     tasks = await decideTasks(plan, workflowKeys(workflow, (file) => inputHashes.get(file)!), store);
     const explanations = explainTasks(plan, tasks, previous, (file) => inputHashes.get(file));
@@ -129,7 +130,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
       }
     }
     const running = new Runner(plan, {
-      executor, tasks, outDir, log, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes,
+      executor, tasks, outDir, log, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes, inputStamps,
     });
     runner = running;
     options.onStart?.(() => [...running.stats.values()]);
@@ -142,12 +143,14 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   }
   const endedAt = new Date();
   const status = error === undefined ? 'ok' : 'failed';
+  // A file written to during the run is not recorded under the hash it had before.
+  const changedInputs = new Set([...inputStamps].filter(([file, stamp]) => changeSince(file, stamp)).map(([file]) => file));
   const stats = runner ? [...runner.stats.values()] : workflow.stages.map((s) => emptyStats(s.id, s.spec.use, s.stage.kind));
   const manifestPath = join(runDir, 'manifest.json');
   await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
     executor: { kind: executor.constructor.name, workers: executor.concurrency },
-    inputHashes, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => resolve(p)),
+    inputHashes, changedInputs, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => resolve(p)),
   }));
   log.info({ event: 'run-end', status, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 }, 'run ended');
   await closeLog();

@@ -3,6 +3,7 @@
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InputStamp } from '../cache/input-hashes.ts';
 import type { Logger } from '../observe/logger.ts';
 import { emptyStats, type StageStats } from '../provenance/stage-stats.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
@@ -29,6 +30,8 @@ export interface RunOptions {
   edgeBudgetBytes?: number;
   signal?: AbortSignal;
   log?: Logger;
+  /** Input files as they were hashed: a partition whose file changed since is not kept. */
+  inputStamps?: Map<string, InputStamp>;
 }
 
 export interface RunOutcome {
@@ -60,6 +63,7 @@ export class Runner {
       outDir: options.outDir,
       quarantine: new Quarantine(options.outDir),
       log: options.log,
+      inputStamps: options.inputStamps,
       signal: abort.signal,
       stats: this.stats,
       outputs: (stageId) => plan.edges.filter((e) => e.from === stageId).map((e) => channels.get(channelId(e.to, e.input))!),

@@ -4,6 +4,7 @@
 // the cache holds are replayed in their place; those computed are cached as they pass.
 import type { RecordBatch } from 'apache-arrow';
 import { batchBytes, decodeBatches, encodeBatches, encodeSchema } from '../arrow/ipc.ts';
+import { changeSince } from '../cache/input-hashes.ts';
 import type { StageStats } from '../provenance/stage-stats.ts';
 import { StageRunError } from '../workflow/errors.ts';
 import type { PartitionInfo } from '../workflow/stage.ts';
@@ -262,9 +263,23 @@ export class SegmentRunner {
   private endPartition(partition: PartitionInfo): Promise<void> | undefined {
     const { entry, counts } = this.current!;
     this.current = undefined;
+    this.checkInputUnchanged(partition);
     this.cache.commit(entry, this.members.map((id, i) => ({ key: this.key(id, partition.index), record: counts[i] })));
     for (const s of this.stats) s.tasks++;
     return putAll(this.everyOutput, { kind: 'end', partition });
+  }
+
+  /**
+   * A source partition's file written to while the run read it: its rows may mix two versions,
+   * and its cache key holds the old hash, so it fails here, before anything is kept.
+   */
+  private checkInputUnchanged(partition: PartitionInfo): void {
+    const { root } = this.node;
+    if (root.kind !== 'source') return;
+    const file = root.stage.partitions?.[partition.index]?.file;
+    const stamp = file && this.ctx.inputStamps?.get(file);
+    const change = stamp && changeSince(file, stamp);
+    if (change) throw new StageRunError(root.stage.id, `${change} during the run; nothing read from it was kept: run again`, { file: partition.key });
   }
 
   /** One unit's counts, rejected rows and output batches; `offsets` tracks each exit's batches used so far. */

@@ -24,7 +24,7 @@ export interface Manifest {
   /** Every stage param named `seed`, by stage id: what made random choices repeatable. */
   seeds: Record<string, unknown>;
   stages: { id: string; use: string; kind: string; version: string; params: unknown; stats: Omit<StageStats, 'id' | 'use' | 'kind'> }[];
-  inputs: { stage: string; path: string; sha256?: string; bytes?: number; modified?: string }[];
+  inputs: { stage: string; path: string; sha256?: string; changed?: true; bytes?: number; modified?: string }[];
   /**
    * Every task's cache key: per stage output partition (`partition` is its name), and per sink
    * (`partition` '*'). `status` says whether this run computed it, took it from the cache, or
@@ -66,7 +66,7 @@ export function lockedPackages(): { quiver: string; packages: Record<string, str
 export function buildManifest(args: {
   runId: string; status: 'ok' | 'failed'; error?: string; startedAt: Date; endedAt: Date; outDir: string;
   workflow: ResolvedWorkflow; stats: StageStats[]; outputs: OutputRecord[]; executor: { kind: string; workers: number };
-  inputHashes: Map<string, string>; tasks: Manifest['tasks']; cache: boolean; allowPaths: string[];
+  inputHashes: Map<string, string>; changedInputs?: Set<string>; tasks: Manifest['tasks']; cache: boolean; allowPaths: string[];
 }): Manifest {
   const { workflow, outDir } = args;
   const { quiver, packages } = lockedPackages();
@@ -76,8 +76,13 @@ export function buildManifest(args: {
     for (const p of s.partitions ?? []) {
       if (!p.file) continue; // generated partitions have no file
       const st = statSync(p.file, { throwIfNoEntry: false });
-      const sha256 = args.inputHashes.get(p.file);
-      inputs.push({ stage: s.id, path: p.key, ...(sha256 ? { sha256 } : {}), ...(st ? { bytes: st.size, modified: st.mtime.toISOString() } : {}) });
+      // Changed since it was hashed: the old hash would describe bytes no longer there.
+      const changed = args.changedInputs?.has(p.file);
+      const sha256 = changed ? undefined : args.inputHashes.get(p.file);
+      inputs.push({
+        stage: s.id, path: p.key, ...(sha256 ? { sha256 } : {}), ...(changed ? { changed: true } : {}),
+        ...(st ? { bytes: st.size, modified: st.mtime.toISOString() } : {}),
+      });
     }
   }
   return {

@@ -37,11 +37,18 @@ interface StageBase<P> {
   fingerprint?(params: P, ctx: { baseDir: string }): string;
 }
 
+/** What a stage does with rows it cannot read or process (a workflow's `onError`). */
+export type OnError = 'fail' | 'skip' | 'quarantine';
+
 /** Serialisable description of a piece of a source partition that a worker reads. */
 export interface Chunk {
   [key: string]: unknown;
   /** Approximate bytes, for grouping small chunks and bounding what is in flight. */
   bytes?: number;
+  /** Rows the chunk holds, when known (a Parquet row group): what is set aside if it cannot be read. */
+  rows?: number;
+  /** Set by discovery for a file it could not read: why. The engine sets the chunk aside or fails, naming the file; `read` never sees it. */
+  unreadable?: string;
 }
 
 export interface SourcePartition {
@@ -53,6 +60,8 @@ export interface SourcePartition {
   fingerprint?: string;
   /** Input file sizes etc., for progress and planning. */
   bytes?: number;
+  /** Discovery could not read the file: why (its one chunk carries the same reason). */
+  unreadable?: string;
   /** The chunks of this partition, in order; called on the main thread, must be cheap per chunk. */
   chunks(): AsyncIterable<Chunk> | Iterable<Chunk>;
 }
@@ -61,10 +70,32 @@ export interface SourceStage<P = any> extends StageBase<P> {
   kind: 'source';
   /** File extensions this source reads (`.csv`), so `quiver inspect` can pick it. */
   extensions?: string[];
-  /** Main thread: the output schema and the partitions, reading metadata only. */
-  discover(params: P, ctx: { baseDir: string }): Promise<{ schema: Schema; partitions: SourcePartition[] }>;
+  /**
+   * Main thread: the output schema and the partitions, reading metadata only. A file that cannot
+   * be read becomes a partition with `unreadable` set (see src/io/file-discovery.ts), so one bad
+   * file of a glob is set aside or named by the run, not the end of the whole workflow.
+   */
+  discover(params: P, ctx: DiscoverContext): Promise<{ schema: Schema; partitions: SourcePartition[] }>;
   /** Worker: the batches of one chunk, in order. */
-  read(chunk: Chunk, params: P, ctx: { schema: Schema; partition: PartitionInfo }): AsyncIterable<RecordBatch> | Iterable<RecordBatch>;
+  read(chunk: Chunk, params: P, ctx: ReadContext): AsyncIterable<RecordBatch> | Iterable<RecordBatch>;
+}
+
+export interface DiscoverContext {
+  /** Folder of the workflow file: relative paths in params resolve against it. */
+  baseDir: string;
+  /** The stage's policy (default 'fail'): under skip or quarantine, a sample's bad rows must not stop discovery. */
+  onError?: OnError;
+}
+
+export interface ReadContext {
+  schema: Schema;
+  partition: PartitionInfo;
+  /**
+   * Sets aside `rows` rows the source cannot read (one bad CSV line, a damaged row group) and
+   * reading goes on; the reason names where (file:line). Absent when the stage's policy is 'fail':
+   * then the source throws an InputError instead.
+   */
+  reject?(reason: string, rows?: number): void;
 }
 
 export type MapFunction = (batch: RecordBatch, partition: PartitionInfo) => RecordBatch | null | Promise<RecordBatch | null>;
