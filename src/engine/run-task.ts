@@ -3,7 +3,7 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { decodeBatches, decodeSchema, encodeBatches } from '../arrow/ipc.ts';
 import { StageCatalog } from '../workflow/catalog.ts';
-import { InputError, messageOf, StageRunError } from '../workflow/errors.ts';
+import { messageOf, StageRunError, UnreadableFile } from '../workflow/errors.ts';
 import type { MapFunction, SourceStage } from '../workflow/stage.ts';
 import { checkSchema } from './check-schema.ts';
 import { applyTolerantly, rejectedRows, rejection, unreadableRows } from './rejected-rows.ts';
@@ -136,7 +136,7 @@ export async function runTask(request: TaskRequest): Promise<TaskResult> {
     };
     let mark = performance.now();
     try {
-      if (chunk.unreadable !== undefined) throw new InputError(unit.partition.key, chunk.unreadable.replace(`${unit.partition.key}: `, ''));
+      if (chunk.unreadable !== undefined) throw new UnreadableFile(unit.partition.key, chunk.unreadable);
       for await (const batch of source.stage.read(chunk, source.params, { schema: source.schema, partition: unit.partition, reject: rejectRows })) {
         counts[0].seconds += (performance.now() - mark) / 1000;
         counts[0].rowsOut += batch.numRows;

@@ -39,6 +39,14 @@ export class InputError extends Error {
   }
 }
 
+/** A file discovery could not read (a partition's `unreadable` reason), met by the run that reads it. */
+export class UnreadableFile extends InputError {
+  constructor(file: string, reason: string) {
+    // The reason usually names the file already (it is an InputError's message).
+    super(file, reason.startsWith(`${file}: `) ? reason.slice(file.length + 2) : reason);
+  }
+}
+
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

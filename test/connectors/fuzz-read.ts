@@ -8,7 +8,7 @@ import { arrowSource } from '../../connectors/arrow-ipc/source.ts';
 import { csvSource } from '../../connectors/csv/source.ts';
 import { parquetSource } from '../../connectors/parquet/source.ts';
 import { decodeBatches, decodeSchema, encodeBatches, encodeSchema } from '../../src/arrow/ipc.ts';
-import { InputError } from '../../src/workflow/errors.ts';
+import { InputError, UnreadableFile } from '../../src/workflow/errors.ts';
 import type { SourceStage } from '../../src/workflow/stage.ts';
 
 export const readers: Record<string, SourceStage> = {
@@ -115,6 +115,7 @@ export async function readFully(task: ReadTask): Promise<{ rows: number; fields:
   for (const [index, partition] of partitions.entries()) {
     for await (const chunk of partition.chunks()) {
       chunks++;
+      if (chunk.unreadable !== undefined) throw new UnreadableFile(partition.key, chunk.unreadable);
       const batches: RecordBatch[] = [];
       for await (const batch of stage.read(structuredClone(chunk), params, { schema: declared, partition: { index, key: partition.key } })) {
         if (batch.schema !== declared) throw new Error('a batch does not carry the declared schema');

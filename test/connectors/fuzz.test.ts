@@ -28,7 +28,7 @@ import { parquetSource } from '../../connectors/parquet/source.ts';
 import { parquetSink } from '../../connectors/parquet/sink.ts';
 import { encodeBatches } from '../../src/arrow/ipc.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
-import { InvalidWorkflowError, runWorkflow } from '../../src/engine/run-workflow.ts';
+import { runWorkflow } from '../../src/engine/run-workflow.ts';
 import { builtinCatalog } from '../../src/stages/index.ts';
 import { workflow } from '../../src/workflow/builder.ts';
 import { InputError } from '../../src/workflow/errors.ts';
@@ -717,7 +717,7 @@ describe('a damaged file in a run', { timeout: 60_000 }, () => {
     expect(outFiles(out)).toEqual([]);
   });
 
-  test('one truncated Parquet file of several: found from its footer before anything runs, naming stage and file', async () => {
+  test('one truncated Parquet file of several: the run fails naming stage and file, writes its record and no output', async () => {
     const table = await readCsvTable('pandasta_SPY_D.csv');
     const files: Uint8Array[] = [];
     for (let k = 0; k < 3; k++) {
@@ -725,11 +725,11 @@ describe('a damaged file in a run', { timeout: 60_000 }, () => {
       put2(`spy-${k}.parquet`, k === 2 ? files[k].subarray(0, files[k].byteLength - 3) : files[k]);
     }
     const out = join(dir, 'run-parquet');
-    const error = await runWorkflow(spyWorkflow('damaged-parquet', 'spy-*.parquet', 'source.parquet'), { catalog: builtinCatalog, out, executor })
-      .then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(InvalidWorkflowError);
-    expect((error as Error).message).toMatch(/stage 'prices' \(source\.parquet\): spy-2\.parquet: truncated: it starts with PAR1 but does not end with it/);
-    expect(existsSync(out) ? outFiles(out) : []).toEqual([]);
+    const failed = await runWorkflow(spyWorkflow('damaged-parquet', 'spy-*.parquet', 'source.parquet'), { catalog: builtinCatalog, out, executor });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/stage 'prices.*': spy-2\.parquet: truncated: it starts with PAR1 but does not end with it/);
+    expect(existsSync(failed.manifest)).toBe(true);
+    expect(outFiles(out)).toEqual([]);
     // Whole again, the files read in the worker threads.
     put2('spy-2.parquet', files[2]);
     const ok = await runWorkflow(spyWorkflow('repaired-parquet', 'spy-*.parquet', 'source.parquet'), { catalog: builtinCatalog, out, executor });

@@ -3,6 +3,7 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { expect } from 'vitest';
 import { decodeSchema, encodeSchema } from '../../src/arrow/ipc.ts';
+import { UnreadableFile } from '../../src/workflow/errors.ts';
 import type { SinkStage, SourceStage } from '../../src/workflow/stage.ts';
 
 export async function readSource(stage: SourceStage, params: unknown, baseDir: string) {
@@ -15,6 +16,7 @@ export async function readSource(stage: SourceStage, params: unknown, baseDir: s
     let chunks = 0;
     for await (const chunk of partition.chunks()) {
       chunks++;
+      if (chunk.unreadable !== undefined) throw new UnreadableFile(partition.key, chunk.unreadable);
       for await (const batch of stage.read(structuredClone(chunk), parsed, { schema: declared, partition: { index, key: partition.key } })) {
         expect(batch.schema).toBe(declared);
         batches.push(batch);

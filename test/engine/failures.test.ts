@@ -74,7 +74,7 @@ describe('failure handling', { timeout: 60_000 }, () => {
     expect(existsSync(join(out, 'strict', 'kept.parquet'))).toBe(false);
   });
 
-  test('an unreadable file is quarantined as one row naming it; the other files go through', async () => {
+  test('an unterminated quote sets its one line aside, naming file and line; the other rows and files go through', async () => {
     const data = join(out, 'csv-in');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(data, { recursive: true });
@@ -87,11 +87,11 @@ describe('failure handling', { timeout: 60_000 }, () => {
     const dir = join(out, 'csv-out');
     const summary = await runWorkflow(wf, { catalog: builtinCatalog, out: dir, executor });
     expect(summary.status).toBe('ok');
-    expect((await duckdb(`SELECT id FROM '${join(dir, 'all.parquet')}' ORDER BY id`)).map((r) => Number(r[0]))).toEqual([1, 2, 5]);
+    expect((await duckdb(`SELECT id FROM '${join(dir, 'all.parquet')}' ORDER BY id`)).map((r) => Number(r[0]))).toEqual([1, 2, 3, 5]);
     const rows = await duckdb(`SELECT id, _stage, _source, _error FROM '${join(dir, '_quarantine', 'read.parquet')}'`);
     expect(rows).toHaveLength(1);
     expect(rows[0].slice(0, 3)).toEqual([null, 'read', 'b.csv']);
-    expect(String(rows[0][3])).toMatch(/b\.csv.*quote/);
+    expect(String(rows[0][3])).toMatch(/b\.csv:3: unterminated quoted field/);
     expect(summary.stages.find((s) => s.id === 'read')!.quarantined).toBe(1);
   });
 
