@@ -294,6 +294,17 @@ function metadataAt(bytes: Uint8Array, pos: number, file: string): Uint8Array | 
   return bytes.subarray(pos + prefix, pos + prefix + length);
 }
 
+/** The row count a record batch message's header declares, or undefined if the header is unreadable. */
+export function declaredRows(message: Uint8Array, file: string): number | undefined {
+  try {
+    const meta = metadataAt(message, 0, file);
+    const rows = meta && readBatchHeader(meta)?.length;
+    return rows !== undefined && Number.isSafeInteger(rows) && rows >= 0 ? rows : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Rebuilds an IPC stream from whole messages (each `bytes` holds one or more), normalising the
  * framing to the current format. `check` sees each record batch or dictionary header.

@@ -14,7 +14,7 @@
 //
 // Writing: batches are encoded one at a time and appended to the output file as they arrive.
 import { open } from 'node:fs/promises';
-import { CompressionType, compressionRegistry, type RecordBatch } from 'apache-arrow';
+import { CompressionType, compressionRegistry, type RecordBatch, type Schema } from 'apache-arrow';
 import { z } from 'zod';
 import { decodeBatches } from '../../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
@@ -22,7 +22,7 @@ import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
 import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
 import { conformBatch, matchFiles, mergeSchema, readAt } from '../../src/io/input-files.ts';
 import { lz4DecompressFrame } from './lz4.ts';
-import { codecName, decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './messages.ts';
+import { codecName, declaredRows, decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './messages.ts';
 import { checkBatch } from './validate.ts';
 
 const sourceParams = z.object({
@@ -42,6 +42,8 @@ interface ArrowChunk extends Chunk {
   ranges: Range[];
   batches: number;
   bytes: number;
+  /** File format: each record batch's own range, so a damaged one can be set aside alone. */
+  blocks?: Range[];
 }
 
 const rangeEnd = (ranges: Range[]) => {
@@ -60,8 +62,9 @@ async function* chunksOf(path: string, key: string, size: number, layout: IpcLay
     // The footer lists every block: no need to open the file again.
     let chunk: ArrowChunk | undefined;
     for (const range of layout.batches!) {
-      chunk ??= { path, schema: layout.footer!, schemaIn: 'footer', dictionaries: layout.dictionaries!, ranges: [], batches: 0, bytes: 0 };
+      chunk ??= { path, schema: layout.footer!, schemaIn: 'footer', dictionaries: layout.dictionaries!, ranges: [], batches: 0, bytes: 0, blocks: [] };
       addRange(chunk.ranges, range);
+      chunk.blocks!.push([...range]);
       chunk.batches++;
       chunk.bytes += range[1];
       if (chunk.bytes >= chunkBytes) {
@@ -144,43 +147,75 @@ export const arrowSource = defineSource({
     });
     return { schema, partitions };
   },
-  async *read(raw, _p, { schema, partition }) {
+  async *read(raw, _p, { schema, partition, reject }) {
     const chunk = raw as ArrowChunk;
     const file = partition.key;
-    const handle = await open(chunk.path, 'r');
-    let bytes: Uint8Array;
-    let batches: RecordBatch[] | undefined;
     try {
-      const messages: Uint8Array[] = [];
-      for (const [offset, length] of [...chunk.dictionaries, ...chunk.ranges]) {
-        messages.push(await readAt(handle, offset, length, file, `the messages at byte ${offset}`));
-      }
-      batches = chunk.dictionaries.length === 0 ? decodeInPlace(messages, schema, file) : undefined;
-      if (batches && batches.length !== chunk.batches) {
-        throw new InputError(file, `corrupt: expected ${chunk.batches} record batches in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}, decoded ${batches.length}`);
-      }
-      if (batches) {
-        for (const batch of batches) checkBatch(batch, file, `in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}`);
-        yield* batches;
-        return;
-      }
-      const schemaMessage = chunk.schemaIn === 'footer'
-        ? await footerSchemaMessage(handle, chunk.path, chunk.schema, file)
-        : await readAt(handle, chunk.schema[0], chunk.schema[1], file, 'the schema');
-      bytes = joinMessages([schemaMessage, ...messages], file, (compression) => checkCodec(file, compression));
-    } finally {
-      await handle.close();
-    }
-    try {
-      batches = decodeBatches(bytes).batches.map((b) => conformBatch(b, schema));
+      yield* await readBatches(chunk, schema, file);
     } catch (error) {
-      throw new InputError(file, `corrupt record batch in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}: ${messageOf(error)}`);
+      if (!reject || !chunk.blocks?.length || !(error instanceof InputError)) throw error;
+      // One damaged record batch costs only its own rows: the chunk's batches one at a time.
+      for (const [i, block] of chunk.blocks.entries()) {
+        let batches: RecordBatch[];
+        try {
+          batches = await readBatches({ ...chunk, ranges: [block], batches: 1, blocks: undefined }, schema, file);
+        } catch (lost) {
+          const rows = await batchRows(chunk.path, block, file);
+          reject(`${messageOf(lost)} (record batch ${i + 1} of ${chunk.blocks.length} in this chunk${rows === undefined ? ', its row count unreadable' : ''})`, rows ?? 1);
+          continue;
+        }
+        yield* batches;
+      }
     }
-    if (batches.length !== chunk.batches) {
-      throw new InputError(file, `corrupt: expected ${chunk.batches} record batches in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}, decoded ${batches.length}`);
-    }
-    // Decoders trust the lengths in a batch's header; a damaged one must fail here, not downstream.
-    for (const batch of batches) checkBatch(batch, file, `in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}`);
-    yield* batches;
   },
 });
+
+/** The rows a record batch's header declares, read again on its own; undefined if unreadable. */
+async function batchRows(path: string, [offset, length]: Range, file: string): Promise<number | undefined> {
+  const handle = await open(path, 'r');
+  try {
+    return declaredRows(await readAt(handle, offset, length, file, 'a record batch'), file);
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The batches of a chunk, checked: all of them, or an InputError. */
+async function readBatches(chunk: ArrowChunk, schema: Schema, file: string): Promise<RecordBatch[]> {
+  const handle = await open(chunk.path, 'r');
+  let bytes: Uint8Array;
+  let batches: RecordBatch[] | undefined;
+  try {
+    const messages: Uint8Array[] = [];
+    for (const [offset, length] of [...chunk.dictionaries, ...chunk.ranges]) {
+      messages.push(await readAt(handle, offset, length, file, `the messages at byte ${offset}`));
+    }
+    batches = chunk.dictionaries.length === 0 ? decodeInPlace(messages, schema, file) : undefined;
+    if (batches && batches.length !== chunk.batches) {
+      throw new InputError(file, `corrupt: expected ${chunk.batches} record batches in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}, decoded ${batches.length}`);
+    }
+    if (batches) {
+      for (const batch of batches) checkBatch(batch, file, `in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}`);
+      return batches;
+    }
+    const schemaMessage = chunk.schemaIn === 'footer'
+      ? await footerSchemaMessage(handle, chunk.path, chunk.schema, file)
+      : await readAt(handle, chunk.schema[0], chunk.schema[1], file, 'the schema');
+    bytes = joinMessages([schemaMessage, ...messages], file, (compression) => checkCodec(file, compression));
+  } finally {
+    await handle.close();
+  }
+  try {
+    batches = decodeBatches(bytes).batches.map((b) => conformBatch(b, schema));
+  } catch (error) {
+    throw new InputError(file, `corrupt record batch in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}: ${messageOf(error)}`);
+  }
+  if (batches.length !== chunk.batches) {
+    throw new InputError(file, `corrupt: expected ${chunk.batches} record batches in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}, decoded ${batches.length}`);
+  }
+  // Decoders trust the lengths in a batch's header; a damaged one must fail here, not downstream.
+  for (const batch of batches) checkBatch(batch, file, `in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}`);
+  return batches;
+}
