@@ -1,6 +1,6 @@
 // The `quiver` command as other tools see it: exit codes, stdout, stderr (DESIGN.md §3).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
@@ -20,10 +20,29 @@ describe('quiver CLI', { timeout: 60_000 }, () => {
     const bad = quiver('validate', fixture('broken.yaml'));
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toEqual([
-      "test/fixtures/broken.yaml:5: stage 'dbl': stage file './stages.ts' has no export 'doubel' (stages it exports: burn, crashOnce, double, hang, hogOnce, picky, record, tally, withTotal)",
+      "test/fixtures/broken.yaml:5: stage 'dbl': stage file './stages.ts' has no export 'doubel' (stages it exports: appendOnce, burn, crashOnce, double, hang, hogOnce, picky, record, tally, withTotal)",
       'test/fixtures/broken.yaml:8: the stages form a cycle: a -> b -> a',
     ]);
     expect(quiver('validate', 'nope.yaml')).toMatchObject({ code: 2, stderr: 'nope.yaml: cannot read workflow: no such file\n' });
+  });
+
+  test('validate names a file of a glob it cannot read: a problem under onError fail, told but valid under quarantine', () => {
+    const dir = scratchDir();
+    writeFileSync(join(dir, 'a.csv'), ''); // nothing to take the columns from
+    writeFileSync(join(dir, 'b.csv'), 'id,x\n1,0.5\n');
+    const file = (onError: string) => {
+      const path = join(dir, `${onError}.yaml`);
+      writeFileSync(path, `name: glob\nstages:\n  - id: read\n    use: source.csv\n    with: { path: "*.csv" }\n    onError: ${onError}\n` +
+        '  - id: out\n    use: sink.parquet\n    from: read\n    with: { path: all.parquet }\n');
+      return path;
+    };
+    const failing = quiver('validate', file('fail'));
+    expect(failing.code).toBe(2);
+    expect(failing.stderr).toMatch(/stage 'read' \(source\.csv\): .*a\.csv:1: empty file.* \(cannot be read\)\n/);
+    const tolerant = quiver('validate', file('quarantine'));
+    expect(tolerant.code).toBe(0);
+    expect(tolerant.stderr).toMatch(/a\.csv:1: empty file.* \(will be quarantined\)\n/);
+    expect(tolerant.stdout).toContain('read: 2 partitions');
   });
 
   test('run --json prints one summary object; the record and outputs are where it says', () => {
