@@ -125,6 +125,20 @@ describe('a CSV with scattered bad rows', { timeout: 120_000 }, () => {
 });
 
 describe('a lost row group or record batch counts its rows', { timeout: 120_000 }, () => {
+  /** Reads `file` under quarantine into good.parquet: 2,000 rows out and 1,000 set aside, all accounted for. */
+  async function expectTwoThousandKept(dir: string, use: string, file: string): Promise<string> {
+    const wf = workflow('lost', { baseDir: dir })
+      .stage('read', use, { path: file }, { onError: 'quarantine' })
+      .stage('out', 'sink.parquet', { path: 'good.parquet' }, { from: 'read' });
+    const out = join(dir, 'out');
+    const summary = await runWorkflow(wf, { catalog: builtinCatalog, out, executor });
+    expect(summary.error).toBeUndefined();
+    const read = summary.stages.find((s) => s.id === 'read')!;
+    expect([read.rowsOut, read.quarantined]).toEqual([2000, 1000]);
+    expect(summary.unaccounted).toEqual([]);
+    return out;
+  }
+
   test('Parquet: row groups of 2,000 and 1,000 rows, the second damaged: 2,000 out, 1,000 quarantined as one row saying so', async () => {
     const dir = folder('parquet-group');
     const ids = Array.from({ length: 3000 }, (_, i) => i);
@@ -143,15 +157,7 @@ describe('a lost row group or record batch counts its rows', { timeout: 120_000 
     for (const column of meta.row_groups[1].columns) bytes.fill(0xff, Number(column.meta_data!.data_page_offset), Number(column.meta_data!.data_page_offset) + 12);
     writeFileSync(file, bytes);
 
-    const wf = workflow('groups', { baseDir: dir })
-      .stage('read', 'source.parquet', { path: 'groups.parquet' }, { onError: 'quarantine' })
-      .stage('out', 'sink.parquet', { path: 'good.parquet' }, { from: 'read' });
-    const out = join(dir, 'out');
-    const summary = await runWorkflow(wf, { catalog: builtinCatalog, out, executor });
-    expect(summary.error).toBeUndefined();
-    const read = summary.stages.find((s) => s.id === 'read')!;
-    expect([read.rowsOut, read.quarantined]).toEqual([2000, 1000]);
-    expect(summary.unaccounted).toEqual([]);
+    const out = await expectTwoThousandKept(dir, 'source.parquet', 'groups.parquet');
     const [[count, max]] = await duckdb(`SELECT count(*), max(id) FROM '${join(out, 'good.parquet')}'`);
     expect([Number(count), Number(max)]).toEqual([2000, 1999]);
     const reasons = await quarantined(out, 'read');
@@ -178,14 +184,7 @@ describe('a lost row group or record batch counts its rows', { timeout: 120_000 
     bytes.fill(0xff, offset + 8 + metadata, offset + length);
     writeFileSync(file, bytes);
 
-    const wf = workflow('batches', { baseDir: dir })
-      .stage('read', 'source.arrow', { path: 'batches.arrow' }, { onError: 'quarantine' })
-      .stage('out', 'sink.parquet', { path: 'good.parquet' }, { from: 'read' });
-    const out = join(dir, 'out');
-    const summary = await runWorkflow(wf, { catalog: builtinCatalog, out, executor });
-    expect(summary.error).toBeUndefined();
-    const read = summary.stages.find((s) => s.id === 'read')!;
-    expect([read.rowsOut, read.quarantined]).toEqual([2000, 1000]);
+    const out = await expectTwoThousandKept(dir, 'source.arrow', 'batches.arrow');
     const ids = (await duckdb(`SELECT min(id), max(id), count(*) FROM '${join(out, 'good.parquet')}' WHERE id >= 1000 AND id < 2000`))[0];
     expect(Number(ids[2])).toBe(0);
     const reasons = await quarantined(out, 'read');
