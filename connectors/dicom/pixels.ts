@@ -2,6 +2,7 @@
 // BitsAllocated bits hold BitsStored bits of value (high bit BitsStored − 1, as nearly every file
 // has it): the bits above are masked off and, for PixelRepresentation 1, the value sign-extended
 // from its own top bit. Monochrome images only (one sample a pixel): CT, MR, PET, X-ray.
+import { checkBudget } from '../../src/io/decode-limits.ts';
 import { decodeFrame } from './codecs.ts';
 import { transferSyntaxes, type DicomFile } from './dataset.ts';
 
@@ -67,6 +68,8 @@ export async function storedValues(file: DicomFile, m: PixelModule): Promise<Flo
   if (!element) throw new Error('no PixelData (7FE0,0010): not an image');
   const frameSize = m.rows * m.columns;
   const bytesPerSample = m.bitsAllocated / 8;
+  // Compressed frames can declare any size: their samples, these values and the slice's are budgeted first.
+  checkBudget(frameSize * m.frames * (bytesPerSample + 16), 'the image');
   let little: Uint8Array;
   if (element.fragments) {
     const frames = encapsulatedFrames(element.fragments, m.frames);
