@@ -74,7 +74,7 @@ export const niftiSource = defineSource({
   },
   async *read(raw, _p, { schema }) {
     const chunk = raw as NiftiChunk;
-    let row;
+    let batch;
     try {
       const bytes = await niftiBytes(chunk.path);
       const h = parseNiftiHeader(bytes);
@@ -82,14 +82,15 @@ export const niftiSource = defineSource({
       const [nx, ny = 1, nz = 1] = h.dims;
       const { affine, form } = niftiAffine(h);
       const values = niftiValues(h, bytes);
-      row = {
+      // Inside: the batch reads the affine's axis codes, which a damaged affine does not have.
+      batch = volumeBatch(schema, {
         source: chunk.key, series: createHash('sha256').update(bytes).digest('hex').slice(0, 16), values, shape: [nz, ny, nx],
         spacing: [h.pixdim[3] ?? 1, h.pixdim[2] ?? 1, h.pixdim[1]].map((v) => (v > 0 ? v : 1)), affine,
         header: { version: h.version, datatype: datatypes[h.datatype as keyof typeof datatypes][0], dims: h.dims, affine_from: form, qform_code: h.qformCode, sform_code: h.sformCode, scl_slope: h.sclSlope, scl_inter: h.sclInter, descrip: h.descrip },
-      };
+      });
     } catch (error) {
       throw new InputError(chunk.key, messageOf(error));
     }
-    yield volumeBatch(schema, row);
+    yield batch;
   },
 });
