@@ -93,6 +93,10 @@ export function binColumns(header: FitsHeader): BinColumn[] {
     offset += width;
   }
   if (offset > header.integer('NAXIS1')) throw new Error(`the columns take ${offset} bytes, more than a row's NAXIS1 = ${header.integer('NAXIS1')}`);
+  // The heap lies after the rows and within PCOUNT: reads of it are sized from THEAP.
+  const rowsEnd = header.integer('NAXIS1') * header.integer('NAXIS2', 0);
+  const theap = header.integer('THEAP', rowsEnd);
+  if (theap < rowsEnd || theap > rowsEnd + header.integer('PCOUNT', 0)) throw new Error(`THEAP ${theap} is outside the heap (bytes ${rowsEnd}-${rowsEnd + header.integer('PCOUNT', 0)} of the data)`);
   return columns;
 }
 

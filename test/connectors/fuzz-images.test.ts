@@ -214,6 +214,12 @@ describe('hostile FITS files: one clear error in seconds, little memory', { time
     await expectError(f, 'zero-rows.fits', table, /HDU 1: the table declares 1000000000000000 rows of NAXIS1 = 0 bytes: rows that hold nothing$/);
   });
 
+  test('a BINTABLE whose THEAP points past its data', async () => {
+    const table = concat(emptyPrimary(), fitsHeader([['XTENSION', 'BINTABLE'], ['BITPIX', 8], ['NAXIS', 2], ['NAXIS1', 8], ['NAXIS2', 1], ['PCOUNT', 8], ['GCOUNT', 1],
+      ['TFIELDS', 1], ['TTYPE1', 'V'], ['TFORM1', '1PJ(2)'], ['THEAP', 2 ** 40]]), padded(Uint8Array.of(0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2)));
+    await expectError(f, 'theap.fits', table, /HDU 1: THEAP 1099511627776 is outside the heap \(bytes 8-16 of the data\)$/);
+  });
+
   test('an image of no pixels with a 2^40-row axis, read in blocks of one row: no rows, at once', async () => {
     put(f, 'no-pixels.fits', image([['BITPIX', 16], ['NAXIS', 2], ['NAXIS1', 0], ['NAXIS2', 2 ** 40]], new Uint8Array(0)));
     const outcome = await check(f, 'no-pixels.fits', { hdu: 1, block_rows: 1 }, 'no pixels');
