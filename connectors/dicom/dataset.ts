@@ -5,6 +5,7 @@
 // encapsulated in fragments, PS3.5 §A.4). Sequences and items of defined or undefined length are
 // walked (PS3.5 §7.5); values stay where they are in the file's bytes until asked for.
 import { inflateRawSync } from 'node:zlib';
+import { taskMemoryBudget } from '../../src/io/decode-limits.ts';
 import { impliedVr, tagName, tags, type Keyword } from './dictionary.ts';
 
 export const transferSyntaxes = {
@@ -34,6 +35,8 @@ const ITEM = 0xfffe_e000;
 const ITEM_END = 0xfffe_e00d;
 const SEQUENCE_END = 0xfffe_e0dd;
 const UNDEFINED = 0xffff_ffff;
+/** Sequences nest a few levels in real files; a damaged one nesting without end would overflow the stack. */
+const MAX_DEPTH = 64;
 
 export class DicomDataset {
   constructor(readonly bytes: Uint8Array, readonly elements: Map<number, DicomElement>, readonly littleEndian: boolean) {}
@@ -115,9 +118,15 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
   if (!transferSyntax) throw new DicomFormatError('the file meta group has no TransferSyntaxUID (0002,0010)');
   let body = bytes.subarray(offset);
   if (transferSyntax === transferSyntaxes.deflated) {
+    // No header says how large the data set is: it may take an eighth of the task's budget (its
+    // pixels then take 8 bytes a sample or more), and inflating stops there.
+    const limit = Math.floor(taskMemoryBudget() / 8);
     try {
-      body = inflateRawSync(body);
+      body = inflateRawSync(body, { maxOutputLength: limit });
     } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new DicomFormatError(`the deflated data set inflates to more than ${limit} bytes, more than an image this task's memory budget can hold`);
+      }
       throw new DicomFormatError(`the deflated data set does not inflate: ${(error as Error).message}`);
     }
   }
@@ -130,6 +139,7 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
 /** Walks elements in one encoding. */
 class Reader {
   private readonly view: DataView;
+  private depth = 0;
 
   constructor(private readonly bytes: Uint8Array, private readonly explicit: boolean, private readonly littleEndian: boolean) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -211,6 +221,7 @@ class Reader {
   }
 
   private sequence(tag: number, vr: string, start: number, end: number | undefined): [DicomElement, number] {
+    if (++this.depth > MAX_DEPTH) throw new DicomFormatError(`sequence ${tagName(tag)} at byte ${start} is nested more than ${MAX_DEPTH} deep`);
     const items: DicomDataset[] = [];
     let offset = start;
     for (;;) {
@@ -233,6 +244,7 @@ class Reader {
         offset += 8 + length;
       }
     }
+    this.depth--;
     return [{ tag, vr, offset: start, length: offset - start, items }, offset];
   }
 

@@ -2,6 +2,7 @@
 // BitsAllocated bits hold BitsStored bits of value (high bit BitsStored − 1, as nearly every file
 // has it): the bits above are masked off and, for PixelRepresentation 1, the value sign-extended
 // from its own top bit. Monochrome images only (one sample a pixel): CT, MR, PET, X-ray.
+import { checkBudget } from '../../src/io/decode-limits.ts';
 import { decodeFrame } from './codecs.ts';
 import { transferSyntaxes, type DicomFile } from './dataset.ts';
 
@@ -67,8 +68,11 @@ export async function storedValues(file: DicomFile, m: PixelModule): Promise<Flo
   if (!element) throw new Error('no PixelData (7FE0,0010): not an image');
   const frameSize = m.rows * m.columns;
   const bytesPerSample = m.bitsAllocated / 8;
+  // The samples, these values and the slice's: budgeted before decoding (compressed frames can declare any size).
+  const budget = () => checkBudget(frameSize * m.frames * (bytesPerSample + 16), 'the image');
   let little: Uint8Array;
   if (element.fragments) {
+    budget();
     const frames = encapsulatedFrames(element.fragments, m.frames);
     const decoded = [];
     for (const frame of frames) decoded.push(await decodeFrame(file.transferSyntax, frame, { rows: m.rows, columns: m.columns, samplesPerPixel: 1, bytesPerSample }));
@@ -77,6 +81,7 @@ export async function storedValues(file: DicomFile, m: PixelModule): Promise<Flo
     const bytes = file.dataset.value(element);
     const needed = frameSize * m.frames * bytesPerSample;
     if (bytes.length < needed) throw new Error(`PixelData holds ${bytes.length} bytes; ${m.frames} frame(s) of ${m.rows} × ${m.columns} × ${m.bitsAllocated} bits need ${needed}`);
+    budget();
     little = bytes.subarray(0, needed);
     if (file.transferSyntax === transferSyntaxes.explicitBig && bytesPerSample > 1) {
       little = Uint8Array.from(little);

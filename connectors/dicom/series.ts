@@ -5,6 +5,7 @@
 // voxel lands where the scanner put it (a sheared affine, as dcm2niix writes for tilted series
 // when asked not to resample). Uneven gaps cannot be one affine: they are an error naming the
 // gaps, or, asked for, the slices are interpolated linearly onto an even grid.
+import { checkBudget } from '../../src/io/decode-limits.ts';
 
 export interface SliceGeometry {
   key: string;
@@ -103,6 +104,7 @@ export function seriesGeometry(slices: SliceGeometry[], uneven: 'error' | 'resam
   // Onto the smallest gap, so no slice's detail is lost.
   const step = Math.min(...gaps);
   const count = Math.floor(span / step + 1e-6) + 1;
+  checkBudget(count * first.rows * first.columns * 4, `resampling the series onto ${count} slices`);
   const from = Array.from({ length: count }, (_, m) => {
     const at = m * step;
     let k = 0;

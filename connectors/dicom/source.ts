@@ -152,8 +152,13 @@ async function readSeries(chunk: SeriesChunk, p: z.output<typeof params>, schema
     assumed: [...(chunk.guessed ? ['series (no SeriesInstanceUID: grouped by folder, orientation, size and pixel spacing)'] : []), ...geometry.assumed],
   };
   const attribute = (k: Keyword) => (['US', 'SS', 'UL', 'SL', 'FL', 'FD'].includes(tags[k][1]) ? ds.numbers(k)?.join('\\') : ds.string(k));
-  return volumeBatch(schema, {
-    source: chunk.files[0].key, series: hash(ds.string('SeriesInstanceUID') || chunk.files.map((f) => f.key).join('\n')), modality: ds.string('Modality'),
-    values, shape: [depth, rows, columns], spacing: geometry.spacing, affine: lpsToRas(geometry.affineLps), header,
-  }, p.attributes.map((k) => vectorFromArray([attribute(k) ?? null], new Utf8()).data[0]));
+  try {
+    // The batch reads the affine's axis codes, which damaged orientations do not give.
+    return volumeBatch(schema, {
+      source: chunk.files[0].key, series: hash(ds.string('SeriesInstanceUID') || chunk.files.map((f) => f.key).join('\n')), modality: ds.string('Modality'),
+      values, shape: [depth, rows, columns], spacing: geometry.spacing, affine: lpsToRas(geometry.affineLps), header,
+    }, p.attributes.map((k) => vectorFromArray([attribute(k) ?? null], new Utf8()).data[0]));
+  } catch (error) {
+    throw new InputError(where, messageOf(error));
+  }
 }

@@ -10,6 +10,7 @@ import {
   type Data, type DataType,
 } from 'apache-arrow';
 import { bytesColumn } from '../../src/arrow/values.ts';
+import { checkBudget } from '../../src/io/decode-limits.ts';
 import type { FitsHeader } from './header.ts';
 
 type Code = 'L' | 'X' | 'B' | 'I' | 'J' | 'K' | 'A' | 'E' | 'D' | 'C' | 'M';
@@ -79,6 +80,9 @@ export function binColumns(header: FitsHeader): BinColumn[] {
     const tnull = header.get(`TNULL${n}`);
     const tdim = header.string(`TDIM${n}`);
     let shape = tdim ? tdim.replace(/[()\s]/g, '').split(',').map(Number).reverse() : [repeat];
+    if (shape.some((d) => !Number.isInteger(d) || d < 1) || shape.reduce((a, b) => a * b, 1) > Math.max(repeat, 1)) {
+      throw new Error(`column ${n}: TDIM${n} '${tdim}' does not fit its ${repeat} elements`);
+    }
     if (code === 'A') shape = shape.slice(0, -1); // the last axis is the string length
     if (code === 'C' || code === 'M') shape = [...shape, 2];
     columns.push({
@@ -89,6 +93,10 @@ export function binColumns(header: FitsHeader): BinColumn[] {
     offset += width;
   }
   if (offset > header.integer('NAXIS1')) throw new Error(`the columns take ${offset} bytes, more than a row's NAXIS1 = ${header.integer('NAXIS1')}`);
+  // The heap lies after the rows and within PCOUNT: reads of it are sized from THEAP.
+  const rowsEnd = header.integer('NAXIS1') * header.integer('NAXIS2', 0);
+  const theap = header.integer('THEAP', rowsEnd);
+  if (theap < rowsEnd || theap > rowsEnd + header.integer('PCOUNT', 0)) throw new Error(`THEAP ${theap} is outside the heap (bytes ${rowsEnd}-${rowsEnd + header.integer('PCOUNT', 0)} of the data)`);
   return columns;
 }
 
@@ -200,6 +208,8 @@ function variableData(c: BinColumn, view: DataView, rowBytes: number, rows: numb
   const size = sizes[c.code];
   const offsets = new Int32Array(rows + 1);
   const spans: [number, number][] = [];
+  // Descriptors may all point at the same heap bytes: the arrays' total is bounded by the budget, not the heap.
+  let total = 0;
   for (let r = 0; r < rows; r++) {
     const at = r * rowBytes + c.offset;
     const count = c.variable === 'P' ? view.getUint32(at) : Number(view.getBigUint64(at));
@@ -207,8 +217,11 @@ function variableData(c: BinColumn, view: DataView, rowBytes: number, rows: numb
     const bytes = c.code === 'X' ? Math.ceil(count / 8) : count * size;
     if (start + bytes > heap.length) throw new Error(`column ${c.name}, row ${r + 1}: its array (bytes ${start}-${start + bytes} of the heap) lies outside the ${heap.length}-byte heap`);
     spans.push([count, start]);
-    offsets[r + 1] = offsets[r] + count * (c.code === 'C' || c.code === 'M' ? 2 : 1);
+    total += count * (c.code === 'C' || c.code === 'M' ? 2 : 1);
+    if (total > 2 ** 31 - 1) throw new Error(`column ${c.name}: its arrays hold more than 2^31 elements by row ${r + 1}`);
+    offsets[r + 1] = total;
   }
+  checkBudget(total * 8, `column ${c.name}'s variable-length arrays`);
   if (c.code === 'A' || c.code === 'L' || c.code === 'X') {
     throw new Error(`column ${c.name}: variable-length arrays of ${c.code} are not read yet`);
   }

@@ -2,8 +2,11 @@
 // bytes (COMPRESSED_DATA, or GZIP_COMPRESSED_DATA / UNCOMPRESSED_DATA where a tile could not be
 // quantised) are decoded by connectors/fits/tile-codecs.ts; quantised floats come back through
 // ZSCALE/ZZERO with their dither, integer images through BSCALE/BZERO/BLANK as plain images do.
-// Tiles are laid into the image by their position on the tile grid (NAXIS1 fastest).
+// Tiles are laid into the image by their position on the tile grid (NAXIS1 fastest). The image's
+// size is declared, not bounded by the file: it must fit the task's memory budget, and each tile's
+// bytes must lie in the heap, before anything is allocated.
 import type { Data } from 'apache-arrow';
+import { checkBudget } from '../../src/io/decode-limits.ts';
 import { newFloatArray, type FloatArray } from '../../src/arrow/tensor.ts';
 import { binColumnData, binColumns } from './bintable.ts';
 import type { FitsHeader } from './header.ts';
@@ -16,7 +19,9 @@ export interface CompressedLayout extends PixelFormat {
 
 export function compressedLayout(header: FitsHeader): CompressedLayout {
   const naxis = header.integer('ZNAXIS');
+  if (naxis < 0 || naxis > 999) throw new Error(`ZNAXIS is ${naxis}, not 0-999`);
   const shape = Array.from({ length: naxis }, (_, i) => header.integer(`ZNAXIS${i + 1}`)).reverse();
+  if (shape.some((n) => n < 0)) throw new Error(`ZNAXIS${naxis - shape.findIndex((n) => n < 0)} is negative`);
   const zbitpix = header.integer('ZBITPIX');
   const blank = header.get('BLANK') ?? header.get('ZBLANK');
   const format = pixelFormat(zbitpix, header.number('BSCALE', 1), header.number('BZERO', 0),
@@ -36,11 +41,15 @@ export async function decompressImage(header: FitsHeader, read: ReadData, first 
   const layout = compressedLayout(header);
   const axes = layout.shape.slice().reverse();
   const last = axes.length - 1;
-  const tile = axes.map((n, i) => header.integer(`ZTILE${i + 1}`, i === 0 ? n : 1));
+  const tile = axes.map((n, i) => header.integer(`ZTILE${i + 1}`, i === 0 ? Math.max(n, 1) : 1));
+  tile.forEach((t, i) => {
+    if (t < 1) throw new Error(`ZTILE${i + 1} is ${t}: a tile is at least 1 pixel along each axis`);
+  });
   const grid = axes.map((n, i) => Math.ceil(n / tile[i]));
   const rows = header.integer('NAXIS2');
   const rowBytes = header.integer('NAXIS1');
   const heapStart = header.integer('THEAP', rowBytes * rows);
+  const heapEnd = rowBytes * rows + header.integer('PCOUNT', 0);
   if (rows !== grid.reduce((a, b) => a * b, 1)) throw new Error(`the table has ${rows} rows but the tile grid ${grid.join('×')} needs ${grid.reduce((a, b) => a * b, 1)}`);
   const compression = (header.string('ZCMPTYPE') ?? '').trim() as TileCompression;
   if (!['RICE_1', 'RICE_ONE', 'GZIP_1', 'GZIP_2', 'NOCOMPRESS'].includes(compression)) {
@@ -69,6 +78,7 @@ export async function decompressImage(header: FitsHeader, read: ReadData, first 
     const at = r * rowBytes + c.offset;
     const n = c.variable === 'P' ? view.getUint32(at) : Number(view.getBigUint64(at));
     const offset = c.variable === 'P' ? view.getUint32(at + 4) : Number(view.getBigUint64(at + 8));
+    if (heapStart + offset + n > heapEnd) throw new Error(`tile ${row0 + r + 1}: its ${name} (bytes ${offset}-${offset + n} of the heap) lies outside the heap`);
     return n === 0 ? undefined : read(heapStart + offset, n);
   };
   const scales = scalars('ZSCALE');
@@ -84,6 +94,9 @@ export async function decompressImage(header: FitsHeader, read: ReadData, first 
   // The slabs' pixels, then the rows asked for cut from them.
   const covered = Math.min(axes[last], slab1 * tile[last]) - slab0 * tile[last];
   const region = [...axes.slice(0, last), covered];
+  // The region's values, and one tile's at a time: its bytes, their decoding, its values.
+  const tilePixels = tile.reduce((a, t, i) => a * Math.min(t, axes[i]), 1);
+  checkBudget(region.reduce((a, b) => a * b, 1) * (layout.kind === 'float32' ? 4 : 8) + tilePixels * 32, 'decompressing the image', 'read it in blocks with block_rows, or give the task more with quiver run --worker-memory');
   const out = newFloatArray(layout.kind, region.reduce((a, b) => a * b, 1));
   const scalar = (d: Data | undefined, r: number) => (d ? Number(d.values[r]) : undefined);
   for (let k = 0; k < tableRows; k++) {

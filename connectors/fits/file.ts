@@ -1,10 +1,13 @@
 // The HDUs of a FITS file: each header is read (block by block up to END), the data only located.
 // Data size (FITS 4.0 §4.4.1): |BITPIX|/8 × GCOUNT × (PCOUNT + NAXIS1 × … × NAXISn), with NAXIS1
 // left out of the product for random groups (NAXIS1 = 0), padded to whole 2880-byte blocks.
+// Every size is checked against the file before anything is allocated or read: a damaged header
+// can declare anything (a negative axis would walk backwards through the file forever).
 import type { FileHandle } from 'node:fs/promises';
 import { InputError } from '../../src/workflow/errors.ts';
 import { readAt } from '../../src/io/input-files.ts';
-import { BLOCK, FitsHeader, headerLength, parseHeader } from './header.ts';
+import { BLOCK, FitsHeader, blockHasEnd, parseHeader } from './header.ts';
+import { bitpixes } from './image.ts';
 
 export type HduKind = 'image' | 'bintable' | 'table' | 'groups' | 'compressed-image';
 
@@ -34,13 +37,47 @@ function kindOf(header: FitsHeader, index: number, file: string): HduKind {
   }
 }
 
+/** A header can run to this many blocks (36,000 cards) before its missing END makes it not FITS. */
+export const MAX_HEADER_BLOCKS = 1000;
+
+/** A count the header declares (an axis length, PCOUNT, GCOUNT): a whole number, not negative. */
+function count(header: FitsHeader, keyword: string, fallback?: number): number {
+  const n = header.integer(keyword, fallback);
+  if (n < 0) throw new Error(`${keyword} is ${n}: it cannot be negative`);
+  return n;
+}
+
 export function dataBytesOf(header: FitsHeader): number {
-  const naxis = header.integer('NAXIS');
+  const naxis = count(header, 'NAXIS');
+  if (naxis > 999) throw new Error(`NAXIS is ${naxis}: FITS allows at most 999 axes`);
+  const bitpix = header.integer('BITPIX');
+  if (!bitpixes.includes(bitpix)) throw new Error(`BITPIX ${bitpix} is not one of ${bitpixes.join(', ')}`);
   if (naxis === 0) return 0;
   const groups = header.get('GROUPS') === true && header.integer('NAXIS1', -1) === 0;
   let product = 1;
-  for (let i = groups ? 2 : 1; i <= naxis; i++) product *= header.integer(`NAXIS${i}`);
-  return (Math.abs(header.integer('BITPIX')) / 8) * header.integer('GCOUNT', 1) * (header.integer('PCOUNT', 0) + product);
+  for (let i = groups ? 2 : 1; i <= naxis; i++) product *= count(header, `NAXIS${i}`);
+  return (Math.abs(bitpix) / 8) * count(header, 'GCOUNT', 1) * (count(header, 'PCOUNT', 0) + product);
+}
+
+/** Table rows of no bytes cannot be told apart, and any number of them fit in no file. */
+function checkRows(header: FitsHeader, kind: HduKind): void {
+  if (kind === 'image' || kind === 'groups') return;
+  const rows = header.integer('NAXIS2', 0);
+  if (header.integer('NAXIS1', 0) === 0 && rows > 0) throw new Error(`the table declares ${rows} rows of NAXIS1 = 0 bytes: rows that hold nothing`);
+}
+
+/** The header at `start`: its blocks read one at a time up to the one holding END. */
+async function readHeader(handle: FileHandle, start: number, size: number, index: number, file: string): Promise<Uint8Array> {
+  const blocks: Uint8Array[] = [];
+  do {
+    if (blocks.length === MAX_HEADER_BLOCKS) {
+      throw new InputError(file, `HDU ${index}: no END card in the first ${MAX_HEADER_BLOCKS} header blocks (${MAX_HEADER_BLOCKS * 36} cards): not a FITS header`);
+    }
+    const at = start + blocks.length * BLOCK;
+    if (at + BLOCK > size) throw new InputError(file, `HDU ${index}: truncated header (no END card before the end of the file)`);
+    blocks.push(await readAt(handle, at, BLOCK, file, `HDU ${index}'s header`));
+  } while (!blockHasEnd(blocks[blocks.length - 1]));
+  return Buffer.concat(blocks);
 }
 
 /** Every HDU of an open file of `size` bytes. */
@@ -53,17 +90,8 @@ export async function listHdus(handle: FileHandle, size: number, file: string): 
       const peek = await readAt(handle, start, Math.min(8, size - start), file, 'the next HDU');
       if (String.fromCharCode(...peek) !== 'XTENSION') break;
     }
-    let text = new Uint8Array(0);
-    let length: number | undefined;
-    while (length === undefined) {
-      if (start + text.length + BLOCK > size) throw new InputError(file, `HDU ${index}: truncated header (no END card before the end of the file)`);
-      const block = await readAt(handle, start + text.length, BLOCK, file, `HDU ${index}'s header`);
-      const joined = new Uint8Array(text.length + BLOCK);
-      joined.set(text);
-      joined.set(block, text.length);
-      text = joined;
-      length = headerLength(text);
-    }
+    const text = await readHeader(handle, start, size, index, file);
+    const length = text.length;
     let header: FitsHeader;
     let kind: HduKind;
     let dataBytes: number;
@@ -71,8 +99,11 @@ export async function listHdus(handle: FileHandle, size: number, file: string): 
       header = parseHeader(text, `HDU ${index}`);
       kind = kindOf(header, index, file);
       dataBytes = dataBytesOf(header);
+      checkRows(header, kind);
     } catch (error) {
-      throw error instanceof InputError ? error : new InputError(file, (error as Error).message);
+      if (error instanceof InputError) throw error;
+      const message = (error as Error).message;
+      throw new InputError(file, message.startsWith(`HDU ${index}`) ? message : `HDU ${index}: ${message}`);
     }
     const dataStart = start + length;
     if (dataStart + dataBytes > size) {
@@ -82,6 +113,7 @@ export async function listHdus(handle: FileHandle, size: number, file: string): 
     hdus.push({ index, name: extname || (index === 0 ? 'PRIMARY' : ''), kind, header, start, dataStart, dataBytes });
     start = dataStart + Math.ceil(dataBytes / BLOCK) * BLOCK;
   }
+  if (hdus.length === 0) throw new InputError(file, 'empty file: not a FITS file');
   return hdus;
 }
 

@@ -86,14 +86,12 @@ export function parseHeader(bytes: Uint8Array, where: string): FitsHeader {
   throw new Error(`${where}: the header has no END card`);
 }
 
-/** How many bytes the header takes (whole blocks), found by scanning for END; undefined if `bytes` holds no END yet. */
-export function headerLength(bytes: Uint8Array): number | undefined {
-  for (let at = 0; at + CARD <= bytes.length; at += CARD) {
-    if (bytes[at] === 0x45 && bytes[at + 1] === 0x4e && bytes[at + 2] === 0x44 && bytes.subarray(at + 3, at + 8).every((b) => b === 0x20)) {
-      return Math.ceil((at + CARD) / BLOCK) * BLOCK;
-    }
+/** Whether a header block holds the END card (each block is scanned once, as it is read). */
+export function blockHasEnd(block: Uint8Array): boolean {
+  for (let at = 0; at + CARD <= block.length; at += CARD) {
+    if (block[at] === 0x45 && block[at + 1] === 0x4e && block[at + 2] === 0x44 && block.subarray(at + 3, at + 8).every((b) => b === 0x20)) return true;
   }
-  return undefined;
+  return false;
 }
 
 const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);

@@ -144,7 +144,7 @@ export const fitsSource = defineSource({
 
 function imageRows(hdu: Hdu): number {
   const shape = hdu.kind === 'compressed-image' ? compressedLayout(hdu.header).shape : imageLayout(hdu.header).shape;
-  return shape[0] ?? 1;
+  return shape.includes(0) ? 0 : shape[0] ?? 1; // no pixels: no rows, however long another axis says it is
 }
 
 /** `_source` and `header` for every row of a table chunk, when the schema asks for them. */

@@ -4,6 +4,7 @@
 // first), NOCOMPRESS; and the inverse of float quantisation, with the subtractive dither whose
 // random sequence every reader must reproduce exactly (CFITSIO's fits_init_randoms).
 import { gunzipSync } from 'node:zlib';
+import { DEFLATE_MAX_RATIO } from '../../src/io/decode-limits.ts';
 
 export type TileCompression = 'RICE_1' | 'RICE_ONE' | 'GZIP_1' | 'GZIP_2' | 'NOCOMPRESS';
 type Pixels = Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
@@ -15,13 +16,19 @@ export function decodeTile(compression: TileCompression, bytes: Uint8Array, pixe
     if (o.floatBitpix) throw new Error('RICE_1 holds integers only: a float image must be quantised first');
     return riceDecode(bytes, pixels, o.bytepix, o.blocksize ?? 32);
   }
-  let raw: Uint8Array;
-  try {
-    raw = compression === 'NOCOMPRESS' ? bytes : new Uint8Array(gunzipSync(bytes));
-  } catch (error) {
-    throw new Error(`${compression} tile: not a gzip stream (${(error as Error).message})`);
-  }
   const size = o.floatBitpix ? Math.abs(o.floatBitpix) / 8 : o.bytepix;
+  let raw = bytes;
+  if (compression !== 'NOCOMPRESS') {
+    // Inflated only as far as the tile's pixels go: a small stream may inflate a thousandfold.
+    if (pixels * size > bytes.length * DEFLATE_MAX_RATIO + 64) throw new Error(`${compression} tile: ${bytes.length} bytes of gzip cannot hold its ${pixels} pixels of ${size} bytes`);
+    try {
+      raw = new Uint8Array(gunzipSync(bytes, { maxOutputLength: Math.max(1, pixels * size) }));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw new Error(code === 'ERR_BUFFER_TOO_LARGE' ? `${compression} tile: inflates to more than its ${pixels} pixels of ${size} bytes`
+        : `${compression} tile: not a gzip stream (${(error as Error).message})`);
+    }
+  }
   if (raw.length < pixels * size) throw new Error(`${compression} tile: ${raw.length} bytes hold fewer than its ${pixels} pixels of ${size} bytes`);
   if (compression === 'GZIP_2') raw = unshuffle(raw, pixels, size);
   return bigEndian(raw, pixels, size, o.floatBitpix !== undefined);

@@ -28,6 +28,30 @@ export interface NiftiHeader {
   descrip: string;
 }
 
+/**
+ * What the header declares, checked before anything is read: 1-7 dimensions of at least one
+ * voxel, a whole non-negative vox_offset, a datatype quiver reads. A damaged header would
+ * otherwise size allocations (NIfTI-2's 64-bit fields can say anything).
+ */
+function checkHeader(h: NiftiHeader, ndim: number): NiftiHeader {
+  if (!(ndim >= 1 && ndim <= 7)) throw new Error(`dim[0] is ${ndim}: a NIfTI image has 1 to 7 dimensions`);
+  const bad = h.dims.findIndex((d) => !(d >= 1));
+  if (bad >= 0) throw new Error(`dim[${bad + 1}] is ${h.dims[bad]}: every dimension holds at least one voxel`);
+  if (!(Number.isInteger(h.voxOffset) && h.voxOffset >= 0)) throw new Error(`vox_offset is ${h.voxOffset}: not a byte offset`);
+  if (!(h.datatype in datatypes)) throw new Error(`datatype ${h.datatype} is not one quiver reads (${Object.values(datatypes).map(([n]) => n).join(', ')})`);
+  return h;
+}
+
+/** dim[0] as a count of dims to read: none when out of range (checkHeader then says so). */
+const rank = (ndim: number) => (ndim >= 1 && ndim <= 7 ? ndim : 0);
+
+/** The voxel count, bytes per voxel, and where the data ends (vox_offset + voxels × bytes). */
+export function niftiExtent(h: NiftiHeader): { voxels: number; bytesPer: number; end: number } {
+  const voxels = h.dims.reduce((a, b) => a * b, 1);
+  const bytesPer = datatypes[h.datatype as keyof typeof datatypes][1];
+  return { voxels, bytesPer, end: h.voxOffset + voxels * bytesPer };
+}
+
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1').replace(/\0.*$/s, '');
 
 /** The header at the start of `bytes`; an Error saying why when it is not a NIfTI header. */
@@ -45,13 +69,13 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
     const i16 = (o: number) => view.getInt16(o, le);
     const f32 = (o: number) => view.getFloat32(o, le);
     const ndim = i16(40);
-    return {
-      version, littleEndian, dims: Array.from({ length: ndim }, (_, i) => i16(42 + 2 * i)), datatype: i16(70),
+    return checkHeader({
+      version, littleEndian, dims: Array.from({ length: rank(ndim) }, (_, i) => i16(42 + 2 * i)), datatype: i16(70),
       pixdim: Array.from({ length: 8 }, (_, i) => f32(76 + 4 * i)), voxOffset: f32(108), sclSlope: f32(112), sclInter: f32(116),
       qformCode: i16(252), sformCode: i16(254), quatern: [f32(256), f32(260), f32(264)], qoffset: [f32(268), f32(272), f32(276)],
       srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f32(280 + 16 * r + 4 * c))) as NiftiHeader['srow'],
       xyztUnits: bytes[123], descrip: text(bytes.subarray(148, 228)),
-    };
+    }, ndim);
   }
   if (bytes.length < 540) throw new Error(`${bytes.length} bytes: shorter than a NIfTI-2 header (540)`);
   const magic = text(bytes.subarray(4, 8));
@@ -59,13 +83,13 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
   const i64 = (o: number) => Number(view.getBigInt64(o, le));
   const f64 = (o: number) => view.getFloat64(o, le);
   const ndim = i64(16);
-  return {
-    version, littleEndian, dims: Array.from({ length: ndim }, (_, i) => i64(24 + 8 * i)), datatype: view.getInt16(12, le),
+  return checkHeader({
+    version, littleEndian, dims: Array.from({ length: rank(ndim) }, (_, i) => i64(24 + 8 * i)), datatype: view.getInt16(12, le),
     pixdim: Array.from({ length: 8 }, (_, i) => f64(104 + 8 * i)), voxOffset: i64(168), sclSlope: f64(176), sclInter: f64(184),
     qformCode: view.getInt32(344, le), sformCode: view.getInt32(348, le), quatern: [f64(352), f64(360), f64(368)], qoffset: [f64(376), f64(384), f64(392)],
     srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f64(400 + 32 * r + 8 * c))) as NiftiHeader['srow'],
     xyztUnits: view.getInt32(500, le), descrip: text(bytes.subarray(240, 320)),
-  };
+  }, ndim);
 }
 
 /** The rotation of quaternion (b, c, d) with a = √(1 − b² − c² − d²) (NIfTI-1 §qform). */

@@ -4,13 +4,13 @@
 // else qform, else Analyze's), array axes [k, j, i] so voxel (i, j, k) is NIfTI's own.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
 import { Schema } from 'apache-arrow';
 import { z } from 'zod';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
 import { matchFiles } from '../../src/io/input-files.ts';
-import { datatypes, niftiAffine, parseNiftiHeader, type NiftiHeader } from './header.ts';
+import { checkBudget, DEFLATE_MAX_RATIO, inflatePrefix } from '../../src/io/decode-limits.ts';
+import { datatypes, niftiAffine, niftiExtent, parseNiftiHeader, type NiftiHeader } from './header.ts';
 import { volumeBatch, volumeFields } from '../../src/arrow/volume-row.ts';
 
 const params = z.object({
@@ -20,20 +20,28 @@ const params = z.object({
 
 interface NiftiChunk extends Chunk { path: string; key: string }
 
-/** The file's bytes, gunzipped when they start with gzip's magic. */
+/**
+ * The file's bytes, gunzipped when they start with gzip's magic: inflated only as far as the
+ * header says the data goes, once that is plausible for the file's size and fits the task's budget.
+ */
 export async function niftiBytes(path: string): Promise<Uint8Array> {
-  const bytes = await readFile(path);
-  return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  const file = await readFile(path);
+  if (!(file[0] === 0x1f && file[1] === 0x8b)) return file;
+  const { voxels, end } = niftiExtent(parseNiftiHeader(await inflatePrefix(file, 540, 'gzip')));
+  if (end > file.length * DEFLATE_MAX_RATIO + 1024) {
+    throw new Error(`the header declares ${end} bytes of image, more than ${file.length} bytes of gzip can inflate to`);
+  }
+  checkBudget(end + voxels * 4, 'the volume');
+  return inflatePrefix(file, end, 'gzip');
 }
 
 /** Voxel values as float32 (x fastest), scaled. */
 export function niftiValues(h: NiftiHeader, bytes: Uint8Array): Float32Array {
-  const type = datatypes[h.datatype as keyof typeof datatypes];
-  if (!type) throw new Error(`datatype ${h.datatype} is not one quiver reads (${Object.values(datatypes).map(([n]) => n).join(', ')})`);
-  const [name, size] = type;
-  const count = h.dims.reduce((a, b) => a * b, 1);
+  const [name, size] = datatypes[h.datatype as keyof typeof datatypes];
+  const { voxels: count, end } = niftiExtent(h);
   const start = h.voxOffset;
-  if (start + count * size > bytes.length) throw new Error(`the header promises ${count} voxels of ${size} bytes from byte ${start}; the file ends at ${bytes.length}`);
+  if (end > bytes.length) throw new Error(`the header promises ${count} voxels of ${size} bytes from byte ${start}; the file ends at ${bytes.length}`);
+  checkBudget(count * 4, 'the volume');
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, count * size);
   const le = h.littleEndian;
   const read: Record<string, (o: number) => number> = {
@@ -66,7 +74,7 @@ export const niftiSource = defineSource({
   },
   async *read(raw, _p, { schema }) {
     const chunk = raw as NiftiChunk;
-    let row;
+    let batch;
     try {
       const bytes = await niftiBytes(chunk.path);
       const h = parseNiftiHeader(bytes);
@@ -74,14 +82,15 @@ export const niftiSource = defineSource({
       const [nx, ny = 1, nz = 1] = h.dims;
       const { affine, form } = niftiAffine(h);
       const values = niftiValues(h, bytes);
-      row = {
+      // Inside: the batch reads the affine's axis codes, which a damaged affine does not have.
+      batch = volumeBatch(schema, {
         source: chunk.key, series: createHash('sha256').update(bytes).digest('hex').slice(0, 16), values, shape: [nz, ny, nx],
         spacing: [h.pixdim[3] ?? 1, h.pixdim[2] ?? 1, h.pixdim[1]].map((v) => (v > 0 ? v : 1)), affine,
         header: { version: h.version, datatype: datatypes[h.datatype as keyof typeof datatypes][0], dims: h.dims, affine_from: form, qform_code: h.qformCode, sform_code: h.sformCode, scl_slope: h.sclSlope, scl_inter: h.sclInter, descrip: h.descrip },
-      };
+      });
     } catch (error) {
       throw new InputError(chunk.key, messageOf(error));
     }
-    yield volumeBatch(schema, row);
+    yield batch;
   },
 });

@@ -6,6 +6,9 @@
 import { DataType, Type, type Data, type RecordBatch } from 'apache-arrow';
 import { arrowSource } from '../../connectors/arrow-ipc/source.ts';
 import { csvSource } from '../../connectors/csv/source.ts';
+import { dicomSource } from '../../connectors/dicom/source.ts';
+import { fitsSource } from '../../connectors/fits/source.ts';
+import { niftiSource } from '../../connectors/nifti/source.ts';
 import { parquetSource } from '../../connectors/parquet/source.ts';
 import { decodeBatches, decodeSchema, encodeBatches, encodeSchema } from '../../src/arrow/ipc.ts';
 import { InputError, UnreadableFile } from '../../src/workflow/errors.ts';
@@ -15,6 +18,9 @@ export const readers: Record<string, SourceStage> = {
   'source.csv': csvSource,
   'source.parquet': parquetSource,
   'source.arrow': arrowSource,
+  'source.fits': fitsSource,
+  'source.nifti': niftiSource,
+  'source.dicom': dicomSource,
 };
 
 export interface ReadTask {
@@ -23,9 +29,12 @@ export interface ReadTask {
   baseDir: string;
 }
 
+/** rss: the process's resident memory after the read; peakRss: the most it has had so far (both threads). */
 export type ReadOutcome =
-  | { ok: true; rows: number; fields: string[]; partitions: number; chunks: number; rss: number }
-  | { ok: false; inputError: boolean; name: string; message: string; stack?: string; rss: number };
+  | { ok: true; rows: number; fields: string[]; partitions: number; chunks: number; rss: number; peakRss: number }
+  | { ok: false; inputError: boolean; name: string; message: string; stack?: string; rss: number; peakRss: number };
+
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 /**
  * Checks a column's buffers against its length, recursively: what a later stage, a sink or the
@@ -135,9 +144,9 @@ export async function readFully(task: ReadTask): Promise<{ rows: number; fields:
 export async function outcomeOf(task: ReadTask): Promise<ReadOutcome> {
   try {
     const result = await readFully(task);
-    return { ok: true, ...result, rss: process.memoryUsage.rss() };
+    return { ok: true, ...result, rss: process.memoryUsage.rss(), peakRss: peakRss() };
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
-    return { ok: false, inputError: error instanceof InputError, name: e.constructor?.name ?? e.name, message: e.message, stack: e.stack, rss: process.memoryUsage.rss() };
+    return { ok: false, inputError: error instanceof InputError, name: e.constructor?.name ?? e.name, message: e.message, stack: e.stack, rss: process.memoryUsage.rss(), peakRss: peakRss() };
   }
 }
