@@ -11,6 +11,7 @@ import { countCached } from './counts.ts';
 import type { TaskRecord } from './partition-cache.ts';
 import { channelId, type TaskDecisions } from './decide.ts';
 import { segmentMembers, type Plan, type PlanNode } from './plan.ts';
+import type { Privacy } from './privacy.ts';
 import { Quarantine } from './quarantine.ts';
 import type { RunContext } from './run-context.ts';
 import { ReduceRunner } from './reduce-runner.ts';
@@ -29,6 +30,8 @@ export interface RunOptions {
   edgeBudgetBytes?: number;
   signal?: AbortSignal;
   log?: Logger;
+  /** What quarantined rows pass through before they are written or cached. */
+  privacy: Privacy;
 }
 
 export interface RunOutcome {
@@ -58,7 +61,7 @@ export class Runner {
       executor: options.executor,
       tasks: options.tasks,
       outDir: options.outDir,
-      quarantine: new Quarantine(options.outDir),
+      quarantine: new Quarantine(options.outDir, options.privacy),
       log: options.log,
       signal: abort.signal,
       stats: this.stats,
