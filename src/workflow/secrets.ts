@@ -35,8 +35,8 @@ export class Redactor {
     if (alternatives.length > 0) this.pattern = new RegExp(alternatives.join('|'), 'g');
   }
 
-  /** Knows every value held under a secret-looking name anywhere in `params`. */
-  static fromParams(params: Record<string, unknown>): Redactor {
+  /** Knows every value held under a secret-looking name anywhere in each of `params` (the defaults and the values run with). */
+  static fromParams(...params: Record<string, unknown>[]): Redactor {
     const found: (string | number)[] = [];
     const leaves = (v: unknown): void => {
       if (typeof v === 'string' || typeof v === 'number') found.push(v);
@@ -46,7 +46,7 @@ export class Redactor {
       if (!v || typeof v !== 'object') return;
       for (const [k, child] of Object.entries(v)) (isSecretName(k) ? leaves : walk)(child);
     };
-    walk(params);
+    params.forEach(walk);
     return new Redactor(found);
   }
 

@@ -63,7 +63,7 @@ export async function validateWorkflow(
   } catch (error) {
     problems.push({ message: messageOf(error) });
   }
-  const redactor = Redactor.fromParams(params);
+  const redactor = Redactor.fromParams(params, spec.params ?? {});
   const { workflow } = await check(spec, source, options, params, redactor, problems);
   // Problems quote substituted params (an expression holding a password): secrets go first.
   return { workflow, problems: problems.map((p) => ({ ...p, message: redactor.text(p.message) })) };
