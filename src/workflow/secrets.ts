@@ -30,7 +30,7 @@ export class Redactor {
     const texts = [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== '').flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))];
     const alternatives = [
       ...texts.sort((a, b) => b.length - a.length).map(escapeRegExp),
-      ...[...this.numbers].map((n) => `(?<![\\d.])${escapeRegExp(String(n))}(?![\\d])`),
+      ...[...this.numbers].map((n) => `(?<![\\d.])${escapeRegExp(String(n))}(?!\\.?\\d)`),
     ];
     if (alternatives.length > 0) this.pattern = new RegExp(alternatives.join('|'), 'g');
   }
