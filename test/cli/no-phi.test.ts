@@ -92,7 +92,7 @@ describe('no patient identity outside de-identified rows', { timeout: 120_000 },
     const out = join(dir, 'f');
     const run = quiver('run', join(dir, 'fail.yaml'), '--out', out);
     expect(run.code).toBe(1);
-    expect(run.output).toMatch(/stage 'only-mr' on partition F[0-9a-f]{16}: 1 of the batch's 1 rows does not satisfy modality == 'MR' \(rows 0, counting from 0\)/);
+    expect(run.output).toMatch(/stage 'only-mr' on partition F[0-9a-f]{16}: 1 of the batch's 1 rows do not satisfy modality == 'MR' \(rows 0, counting from 0\)/);
     expectNoPhi(run.output, 'stderr');
     expect(quiver('report', 'latest', '--out', out).code).toBe(0);
     expect(quiver('export', 'latest', '--out', out, '--to', join(dir, 'crate')).code).toBe(0);

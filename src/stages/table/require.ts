@@ -33,7 +33,7 @@ export const requireRows = defineMap({
       for (let i = 0; i < batch.numRows; i++) if (!ok[i]) rows.push(i);
       if (rows.length === 0) return batch;
       const shown = rows.slice(0, 5).join(', ') + (rows.length > 5 ? ', …' : '');
-      throw new RejectedRows(rows, reason, `${rows.length} of the batch's ${batch.numRows} rows ${reason} (rows ${shown}, counting from 0)`);
+      throw new RejectedRows(rows, reason, `${rows.length} of the batch's ${batch.numRows} rows do not satisfy ${params.where} (rows ${shown}, counting from 0)`);
     };
   },
 });
