@@ -4,7 +4,7 @@
 // simply not in the cache.
 import type { Manifest } from '../provenance/manifest.ts';
 import { canonicalJson } from '../cache/hash.ts';
-import { isSecretName, redactParams, redacted } from '../workflow/secrets.ts';
+import { isSecretName, redacted } from '../workflow/secrets.ts';
 import type { TaskDecisions } from './decide.ts';
 import { segmentMembers, type Plan, type PlanNode, type StageNode } from './plan.ts';
 
@@ -97,7 +97,7 @@ class Explainer {
     const s = this.plan.workflow.byId.get(id)!;
     const before = this.previous!.stages.find((p) => p.id === id);
     // The record holds secrets redacted: compare like with like.
-    const diff = before && paramDiff(before.params, redactParams(s.params));
+    const diff = before && paramDiff(before.params, this.plan.workflow.redactor.value(s.params));
     const reason = !before ? `stage '${id}' is new`
       : before.use !== s.spec.use ? `stage '${id}' now uses ${s.spec.use} (was ${before.use})`
       : before.version !== s.stage.version ? `stage '${id}' version changed from ${before.version} to ${s.stage.version}`

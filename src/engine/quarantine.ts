@@ -1,20 +1,30 @@
 // The quarantine: rows stages rejected under `onError: quarantine`, one Parquet file per stage at
 // OUT/_quarantine/STAGE.parquet, in partition order, committed with the sinks. Files left there by
 // an earlier run that this run has nothing for are removed, so the folder always describes the
-// latest run.
+// latest run. Rows are admitted through the run's privacy (privacy.ts) before they are written or
+// cached, so what the cache replays here later is already fit to write.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { parquetSink } from '../../connectors/parquet/sink.ts';
 import type { OutputRecord, SinkWriter } from '../workflow/stage.ts';
+import type { Privacy } from './privacy.ts';
 
 export const quarantineFolder = '_quarantine';
 
 export class Quarantine {
   private readonly writers = new Map<string, Promise<SinkWriter>>();
 
-  constructor(private readonly outDir: string) {}
+  constructor(private readonly outDir: string, private readonly privacy: Privacy) {}
 
+  /** Writes freshly rejected rows as they may be kept; returns them so, for the cache. */
+  async admit(stageId: string, batch: RecordBatch): Promise<RecordBatch> {
+    const kept = this.privacy.rows(stageId, batch);
+    await this.write(stageId, kept);
+    return kept;
+  }
+
+  /** Writes rows already admitted (replayed from the cache). */
   async write(stageId: string, batch: RecordBatch): Promise<void> {
     let writer = this.writers.get(stageId);
     if (!writer) {

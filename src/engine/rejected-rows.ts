@@ -2,8 +2,9 @@
 // on a batch is tried again on halves of it until the rows it fails on are single rows: those are
 // rejected with the stage's message, the rest go on. A source chunk that cannot be read becomes
 // one rejected row with its columns null. Quarantined rows keep the stage's input columns and gain
-// `_error`, `_stage` and `_source` (DESIGN.md §4).
-import { Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+// `_error`, `_stage` and `_source` (DESIGN.md §4): a `_source` the rows already have is kept (where
+// it is null, the partition's name fills it), never added twice.
+import { Field, makeVector, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { makeBatch } from '../arrow/batch.ts';
 import { encodeBatches } from '../arrow/ipc.ts';
 import { nullData } from '../arrow/nulls.ts';
@@ -49,13 +50,14 @@ export async function applyTolerantly(fn: MapFunction, batch: RecordBatch, parti
 }
 
 const schemas = new WeakMap<Schema, Schema>();
+const added = new Set(['_error', '_stage', '_source']);
 
-/** The quarantine file's schema for a stage whose input has `schema`: every column nullable, plus three. */
+/** The quarantine file's schema for a stage whose input has `schema`: every other column nullable, then the three. */
 export function quarantineSchema(schema: Schema): Schema {
   let out = schemas.get(schema);
   if (!out) {
     out = new Schema([
-      ...schema.fields.map((f) => new Field(f.name, f.type, true, f.metadata)),
+      ...schema.fields.filter((f) => !added.has(f.name)).map((f) => new Field(f.name, f.type, true, f.metadata)),
       new Field('_error', new Utf8(), false), new Field('_stage', new Utf8(), false), new Field('_source', new Utf8(), false),
     ], schema.metadata);
     schemas.set(schema, out);
@@ -66,7 +68,11 @@ export function quarantineSchema(schema: Schema): Schema {
 function withReasons(schema: Schema, columns: RecordBatch['data']['children'], errors: string[], stage: string, source: string): RecordBatch {
   const text = (values: string[]) => vectorFromArray(values, new Utf8()).data[0];
   const n = errors.length;
-  return makeBatch(quarantineSchema(schema), [...columns, text(errors), text(Array(n).fill(stage)), text(Array(n).fill(source))], n);
+  const own = schema.fields.findIndex((f) => f.name === '_source');
+  const ownSources = own < 0 ? undefined : makeVector(columns[own]);
+  const sources = Array.from({ length: n }, (_, r) => (ownSources?.get(r) as string | null | undefined) ?? source);
+  const kept = columns.filter((_, i) => !added.has(schema.fields[i].name));
+  return makeBatch(quarantineSchema(schema), [...kept, text(errors), text(Array(n).fill(stage)), text(sources)], n);
 }
 
 /** The failed rows of `batch`, ready for the quarantine file. */

@@ -23,9 +23,9 @@ import type { Store } from '../cache/store.ts';
 import { FsStore } from '../cache/stores/fs.ts';
 import type { Manifest } from '../provenance/manifest.ts';
 import { latestManifest } from '../provenance/runs.ts';
-import { redactParams } from '../workflow/secrets.ts';
 import { claimOutFolder } from './out-folder.ts';
 import { planWorkflow, segmentMembers, type Plan } from './plan.ts';
+import { Privacy } from './privacy.ts';
 import { emptyStats, type StageStats } from '../provenance/stage-stats.ts';
 import type { Executor } from './task.ts';
 
@@ -103,7 +103,9 @@ export async function runWorkflow(input: WorkflowInput, options: RunWorkflowOpti
 async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: string, startedAt: Date, options: RunWorkflowOptions): Promise<RunSummary> {
   const runDir = join(outDir, '.quiver', 'runs', runId);
   const previous = latestManifest(outDir);
-  const { log, close: closeLog } = openRunLog(join(runDir, 'log.jsonl'));
+  // Built once: every line, error and quarantined row the run writes down passes through it.
+  const privacy = Privacy.of(workflow);
+  const { log, close: closeLog } = openRunLog(join(runDir, 'log.jsonl'), privacy);
   const cacheDir = join(outDir, '.quiver', 'cache');
   const store = options.noCache ? undefined : options.store ?? new FsStore(cacheDir);
   const executor = options.executor ?? new LocalExecutor({ workers: options.workers });
@@ -122,21 +124,21 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
     tasks = await decideTasks(plan, workflowKeys(workflow, (file) => inputHashes.get(file)!), store);
     const explanations = explainTasks(plan, tasks, previous, (file) => inputHashes.get(file));
     logReasons(log, explanations);
-    options.onExplain?.(explanations);
-    log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: redactParams(workflow.params), workers: executor.concurrency, computed: explanations.length }, 'run started');
+    options.onExplain?.(explanations.map((e) => ({ task: privacy.text(e.task), reason: privacy.text(e.reason) })));
+    log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: workflow.redactor.value(workflow.params), workers: executor.concurrency, computed: explanations.length }, 'run started');
     for (const s of workflow.stages) {
       if (s.stage.kind === 'source') {
         log.info({ event: 'source', stage: s.id, partitions: s.partitions?.length, schema: s.schema.fields.map((f) => `${f.name}: ${f.type}`) }, 'source discovered');
       }
     }
     const running = new Runner(plan, {
-      executor, tasks, outDir, log, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes, inputStamps,
+      executor, tasks, outDir, log, privacy, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes, inputStamps,
     });
     runner = running;
     options.onStart?.(() => [...running.stats.values()]);
     outputs = (await running.run()).outputs;
   } catch (failure) {
-    error = messageOf(failure);
+    error = privacy.text(messageOf(failure));
     log.error({ event: 'run-failed', error }, 'run failed');
   } finally {
     if (!options.executor) await executor.close();

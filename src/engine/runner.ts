@@ -12,6 +12,7 @@ import { countCached } from './counts.ts';
 import type { TaskRecord } from './partition-cache.ts';
 import { channelId, type TaskDecisions } from './decide.ts';
 import { segmentMembers, type Plan, type PlanNode } from './plan.ts';
+import type { Privacy } from './privacy.ts';
 import { Quarantine } from './quarantine.ts';
 import type { RunContext } from './run-context.ts';
 import { ReduceRunner } from './reduce-runner.ts';
@@ -32,6 +33,8 @@ export interface RunOptions {
   log?: Logger;
   /** Input files as they were hashed: a partition whose file changed since is not kept. */
   inputStamps?: Map<string, InputStamp>;
+  /** What quarantined rows pass through before they are written or cached. */
+  privacy: Privacy;
 }
 
 export interface RunOutcome {
@@ -61,7 +64,7 @@ export class Runner {
       executor: options.executor,
       tasks: options.tasks,
       outDir: options.outDir,
-      quarantine: new Quarantine(options.outDir),
+      quarantine: new Quarantine(options.outDir, options.privacy),
       log: options.log,
       inputStamps: options.inputStamps,
       signal: abort.signal,

@@ -293,8 +293,8 @@ export class SegmentRunner {
       if (r.unit !== index || !r.bytes) continue;
       const id = this.members[r.stage];
       for (const batch of decodeBatches(r.bytes).batches) {
-        await this.ctx.quarantine.write(id, batch);
-        await entry?.write(rejectedKey(this.key(id, partition)), batch.schema, batch);
+        const kept = await this.ctx.quarantine.admit(id, batch);
+        await entry?.write(rejectedKey(this.key(id, partition)), kept.schema, kept);
       }
     }
     for (const [exit, channels] of this.exitChannels.entries()) {

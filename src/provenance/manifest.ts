@@ -8,7 +8,6 @@ import { dirname, relative } from 'node:path';
 import { plannedBackend } from '../models/runtime.ts';
 import type { StageStats } from './stage-stats.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
-import { redactParams, redactWorkflowText } from '../workflow/secrets.ts';
 import type { ResolvedWorkflow } from '../workflow/validate.ts';
 
 export interface Manifest {
@@ -89,7 +88,7 @@ export function buildManifest(args: {
     manifestVersion: 1,
     runId: args.runId,
     status: args.status,
-    ...(args.error ? { error: args.error } : {}),
+    ...(args.error ? { error: workflow.redactor.text(args.error) } : {}),
     startedAt: args.startedAt.toISOString(),
     endedAt: args.endedAt.toISOString(),
     workflow: {
@@ -97,13 +96,13 @@ export function buildManifest(args: {
       file: workflow.source.file,
       baseDir: workflow.source.baseDir,
       sha256: createHash('sha256').update(workflow.source.text).digest('hex'),
-      text: redactWorkflowText(workflow.source.text),
+      text: workflow.redactor.workflowText(workflow.source.text),
     },
-    params: redactParams(workflow.params),
-    seeds: seedsOf(workflow),
+    params: workflow.redactor.value(workflow.params),
+    seeds: workflow.redactor.value(seedsOf(workflow)),
     stages: workflow.stages.map((s) => {
       const { id: _id, use: _use, kind: _kind, ...stats } = statsById.get(s.id)!;
-      return { id: s.id, use: s.spec.use, kind: s.stage.kind, version: s.stage.version, params: redactParams(s.params), stats };
+      return { id: s.id, use: s.spec.use, kind: s.stage.kind, version: s.stage.version, params: workflow.redactor.value(s.params), stats };
     }),
     inputs,
     tasks: args.tasks,

@@ -1,7 +1,7 @@
 // YAML workflow file → WorkflowSpec, with line numbers kept for messages.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isSeq } from 'yaml';
+import { isScalar, LineCounter, parseDocument, isSeq, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { workflowSpecSchema, type Problem, type WorkflowSource, type WorkflowSpec } from './types.ts';
 
@@ -44,9 +44,48 @@ export function parseWorkflow(text: string, file: string, baseDir: string): Load
       })),
     };
   }
-  const parsed = workflowSpecSchema.safeParse(doc.toJS());
-  if (!parsed.success) return { source, problems: structureProblems(parsed.error, doc.toJS(), stageLines) };
+  const line = (offset = 0) => lineCounter.linePos(offset).line;
+  // `stage 'id': ` for a line inside a stage's entry, else nothing.
+  const stageAt = (at: number) => {
+    const i = stageLines.findLastIndex((start) => start > 0 && start <= at);
+    return i < 0 ? '' : `stage '${String(doc.getIn(['stages', i, 'id']) ?? `#${i + 1}`)}': `;
+  };
+  const refused = refusedKeys(doc, line).map((at) => ({ line: at, message: `${stageAt(at)}the key '__proto__' is refused: settings become JavaScript objects, which would drop it silently; give the column another name in the data` }));
+  if (refused.length > 0) return { source, problems: refused };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: maxAliases });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    const at = line(firstAlias(doc));
+    return { source, problems: [{ line: at, message: `${stageAt(at)}YAML: aliases (*name) expand to more than ${maxAliases} copies of their anchors, as a file made to exhaust memory does; the workflow is refused` }] };
+  }
+  const parsed = workflowSpecSchema.safeParse(raw);
+  if (!parsed.success) return { source, problems: structureProblems(parsed.error, raw, stageLines) };
   return { spec: parsed.data as WorkflowSpec, source, problems: [] };
+}
+
+/** Copies of anchored nodes that aliases may make: a workflow needs a few; a "billion laughs" file makes billions. */
+const maxAliases = 100;
+
+function firstAlias(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, { Alias: (_, node) => { offset = node.range?.[0]; return visit.BREAK; } });
+  return offset;
+}
+
+/**
+ * Lines of `__proto__` keys: parsing settings into objects would drop them without a word (a
+ * derived column, a schema entry silently missing), so they are refused where they are written.
+ */
+function refusedKeys(doc: Document, line: (offset?: number) => number): number[] {
+  const lines: number[] = [];
+  visit(doc, {
+    Pair: (_, pair) => {
+      if (isScalar(pair.key) && pair.key.value === '__proto__') lines.push(line(pair.key.range?.[0]));
+    },
+  });
+  return lines;
 }
 
 function structureProblems(error: z.ZodError, raw: unknown, stageLines: number[]): Problem[] {

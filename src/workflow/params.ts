@@ -1,6 +1,7 @@
 // Workflow params: `--set key=value` overrides typed by each param's default, and `${params.x}`
 // references inside stage settings.
 import { parse as parseYaml } from 'yaml';
+import { isSecretName, redacted } from './secrets.ts';
 import type { ParamValue } from './types.ts';
 
 /** Applies `key=value` overrides; throws with a readable message on an unknown key or a bad value. */
@@ -15,31 +16,34 @@ export function applyOverrides(defaults: Record<string, ParamValue>, sets: strin
       const known = Object.keys(defaults);
       throw new Error(`--set ${key}: the workflow has no param '${key}' (params: ${known.join(', ') || 'none'})`);
     }
-    params[key] = typedLike(defaults[key], text, key);
+    // A secret's value, or its default, is never quoted back in the error.
+    params[key] = typedLike(defaults[key], text, key, isSecretName(key));
   }
   return params;
 }
 
-function typedLike(example: ParamValue, text: string, key: string): ParamValue {
+/** A secret's value, and its default, are never quoted back in the error. */
+function typedLike(example: ParamValue, text: string, key: string, secret: boolean): ParamValue {
+  const set = `${key}=${secret ? redacted : text}`;
   if (typeof example === 'number') {
     const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--set ${key}=${text}: expected a number like the default ${example}`);
+    if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--set ${set}: expected a number like the default${secret ? '' : ` ${example}`}`);
     return n;
   }
   if (typeof example === 'boolean') {
     const t = text.trim().toLowerCase();
     if (['true', 'yes', '1', 'on'].includes(t)) return true;
     if (['false', 'no', '0', 'off'].includes(t)) return false;
-    throw new Error(`--set ${key}=${text}: expected true or false`);
+    throw new Error(`--set ${set}: expected true or false`);
   }
   if (typeof example === 'string') return text;
   let value: unknown;
   try {
     value = parseYaml(text);
   } catch (error) {
-    throw new Error(`--set ${key}=${text}: not a YAML value (${(error as Error).message.split('\n')[0]})`);
+    throw new Error(`--set ${set}: not a YAML value${secret ? '' : ` (${(error as Error).message.split('\n')[0]})`}`);
   }
-  if (Array.isArray(example) && !Array.isArray(value)) throw new Error(`--set ${key}=${text}: expected a list like [a, b]`);
+  if (Array.isArray(example) && !Array.isArray(value)) throw new Error(`--set ${set}: expected a list like [a, b]`);
   return value as ParamValue;
 }
 

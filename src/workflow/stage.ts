@@ -105,6 +105,18 @@ export interface MapStage<P = any> extends StageBase<P> {
   outputSchema(ctx: SchemaContext<P>): Schema;
   /** Worker: called once per worker per stage instance; returns the per-batch function. */
   create(params: P, ctx: { inputSchema: Schema; outputSchema: Schema; baseDir: string }): MapFunction | Promise<MapFunction>;
+  /**
+   * A stage that removes what identifies people (medical.deidentify) says how: the engine applies
+   * `rows` to rows quarantined by it or by a stage upstream of it (whatever columns they have),
+   * and writes the files those stages read as `file(name)` in errors, logs and quarantine rows.
+   */
+  privacy?(params: P): Privacy;
+}
+
+/** See MapStage.privacy. */
+export interface Privacy {
+  rows(batch: RecordBatch): RecordBatch;
+  file(name: string): string;
 }
 
 type Emitted = void | null | RecordBatch | RecordBatch[];

@@ -9,6 +9,7 @@ import { findCycle, topologicalOrder } from './graph.ts';
 import { describeIssue } from './load.ts';
 import { scheduleProblems } from '../schedule/cron.ts';
 import { applyOverrides, substitute } from './params.ts';
+import { Redactor } from './secrets.ts';
 import type { SourcePartition, Stage } from './stage.ts';
 import { inputsOf, type ParamValue, type Problem, type StageSpec, type WorkflowSource, type WorkflowSpec } from './types.ts';
 
@@ -34,6 +35,8 @@ export interface ResolvedWorkflow {
   byId: Map<string, ResolvedStage>;
   /** The catalog its stages were found in: workers find them there again. */
   catalog: StageCatalog;
+  /** Replaces the values of secret params wherever the run writes something down (secrets.ts). */
+  redactor: Redactor;
 }
 
 export interface ValidateOptions {
@@ -54,16 +57,29 @@ export async function validateWorkflow(
   options: ValidateOptions,
 ): Promise<{ workflow?: ResolvedWorkflow; problems: Problem[] }> {
   const problems: Problem[] = [];
-  const lineOf = new Map(spec.stages.map((s, i) => [s.id, source.stageLines[i]]));
-  const report = (stage: string | undefined, message: string) =>
-    problems.push({ stage, line: stage ? lineOf.get(stage) : undefined, message });
-
   let params: Record<string, ParamValue> = spec.params ?? {};
   try {
     params = applyOverrides(params, options.set ?? []);
   } catch (error) {
-    report(undefined, messageOf(error));
+    problems.push({ message: messageOf(error) });
   }
+  const redactor = Redactor.fromParams(params, spec.params ?? {});
+  const { workflow } = await check(spec, source, options, params, redactor, problems);
+  // Problems quote substituted params (an expression holding a password): secrets go first.
+  return { workflow, problems: problems.map((p) => ({ ...p, message: redactor.text(p.message) })) };
+}
+
+async function check(
+  spec: WorkflowSpec,
+  source: WorkflowSource,
+  options: ValidateOptions,
+  params: Record<string, ParamValue>,
+  redactor: Redactor,
+  problems: Problem[],
+): Promise<{ workflow?: ResolvedWorkflow }> {
+  const lineOf = new Map(spec.stages.map((s, i) => [s.id, source.stageLines[i]]));
+  const report = (stage: string | undefined, message: string) =>
+    problems.push({ stage, line: stage ? lineOf.get(stage) : undefined, message });
 
   const ids = new Set<string>();
   for (const [i, s] of spec.stages.entries()) {
@@ -121,8 +137,8 @@ export async function validateWorkflow(
     else for (const issue of parsed.error.issues) report(s.id, `stage '${s.id}' (${s.use}): ${describeIssue(issue, issue.path.join('.'))}${got(issue)}`);
   }
 
-  if (problems.length > 0 || options.structureOnly) return { problems };
-  return resolveSchemas(spec, source, params, stages, parsedParams, report, problems, options.catalog);
+  if (problems.length > 0 || options.structureOnly) return {};
+  return resolveSchemas(spec, source, params, stages, parsedParams, report, problems, options.catalog, redactor);
 }
 
 function got(issue: { code: string; input?: unknown }): string {
@@ -139,7 +155,8 @@ async function resolveSchemas(
   report: (stage: string | undefined, message: string) => void,
   problems: Problem[],
   catalog: StageCatalog,
-) {
+  redactor: Redactor,
+): Promise<{ workflow?: ResolvedWorkflow }> {
   const specs = new Map(spec.stages.map((s) => [s.id, s]));
   const resolved = new Map<string, ResolvedStage>();
   const order = topologicalOrder(spec.stages);
@@ -181,9 +198,9 @@ async function resolveSchemas(
       report(id, edgeMessage(id, s.use, inputs, error));
     }
   }
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0) return {};
   const ordered = order.map((id) => resolved.get(id)!);
-  return { workflow: { spec, source, params, stages: ordered, byId: resolved, catalog }, problems };
+  return { workflow: { spec, source, params, stages: ordered, byId: resolved, catalog, redactor } };
 }
 
 /** Names both ends of the edge for column problems. */

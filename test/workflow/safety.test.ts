@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { InvalidWorkflowError, resolveWorkflow, runWorkflow } from '../../src/engine/run-workflow.ts';
 import { builtinCatalog } from '../../src/stages/index.ts';
-import { redactWorkflowText, isSecretName } from '../../src/workflow/secrets.ts';
+import { Redactor, isSecretName } from '../../src/workflow/secrets.ts';
 import { scratchDir } from '../helpers.ts';
 
 const root = scratchDir();
@@ -60,7 +60,7 @@ describe('secrets', () => {
 
   test('redacting the workflow text keeps everything but the secret values', () => {
     const text = 'name: x\nparams:\n  apiToken: "s3cr3t" # from the vault\n  year: 2020\n';
-    const out = redactWorkflowText(text);
+    const out = Redactor.none.workflowText(text);
     expect(out).not.toContain('s3cr3t');
     expect(out).toContain('apiToken: "[redacted]" # from the vault');
     expect(out).toContain('year: 2020');

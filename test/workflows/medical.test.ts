@@ -2,6 +2,7 @@
 // TotalSegmentator lobes, its metrics checked against scipy (ndimage.distance_transform_edt and
 // binary_erosion surfaces on the mask this workflow wrote: Dice 0.9564076276399426, IoU
 // 0.9164570889657341, HD95 2.0 mm, 112.491 and 106.974 mL; scipy 1.10, numpy 1.24).
+import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -97,18 +98,21 @@ describe('reference workflows: medical', { timeout: 120_000 }, () => {
     expect(card.trainingData.rows).toBe(7 * 31);
   }, 600_000);
 
-  test('archive-batch: one row per series, the broken three quarantined by name and cause, patients pseudonymous and linked, no patient attribute anywhere in the output; a rerun reads nothing', async () => {
+  test('archive-batch: one row per series, the broken three quarantined by keyed name and cause, patients pseudonymous and linked, no patient attribute anywhere in the output; a rerun reads nothing', async () => {
     const archive = join(repoRoot, 'data', 'medical', 'archive');
     const run = () => runWorkflow(join(repoRoot, 'workflows', 'medical', 'archive-batch.yaml'), { out: join(out, 'archive'), executor, allowPaths: [join(repoRoot, 'data')] });
     const summary = await run();
     expect(summary.status, summary.error).toBe('ok');
     const rows = await duckdb(`SELECT PatientID, PatientName, StudyInstanceUID, modality, voxels FROM '${join(out, 'archive', 'series.parquet')}'`);
     expect(rows).toHaveLength(5);
-    const quarantined = await duckdb(`SELECT _error FROM '${join(out, 'archive', '_quarantine', 'series.parquet')}'`);
-    expect(quarantined.map(([e]) => String(e).replace(/^.*archive\//, ''))).toEqual([
-      'inbox/notes.dcm: not a DICOM Part 10 file: no "DICM" after the 128-byte preamble',
-      'inbox/report.dcm: no PixelData: not an image (SOP class 1.2.840.10008.5.1.4.1.1.88.11)',
-      'inbox/truncated.dcm: truncated at byte 5964: the value of (7FE0,0010) (32768 bytes) runs past the end (19664 bytes)',
+    // Quarantined before de-identification: each file by the keyed name `_source` gets, never its own.
+    const quarantined = await duckdb(`SELECT _source, _error FROM '${join(out, 'archive', '_quarantine', 'series.parquet')}'`);
+    const alias = (name: string) => `F${createHmac('sha256', process.env.QUIVER_PSEUDONYM_KEY!).update(`file\0../../data/medical/archive/inbox/${name}`).digest('hex').slice(0, 16)}`;
+    expect(quarantined.map(([s]) => s)).toEqual(['notes.dcm', 'report.dcm', 'truncated.dcm'].map(alias));
+    expect(quarantined.map(([s, e]) => String(e).replace(String(s), 'FILE'))).toEqual([
+      'FILE: not a DICOM Part 10 file: no "DICM" after the 128-byte preamble',
+      'FILE: no PixelData: not an image (SOP class 1.2.840.10008.5.1.4.1.1.88.11)',
+      'FILE: truncated at byte 5964: the value of (7FE0,0010) (32768 bytes) runs past the end (19664 bytes)',
     ]);
     for (const [id, name, uid] of rows) {
       if (id) expect(String(id)).toMatch(/^P[0-9a-f]{16}$/);

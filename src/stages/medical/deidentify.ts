@@ -9,9 +9,10 @@
 // profile does not list (Modality, Rows, …) are kept. `series` and `_source` (a file path can name
 // a patient) become keyed hashes too. The key comes from the environment (`key_env`), never from
 // the workflow file: the run record holds only its fingerprint, an HMAC of a fixed text, so a new
-// key makes new outputs and cached ones are not reused.
+// key makes new outputs and cached ones are not reused. Rows quarantined before this stage get the
+// same treatment (`privacy`), and the files they came from the same names as `_source` here.
 import { createHmac } from 'node:crypto';
-import { Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { Schema, Type, Utf8, vectorFromArray, type Field, type RecordBatch, type Vector } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { SchemaError } from '../../workflow/errors.ts';
@@ -52,6 +53,32 @@ export function deidentifyValue(action: Action, value: string | null, key: strin
   }
 }
 
+const actionOf = (name: string): Action | undefined => (name === '_source' || name === 'series' ? 'P' : basicProfile[name]);
+
+/** A file's keyed name, as `_source` holds it after de-identification. */
+const fileAlias = (key: string, name: string) => `F${keyed(key, 'file', name).slice(0, 16)}`;
+
+/** A kept column as the profile leaves it; `_source` and `series` become keyed hashes. */
+function deidentifyColumn(field: Field, column: Vector, key: string) {
+  const action = actionOf(field.name);
+  if (!action) return column.data[0];
+  const values = Array.from({ length: column.length }, (_, r) => {
+    const v = column.get(r) as string | null;
+    if (v === null) return null;
+    if (field.name === '_source') return fileAlias(key, v);
+    if (field.name === 'series') return `S${keyed(key, 'series', v).slice(0, 16)}`;
+    return deidentifyValue(action, v, key);
+  });
+  return vectorFromArray(values, new Utf8()).data[0];
+}
+
+/** Any rows (a quarantine file's, with whatever columns): profile columns it cannot rewrite as text are dropped. */
+function deidentifyRows(batch: RecordBatch, key: string): RecordBatch {
+  const kept = batch.schema.fields.filter((f) => basicProfile[f.name] !== 'X' && !(actionOf(f.name) && f.type.typeId !== Type.Utf8));
+  const schema = new Schema(kept, batch.schema.metadata);
+  return makeBatch(schema, kept.map((f) => deidentifyColumn(f, batch.getChild(f.name)!, key)), batch.numRows);
+}
+
 export const deidentify = defineMap({
   name: 'medical.deidentify',
   kind: 'map',
@@ -70,20 +97,10 @@ export const deidentify = defineMap({
   },
   create(p, { outputSchema }) {
     const key = keyOf(p.key_env);
-    return (batch: RecordBatch) => {
-      const children = outputSchema.fields.map((field) => {
-        const action: Action | undefined = field.name === '_source' || field.name === 'series' ? 'P' : basicProfile[field.name];
-        const data = batch.getChild(field.name)!;
-        if (!action) return data.data[0];
-        const kind = field.name === '_source' ? 'file' : field.name;
-        const values = Array.from({ length: batch.numRows }, (_, r) => {
-          const v = data.get(r) as string | null;
-          if (field.name === '_source' || field.name === 'series') return v === null ? null : `${field.name === 'series' ? 'S' : 'F'}${keyed(key, kind, v).slice(0, 16)}`;
-          return deidentifyValue(action, v, key);
-        });
-        return vectorFromArray(values, new Utf8()).data[0];
-      });
-      return makeBatch(outputSchema, children, batch.numRows);
-    };
+    return (batch: RecordBatch) => makeBatch(outputSchema, outputSchema.fields.map((f) => deidentifyColumn(f, batch.getChild(f.name)!, key)), batch.numRows);
+  },
+  privacy(p) {
+    const key = keyOf(p.key_env);
+    return { rows: (batch) => deidentifyRows(batch, key), file: (name) => fileAlias(key, name) };
   },
 });

@@ -6,10 +6,15 @@ import { z } from 'zod';
 import { parseType, typeName } from '../../arrow/types.ts';
 import { defineSource } from '../../workflow/stage.ts';
 
+// Each partition is a task with a cache entry and each batch is allocated whole: past these, a run
+// would fail deep inside with "Invalid array length" instead of saying why.
+const maxPartitions = 1_000_000;
+const maxBatchRows = 1 << 24;
+
 const params = z.object({
-  partitions: z.number().int().min(0).default(1),
+  partitions: z.number().int().min(0).max(maxPartitions, `at most ${maxPartitions.toLocaleString('en')} partitions (each is a task with its own cache entry); put more rows in each instead`).default(1),
   rows: z.number().int().min(0).describe('rows per partition').default(1000),
-  batchRows: z.number().int().min(1).default(65_536),
+  batchRows: z.number().int().min(1).max(maxBatchRows, `at most ${maxBatchRows.toLocaleString('en')} rows per batch (a batch is allocated whole)`).default(65_536),
   columns: z.record(z.string(), z.string()).default({ id: 'int64', x: 'float64' }),
   seed: z.number().int().default(0),
 }).strict();

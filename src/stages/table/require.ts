@@ -1,6 +1,7 @@
 // `table.require`: rows must satisfy a bool expression (`is_finite(close) and volume >= 0`). A row
 // that does not (false or null) is rejected: the run fails naming it, or, with `onError: skip |
-// quarantine` on the stage, the row is set aside with the reason and the others go on.
+// quarantine` on the stage, the row is set aside with the reason and the others go on. The error
+// names rows by position, never by their values: a row may identify a patient.
 import { Type } from 'apache-arrow';
 import { z } from 'zod';
 import { typeName } from '../../arrow/types.ts';
@@ -31,9 +32,8 @@ export const requireRows = defineMap({
       const rows: number[] = [];
       for (let i = 0; i < batch.numRows; i++) if (!ok[i]) rows.push(i);
       if (rows.length === 0) return batch;
-      const first = JSON.stringify(batch.get(rows[0])?.toJSON(), (_k, v: unknown) =>
-        typeof v === 'bigint' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
-      throw new RejectedRows(rows, reason, `${rows.length} row(s) ${reason}; the first: ${first}`);
+      const shown = rows.slice(0, 5).join(', ') + (rows.length > 5 ? ', …' : '');
+      throw new RejectedRows(rows, reason, `${rows.length} of the batch's ${batch.numRows} rows do not satisfy ${params.where} (rows ${shown}, counting from 0)`);
     };
   },
 });
