@@ -20,13 +20,15 @@ import { decodeBatches } from '../../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
 import { conformBatch, mapLimited, matchFiles, mergeSchema, readAt } from '../../src/io/input-files.ts';
+import { MAX_CHUNK_BYTES } from '../../src/io/limits.ts';
 import { Lz4Error } from './lz4.ts';
 import { decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './messages.ts';
 import { checkBatch } from './validate.ts';
 
 const sourceParams = z.object({
   path: z.string().min(1).describe('an Arrow IPC file or stream, or a glob; relative to the workflow folder'),
-  chunkBytes: z.number().int().min(1).default(16 * 1024 * 1024).describe('bytes of record batches a worker reads at a time'),
+  chunkBytes: z.number().int().min(1).max(MAX_CHUNK_BYTES, `must be at most ${MAX_CHUNK_BYTES} (1 GiB): a worker holds a chunk in memory`)
+    .default(16 * 1024 * 1024).describe('bytes of record batches a worker reads at a time'),
 }).strict();
 
 /** What a worker reads: byte ranges of one file. */

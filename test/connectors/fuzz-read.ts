@@ -7,6 +7,7 @@ import { DataType, Type, type Data, type RecordBatch } from 'apache-arrow';
 import { arrowSource } from '../../connectors/arrow-ipc/source.ts';
 import { csvSource } from '../../connectors/csv/source.ts';
 import { parquetSource } from '../../connectors/parquet/source.ts';
+import { sigmfSource } from '../../connectors/sigmf/source.ts';
 import { decodeBatches, decodeSchema, encodeBatches, encodeSchema } from '../../src/arrow/ipc.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import type { SourceStage } from '../../src/workflow/stage.ts';
@@ -15,6 +16,7 @@ export const readers: Record<string, SourceStage> = {
   'source.csv': csvSource,
   'source.parquet': parquetSource,
   'source.arrow': arrowSource,
+  'source.sigmf': sigmfSource,
 };
 
 export interface ReadTask {
