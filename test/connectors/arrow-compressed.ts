@@ -60,6 +60,7 @@ export function writeCompressed(
       return out;
     },
   });
+  lengths.length = 0; // the registry tried the encoder on a sample
   let bytes: Uint8Array;
   try {
     const writer = format === 'file' ? new RecordBatchFileWriter({ compressionType: type }) : new RecordBatchStreamWriter({ compressionType: type });
