@@ -188,7 +188,7 @@ export async function checkPages(path: string, file: string, rowGroup: number, c
           throw new InputError(file, `${where}: the page at byte ${at} declares ${uncompressed} uncompressed bytes, `
             + `more than its ${compressed} bytes of ${codecNames[c.codec] ?? `codec ${c.codec}`} can hold`);
         }
-        checkTaskMemory(file, `${where}: the page at byte ${at}, uncompressed,`, uncompressed);
+        checkTaskMemory(file, `${where}: the page at byte ${at} uncompressed`, uncompressed);
         at = body + compressed;
       }
     }

@@ -25,7 +25,7 @@ export function taskMemoryBytes(): number {
 export function checkTaskMemory(file: string, what: string, bytes: number): void {
   const budget = taskMemoryBytes();
   if (!(bytes <= budget)) {
-    throw new InputError(file, `${what} takes ${bytes} bytes, more than the ${budget} bytes one task may hold `
+    throw new InputError(file, `${what}: ${bytes} bytes, more than the ${budget} bytes one task may hold `
       + '(set QUIVER_TASK_MEMORY_MB to allow more, if the file is sound)');
   }
 }
