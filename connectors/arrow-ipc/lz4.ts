@@ -4,24 +4,26 @@
 
 const FRAME_MAGIC = 0x184d2204;
 
+/** No LZ4 frame expands more than this many times (a match adds at most 255 bytes per input byte). */
+export const LZ4_MAX_RATIO = 255;
+
 export class Lz4Error extends Error {}
 
-/** Decompresses one or more concatenated LZ4 frames. `sizeHint`: the expected output size, if known. */
-export function lz4DecompressFrame(input: Uint8Array, sizeHint = 0): Uint8Array {
+/**
+ * Decompresses one or more concatenated LZ4 frames that must hold exactly `size` bytes (what the
+ * Arrow buffer declares): the output is allocated once, and a frame that would write past it
+ * stops there, so a small frame cannot expand into a huge allocation.
+ */
+export function lz4DecompressFrame(input: Uint8Array, size: number): Uint8Array {
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
-  let out = new Uint8Array(Math.max(sizeHint, input.byteLength * 4, 64));
+  const out = new Uint8Array(size);
   let op = 0;
   let ip = 0;
   const need = (n: number) => {
     if (ip + n > input.byteLength) throw new Lz4Error('LZ4 frame is cut short');
   };
   const reserve = (n: number) => {
-    if (op + n <= out.byteLength) return;
-    let size = out.byteLength * 2;
-    while (size < op + n) size *= 2;
-    const bigger = new Uint8Array(size);
-    bigger.set(out.subarray(0, op));
-    out = bigger;
+    if (op + n > size) throw new Lz4Error(`LZ4 frame holds more than the ${size} bytes its buffer declares`);
   };
 
   while (ip < input.byteLength) {
@@ -44,13 +46,11 @@ export function lz4DecompressFrame(input: Uint8Array, sizeHint = 0): Uint8Array 
     ip += 2; // FLG, BD
     if (hasContentSize) {
       need(8);
-      // Only a hint for the first allocation, and from a header that may be damaged: no LZ4 frame
-      // expands more than 255 times (a match adds at most 255 bytes per input byte).
+      // Only a hint (the buffer's declared size is what counts), from a header that may be damaged.
       const contentSize = view.getBigUint64(ip, true);
-      if (contentSize > BigInt(input.byteLength) * 255n + 64n) {
+      if (contentSize > BigInt(input.byteLength) * BigInt(LZ4_MAX_RATIO) + 64n) {
         throw new Lz4Error(`LZ4 frame header claims ${contentSize} bytes of content, more than its ${input.byteLength} bytes can hold`);
       }
-      reserve(Number(contentSize));
       ip += 8;
     }
     if (hasDictId) throw new Lz4Error('LZ4 frames with a dictionary are not supported');
@@ -115,5 +115,6 @@ export function lz4DecompressFrame(input: Uint8Array, sizeHint = 0): Uint8Array 
     if (contentChecksum) ip += 4;
     if (ip > input.byteLength) throw new Lz4Error('LZ4 frame is cut short');
   }
-  return out.byteLength === op ? out : out.slice(0, op);
+  if (op !== size) throw new Lz4Error(`LZ4 frame holds ${op} bytes, its buffer declares ${size}`);
+  return out;
 }

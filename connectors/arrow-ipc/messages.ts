@@ -15,6 +15,7 @@ import { makeBatch } from '../../src/arrow/batch.ts';
 import { handlesFields, loadColumns, readBatchHeader, UnsupportedLayout } from '../../src/arrow/ipc-batch.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { readAt } from '../../src/io/input-files.ts';
+import { plainMessage, type Decompressed } from './bodies.ts';
 import { checkBatchLayout, checkSchemaTypes } from './validate.ts';
 import { verifyFooter, verifyMessage } from './verify.ts';
 
@@ -276,9 +277,6 @@ function expectedNodes(schema: Schema): { batch: number; dictionaries: Map<numbe
   return { batch, dictionaries };
 }
 
-/** Compression codecs a reader may meet, by their IPC number. */
-const codecNames = ['LZ4_FRAME', 'ZSTD'];
-
 /**
  * The flatbuffer metadata of the message framed at `pos` (current or pre-0.15 framing), or
  * undefined at an end-of-stream marker; the body follows it directly.
@@ -307,12 +305,13 @@ export function declaredRows(message: Uint8Array, file: string): number | undefi
 
 /**
  * Rebuilds an IPC stream from whole messages (each `bytes` holds one or more), normalising the
- * framing to the current format. `check` sees each record batch or dictionary header.
+ * framing to the current format and decompressing compressed bodies (bodies.ts).
  */
-export function joinMessages(pieces: Uint8Array[], file: string, check: (compression: number | undefined) => void): Uint8Array {
+export function joinMessages(pieces: Uint8Array[], file: string): Uint8Array {
   const parts: { meta: Uint8Array; body: Uint8Array; padded: number }[] = [];
   let total = 8; // the end marker
   let expected: ReturnType<typeof expectedNodes> | undefined;
+  const decompressed: Decompressed = { bytes: 0 };
   for (const bytes of pieces) {
     let pos = 0;
     while (pos < bytes.byteLength) {
@@ -336,11 +335,13 @@ export function joinMessages(pieces: Uint8Array[], file: string, check: (compres
           throw new InputError(file, `corrupt schema (${messageOf(error)})`);
         }
       }
+      let part = { meta, body: bytes.subarray(bodyStart, bodyEnd) };
       if (message.headerType === MessageHeader.RecordBatch || message.headerType === MessageHeader.DictionaryBatch) {
         let header: BatchHeader;
         let nodes: number | undefined;
+        let decoded: BatchHeader | DictionaryBatch;
         try {
-          const decoded = message.header() as BatchHeader | DictionaryBatch;
+          decoded = message.header() as BatchHeader | DictionaryBatch;
           header = 'isDelta' in decoded ? decoded.data : decoded;
           nodes = 'isDelta' in decoded ? expected?.dictionaries.get(decoded.id) : expected?.batch;
         } catch (error) {
@@ -356,11 +357,11 @@ export function joinMessages(pieces: Uint8Array[], file: string, check: (compres
           throw new InputError(file, `corrupt ${message.headerType === MessageHeader.RecordBatch ? 'record' : 'dictionary'} batch header: `
             + (bad ? `a buffer at ${bad.offset}+${bad.length} lies outside its ${message.bodyLength}-byte body` : 'impossible lengths'));
         }
-        check(header.compression?.type);
+        if (header.compression) part = plainMessage(decoded, part.body, file, decompressed);
       }
-      const padded = (length + 7) & ~7;
-      parts.push({ meta, body: bytes.subarray(bodyStart, bodyEnd), padded });
-      total += 8 + padded + message.bodyLength;
+      const padded = (part.meta.byteLength + 7) & ~7;
+      parts.push({ ...part, padded });
+      total += 8 + padded + part.body.byteLength;
       pos = bodyEnd;
     }
   }
@@ -377,10 +378,6 @@ export function joinMessages(pieces: Uint8Array[], file: string, check: (compres
   }
   view.setInt32(pos, -1, true);
   return out;
-}
-
-export function codecName(type: number): string {
-  return codecNames[type] ?? `codec ${type}`;
 }
 
 /**

@@ -14,20 +14,22 @@
 //
 // Writing: batches are encoded one at a time and appended to the output file as they arrive.
 import { open } from 'node:fs/promises';
-import { CompressionType, compressionRegistry, type RecordBatch, type Schema } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
 import { z } from 'zod';
 import { decodeBatches } from '../../src/arrow/ipc.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
 import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
 import { conformBatch, matchFiles, mergeSchema, readAt } from '../../src/io/input-files.ts';
-import { lz4DecompressFrame } from './lz4.ts';
-import { codecName, declaredRows, decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './messages.ts';
+import { MAX_CHUNK_BYTES } from '../../src/io/limits.ts';
+import { Lz4Error } from './lz4.ts';
+import { declaredRows, decodeInPlace, footerSchemaMessage, joinMessages, readLayout, scanStream, schemaRange, type IpcLayout, type Range } from './messages.ts';
 import { checkBatch } from './validate.ts';
 
 const sourceParams = z.object({
   path: z.string().min(1).describe('an Arrow IPC file or stream, or a glob; relative to the workflow folder'),
-  chunkBytes: z.number().int().min(1).default(16 * 1024 * 1024).describe('bytes of record batches a worker reads at a time'),
+  chunkBytes: z.number().int().min(1).max(MAX_CHUNK_BYTES, `must be at most ${MAX_CHUNK_BYTES} (1 GiB): a worker holds a chunk in memory`)
+    .default(16 * 1024 * 1024).describe('bytes of record batches a worker reads at a time'),
 }).strict();
 
 /** What a worker reads: byte ranges of one file. */
@@ -111,17 +113,6 @@ async function* chunksOf(path: string, key: string, size: number, layout: IpcLay
   }
 }
 
-function checkCodec(file: string, compression: number | undefined) {
-  if (compression === undefined) return;
-  if (compressionRegistry.get(compression)?.decode) return;
-  if (compression === CompressionType.LZ4_FRAME) {
-    compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (bytes) => lz4DecompressFrame(bytes) });
-    return;
-  }
-  throw new InputError(file, `its record batches are compressed with ${codecName(compression)}, which quiver cannot decompress `
-    + `(it reads uncompressed and LZ4_FRAME bodies); rewrite it uncompressed, e.g. pyarrow.feather.write_feather(table, path, compression='uncompressed')`);
-}
-
 export const arrowSource = defineSource({
   name: 'source.arrow',
   kind: 'source',
@@ -203,7 +194,11 @@ async function readBatches(chunk: ArrowChunk, schema: Schema, file: string): Pro
     const schemaMessage = chunk.schemaIn === 'footer'
       ? await footerSchemaMessage(handle, chunk.path, chunk.schema, file)
       : await readAt(handle, chunk.schema[0], chunk.schema[1], file, 'the schema');
-    bytes = joinMessages([schemaMessage, ...messages], file, (compression) => checkCodec(file, compression));
+    try {
+      bytes = joinMessages([schemaMessage, ...messages], file);
+    } catch (error) {
+      throw error instanceof Lz4Error ? new InputError(file, `corrupt record batch in bytes ${chunk.ranges[0]?.[0]}-${rangeEnd(chunk.ranges)}: ${error.message}`) : error;
+    }
   } finally {
     await handle.close();
   }

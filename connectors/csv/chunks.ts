@@ -4,6 +4,7 @@
 // complete record. Each chunk carries its bytes (in an ArrayBuffer of their own, so they are
 // transferred to the worker, not copied) and the line its first record starts on.
 import { open } from 'node:fs/promises';
+import { MAX_READ_BYTES } from '../../src/io/limits.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import type { Chunk } from '../../src/workflow/stage.ts';
 import { dialectFor, type CsvParams } from './params.ts';
@@ -89,7 +90,7 @@ export async function* splitFile(path: string, params: CsvParams, expectedHeader
       let end = pending.length;
       let eof = false;
       while (end < block.length) {
-        const { bytesRead } = await handle.read(block, end, block.length - end, filePosition);
+        const { bytesRead } = await handle.read(block, end, Math.min(block.length - end, MAX_READ_BYTES), filePosition);
         if (bytesRead === 0) {
           eof = true;
           break;

@@ -1,6 +1,7 @@
 // The params of source.csv, and what they resolve to for one file.
 import { z } from 'zod';
 import { parseType } from '../../src/arrow/types.ts';
+import { MAX_CHUNK_BYTES } from '../../src/io/limits.ts';
 import { checkTimezone, compileFormat } from './timestamps.ts';
 import type { Dialect } from './tokenize.ts';
 
@@ -50,7 +51,7 @@ export const csvParams = z.object({
     }
   }).describe('Zone of timestamps written without an offset: an IANA name (Europe/Paris) or ±HH:MM (default UTC)'),
   batchRows: z.number().int().min(1).default(65_536).describe('Rows per batch, at most'),
-  chunkBytes: z.number().int().min(1).default(8 * MiB)
+  chunkBytes: z.number().int().min(1).max(MAX_CHUNK_BYTES, `must be at most ${MAX_CHUNK_BYTES} (1 GiB): a worker holds a chunk in memory`).default(8 * MiB)
     .describe('Files larger than this are split into chunks of about this size that workers parse in parallel'),
 }).strict().superRefine((p, ctx) => {
   const delimiter = p.delimiter ?? ',';

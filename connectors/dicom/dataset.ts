@@ -5,7 +5,7 @@
 // encapsulated in fragments, PS3.5 §A.4). Sequences and items of defined or undefined length are
 // walked (PS3.5 §7.5); values stay where they are in the file's bytes until asked for.
 import { inflateRawSync } from 'node:zlib';
-import { taskMemoryBudget } from '../../src/io/decode-limits.ts';
+import { taskMemoryBytes } from '../../src/io/limits.ts';
 import { impliedVr, tagName, tags, type Keyword } from './dictionary.ts';
 
 export const transferSyntaxes = {
@@ -120,7 +120,7 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
   if (transferSyntax === transferSyntaxes.deflated) {
     // No header says how large the data set is: it may take an eighth of the task's budget (its
     // pixels then take 8 bytes a sample or more), and inflating stops there.
-    const limit = Math.floor(taskMemoryBudget() / 8);
+    const limit = Math.floor(taskMemoryBytes() / 8);
     try {
       body = inflateRawSync(body, { maxOutputLength: limit });
     } catch (error) {

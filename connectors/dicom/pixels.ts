@@ -2,7 +2,7 @@
 // BitsAllocated bits hold BitsStored bits of value (high bit BitsStored − 1, as nearly every file
 // has it): the bits above are masked off and, for PixelRepresentation 1, the value sign-extended
 // from its own top bit. Monochrome images only (one sample a pixel): CT, MR, PET, X-ray.
-import { checkBudget } from '../../src/io/decode-limits.ts';
+import { checkBudget } from '../../src/io/limits.ts';
 import { decodeFrame } from './codecs.ts';
 import { transferSyntaxes, type DicomFile } from './dataset.ts';
 

@@ -5,7 +5,7 @@
 // voxel lands where the scanner put it (a sheared affine, as dcm2niix writes for tilted series
 // when asked not to resample). Uneven gaps cannot be one affine: they are an error naming the
 // gaps, or, asked for, the slices are interpolated linearly onto an even grid.
-import { checkBudget } from '../../src/io/decode-limits.ts';
+import { checkBudget } from '../../src/io/limits.ts';
 
 export interface SliceGeometry {
   key: string;

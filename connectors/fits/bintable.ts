@@ -10,7 +10,7 @@ import {
   type Data, type DataType,
 } from 'apache-arrow';
 import { bytesColumn } from '../../src/arrow/values.ts';
-import { checkBudget } from '../../src/io/decode-limits.ts';
+import { checkBudget } from '../../src/io/limits.ts';
 import type { FitsHeader } from './header.ts';
 
 type Code = 'L' | 'X' | 'B' | 'I' | 'J' | 'K' | 'A' | 'E' | 'D' | 'C' | 'M';

@@ -6,7 +6,7 @@
 // size is declared, not bounded by the file: it must fit the task's memory budget, and each tile's
 // bytes must lie in the heap, before anything is allocated.
 import type { Data } from 'apache-arrow';
-import { checkBudget } from '../../src/io/decode-limits.ts';
+import { checkBudget, howToRaise } from '../../src/io/limits.ts';
 import { newFloatArray, type FloatArray } from '../../src/arrow/tensor.ts';
 import { binColumnData, binColumns } from './bintable.ts';
 import type { FitsHeader } from './header.ts';
@@ -96,7 +96,7 @@ export async function decompressImage(header: FitsHeader, read: ReadData, first 
   const region = [...axes.slice(0, last), covered];
   // The region's values, and one tile's at a time: its bytes, their decoding, its values.
   const tilePixels = tile.reduce((a, t, i) => a * Math.min(t, axes[i]), 1);
-  checkBudget(region.reduce((a, b) => a * b, 1) * (layout.kind === 'float32' ? 4 : 8) + tilePixels * 32, 'decompressing the image', 'read it in blocks with block_rows, or give the task more with quiver run --worker-memory');
+  checkBudget(region.reduce((a, b) => a * b, 1) * (layout.kind === 'float32' ? 4 : 8) + tilePixels * 32, 'decompressing the image', `read it in blocks with block_rows, or ${howToRaise}`);
   const out = newFloatArray(layout.kind, region.reduce((a, b) => a * b, 1));
   const scalar = (d: Data | undefined, r: number) => (d ? Number(d.values[r]) : undefined);
   for (let k = 0; k < tableRows; k++) {

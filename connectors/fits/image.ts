@@ -4,7 +4,7 @@
 // Values come out as float32 where that is exact (8- and 16-bit integers unscaled, float32 data),
 // else float64 (a 64-bit integer beyond 2^53 loses its last bits there).
 import type { FloatKind } from '../../src/arrow/tensor.ts';
-import { checkBudget } from '../../src/io/decode-limits.ts';
+import { checkBudget, howToRaise } from '../../src/io/limits.ts';
 import type { FitsHeader } from './header.ts';
 
 export interface PixelFormat {
@@ -49,7 +49,7 @@ export function imageLayout(header: FitsHeader, prefix = ''): ImageLayout {
 export function decodePixels(bytes: Uint8Array, f: PixelFormat): Float32Array | Float64Array {
   const size = Math.abs(f.bitpix) / 8;
   const n = Math.floor(bytes.length / size);
-  checkBudget(n * (f.kind === 'float32' ? 4 : 8), 'the image', 'read it in blocks with block_rows, or give the task more with quiver run --worker-memory');
+  checkBudget(n * (f.kind === 'float32' ? 4 : 8), 'the image', `read it in blocks with block_rows, or ${howToRaise}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = f.kind === 'float32' ? new Float32Array(n) : new Float64Array(n);
   const blank = f.blank === undefined ? undefined : Number(f.blank);

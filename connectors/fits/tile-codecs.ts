@@ -4,7 +4,7 @@
 // first), NOCOMPRESS; and the inverse of float quantisation, with the subtractive dither whose
 // random sequence every reader must reproduce exactly (CFITSIO's fits_init_randoms).
 import { gunzipSync } from 'node:zlib';
-import { DEFLATE_MAX_RATIO } from '../../src/io/decode-limits.ts';
+import { DEFLATE_MAX_RATIO } from '../../src/io/limits.ts';
 
 export type TileCompression = 'RICE_1' | 'RICE_ONE' | 'GZIP_1' | 'GZIP_2' | 'NOCOMPRESS';
 type Pixels = Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;

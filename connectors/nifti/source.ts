@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
 import { matchFiles } from '../../src/io/input-files.ts';
-import { checkBudget, DEFLATE_MAX_RATIO, inflatePrefix } from '../../src/io/decode-limits.ts';
+import { checkBudget, DEFLATE_MAX_RATIO, inflatePrefix } from '../../src/io/limits.ts';
 import { datatypes, niftiAffine, niftiExtent, parseNiftiHeader, type NiftiHeader } from './header.ts';
 import { volumeBatch, volumeFields } from '../../src/arrow/volume-row.ts';
 

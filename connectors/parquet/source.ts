@@ -18,6 +18,7 @@ import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
 import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
 import { conformBatch, matchFiles, mergeSchema } from '../../src/io/input-files.ts';
 import { openParquet, readFooter, type OpenParquet } from './file.ts';
+import { checkPages } from './pages.ts';
 import { parquetWasm } from './wasm.ts';
 
 const sourceParams = z.object({
@@ -109,6 +110,7 @@ export const parquetSource = defineSource({
   async *read(raw, p, { schema, partition }) {
     const chunk = raw as ParquetChunk;
     const { wasm, file } = await cachedFile(chunk.path, partition.key);
+    await checkPages(chunk.path, partition.key, chunk.rowGroup, p.columns);
     // Whatever parquet-wasm or Arrow JS throws on a damaged row group (a panic included) is the file's fault.
     const corrupt = (error: unknown) =>
       error instanceof InputError ? error : new InputError(partition.key, `row group ${chunk.rowGroup}: ${messageOf(error)}`);

@@ -15,6 +15,7 @@ import { InputError } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
 import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
 import { matchFiles, readAt } from '../../src/io/input-files.ts';
+import { checkPartitionCount, checkTaskMemory } from '../../src/io/limits.ts';
 
 const params = z.object({
   path: z.string().min(1).describe('a .sigmf-meta file or a glob of them; relative to the workflow folder'),
@@ -55,8 +56,21 @@ const geometryColumns: [keyof Geometry, string, 'f64' | 'i32'][] = [
   ['chirpBandwidth', 'chirp_bandwidth_hz', 'f64'], ['gateStart', 'record_gate_start_s', 'f64'], ['elementSpacing', 'element_spacing_m', 'f64'],
 ];
 
+/** A JSON object, or an InputError saying what `what` is instead. */
+function object(value: unknown, file: string, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(file, `${what} is ${JSON.stringify(value)?.slice(0, 40)}, not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** The meta file's `captures` or `annotations`: a list of objects, empty if absent. */
+function records(meta: Record<string, unknown>, key: string, file: string): Record<string, unknown>[] {
+  const list = meta[key] ?? [];
+  if (!Array.isArray(list)) throw new InputError(file, `'${key}' is not a list`);
+  return list.map((item, i) => object(item, file, `${key} ${i}`));
+}
+
 function readGeometry(meta: Record<string, unknown>, file: string): Geometry {
-  const global = (meta.global ?? {}) as Record<string, unknown>;
+  const global = object(meta.global ?? {}, file, "'global'");
   const num = (key: string, required: boolean): number | null => {
     const value = global[key];
     if (value === undefined || value === null) {
@@ -70,27 +84,53 @@ function readGeometry(meta: Record<string, unknown>, file: string): Geometry {
   if (typeof datatype !== 'string' || !(datatype in datatypes)) {
     throw new InputError(file, `core:datatype ${JSON.stringify(datatype)} is not one quiver reads (${Object.keys(datatypes).join(', ')})`);
   }
+  // Counts are Int32 columns and multiply into byte sizes: whole, positive, below 2^31.
   const whole = (key: string) => {
     const n = num(key, true)!;
-    if (!Number.isInteger(n) || n < 1) throw new InputError(file, `'${key}' is ${n}, not a positive whole number`);
+    if (!Number.isInteger(n) || n < 1 || n > 0x7fffffff) throw new InputError(file, `'${key}' is ${n}, not a whole number from 1 to 2147483647`);
     return n;
   };
-  const captures = Array.isArray(meta.captures) ? (meta.captures as Record<string, unknown>[]) : [];
+  const positive = (key: string) => {
+    const n = num(key, true)!;
+    if (!(n > 0)) throw new InputError(file, `'${key}' is ${n}, not a positive number`);
+    return n;
+  };
+  const captures = records(meta, 'captures', file);
   const frequency = captures[0]?.['core:frequency'];
   return {
     datatype: datatype as Datatype,
     channels: global['core:num_channels'] === undefined ? 1 : whole('core:num_channels'),
     pulses: whole('radar:pulses_per_cpi'),
     samples: whole('radar:samples_per_pulse'),
-    sampleRate: num('core:sample_rate', true)!,
+    sampleRate: positive('core:sample_rate'),
     frequency: typeof frequency === 'number' ? frequency : null,
-    pri: num('radar:pri_s', true)!,
+    pri: positive('radar:pri_s'),
     pulseWidth: num('radar:pulse_width_s', false),
     chirpBandwidth: num('radar:chirp_bandwidth_hz', false),
     gateStart: num('radar:record_gate_start_s', false),
     elementSpacing: num('radar:element_spacing_m', false),
   };
 }
+
+/** Captures and annotations must lie within the `total` samples (per channel) of the data file `dataKey`. */
+function checkSampleRanges(meta: Record<string, unknown>, file: string, dataKey: string, total: number): void {
+  const index = (value: unknown, what: string) => {
+    if (!Number.isSafeInteger(value) || (value as number) < 0) throw new InputError(file, `${what} is ${JSON.stringify(value)}, not a sample index`);
+    return value as number;
+  };
+  for (const [i, c] of records(meta, 'captures', file).entries()) {
+    const start = index(c['core:sample_start'] ?? 0, `capture ${i}'s core:sample_start`);
+    if (start >= total) throw new InputError(file, `capture ${i} starts at sample ${start}, past the ${total} samples of ${dataKey}`);
+  }
+  for (const [i, a] of records(meta, 'annotations', file).entries()) {
+    const start = index(a['core:sample_start'] ?? 0, `annotation ${i}'s core:sample_start`);
+    const count = index(a['core:sample_count'] ?? 0, `annotation ${i}'s core:sample_count`);
+    if (start + count > total) throw new InputError(file, `annotation ${i} covers samples ${start}-${start + count}, past the ${total} samples of ${dataKey}`);
+  }
+}
+
+/** A meta file is JSON text of a few KiB; past this it is not one (and would be read whole). */
+const MAX_META_BYTES = 64 * 1024 * 1024;
 
 /** The rows' schema for recordings of geometry `g` (every geometry column nullable if `nullable`). */
 export function cpiSchema(g: Geometry): Schema {
@@ -113,10 +153,11 @@ export const sigmfSource = defineSource({
     const files = await matchFiles(p.path, baseDir);
     const described = await describeEach(files, 8, async (f) => {
       if (!f.path.endsWith('.sigmf-meta')) throw new InputError(f.key, 'is not a .sigmf-meta file (give the meta file; its .sigmf-data is found beside it)');
+      if (f.bytes > MAX_META_BYTES) throw new InputError(f.key, `is ${f.bytes} bytes, more than a SigMF meta file may be (${MAX_META_BYTES})`);
       const handle = await open(f.path, 'r');
       let meta: Record<string, unknown>;
       try {
-        meta = JSON.parse(new TextDecoder().decode(await readAt(handle, 0, f.bytes, f.key, 'the meta file')));
+        meta = object(JSON.parse(new TextDecoder().decode(await readAt(handle, 0, f.bytes, f.key, 'the meta file'))), f.key, 'the meta file');
       } catch (error) {
         throw error instanceof InputError ? error : new InputError(f.key, `is not valid JSON: ${(error as Error).message}`);
       } finally {
@@ -128,13 +169,20 @@ export const sigmfSource = defineSource({
       const size = await open(data, 'r').then(async (h) => (await h.stat().finally(() => h.close())).size, () => {
         throw new InputError(dataKey, 'is missing (every .sigmf-meta needs its .sigmf-data beside it)');
       });
-      const cpiBytes = geometry.pulses * geometry.samples * geometry.channels * datatypes[geometry.datatype].bytes;
+      const type = datatypes[geometry.datatype];
+      const cpiBytes = geometry.pulses * geometry.samples * geometry.channels * type.bytes;
+      const shape = `${geometry.pulses} pulses × ${geometry.samples} samples × ${geometry.channels} channels of ${geometry.datatype}`;
       if (size === 0 || size % cpiBytes !== 0) {
-        throw new InputError(dataKey, `holds ${size} bytes, not a whole number of CPIs of ${cpiBytes} bytes ` +
-          `(${geometry.pulses} pulses × ${geometry.samples} samples × ${geometry.channels} channels of ${geometry.datatype})`);
+        throw new InputError(dataKey, `holds ${size} bytes, not a whole number of CPIs of ${cpiBytes} bytes (${shape})`);
       }
-      return { data, geometry, cpis: size / cpiBytes, cpiBytes, fingerprint: hashParts(JSON.stringify(meta)) };
+      checkSampleRanges(meta, f.key, dataKey, size / (type.bytes * geometry.channels));
+      // A worker holds a CPI's bytes and its values (float32, or float64 for cf64) at once.
+      checkTaskMemory(dataKey, `one CPI (${shape}) with its values`, cpiBytes + (cpiBytes / type.bytes) * (type.float64 ? 16 : 8));
+      const cpis = size / cpiBytes;
+      checkPartitionCount(f.key, cpis, `one per CPI of ${shape}: are radar:pulses_per_cpi and radar:samples_per_pulse the recording's?`);
+      return { data, geometry, cpis, cpiBytes, fingerprint: hashParts(JSON.stringify(meta)) };
     });
+    checkPartitionCount(p.path, described.reduce((n, d) => n + ('info' in d ? d.info.cpis : 0), 0), 'one per CPI of every file matched: match fewer files');
     const first = firstReadable(described);
     const sameShape = (a: Geometry, b: Geometry) => a.datatype === b.datatype && a.pulses === b.pulses && a.samples === b.samples;
     const g = (x: Geometry) => `${x.pulses} pulses × ${x.samples} samples of ${x.datatype}`;

@@ -8,6 +8,7 @@ import { glob, isDynamicPattern } from 'tinyglobby';
 import { makeBatch } from '../arrow/batch.ts';
 import { typeName } from '../arrow/types.ts';
 import { InputError } from '../workflow/errors.ts';
+import { checkTaskMemory, MAX_READ_BYTES } from './limits.ts';
 
 export interface InputFile {
   /** Absolute path: what workers open. */
@@ -53,12 +54,16 @@ export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) 
   return out;
 }
 
-/** Reads exactly `length` bytes at `position`, or fails naming what is missing. */
+/**
+ * Reads exactly `length` bytes at `position`, or fails naming what is missing. Lengths come from
+ * files: checked against the task's memory first, and read in pieces Node's int32 read takes.
+ */
 export async function readAt(handle: FileHandle, position: number, length: number, file: string, what: string): Promise<Uint8Array> {
+  checkTaskMemory(file, what, length);
   const bytes = new Uint8Array(length);
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await handle.read(bytes, done, length - done, position + done);
+    const { bytesRead } = await handle.read(bytes, done, Math.min(length - done, MAX_READ_BYTES), position + done);
     if (bytesRead === 0) {
       throw new InputError(file, `truncated: ${what} needs bytes ${position}-${position + length} but the file ends at byte ${position + done}`);
     }

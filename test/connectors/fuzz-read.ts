@@ -10,6 +10,7 @@ import { dicomSource } from '../../connectors/dicom/source.ts';
 import { fitsSource } from '../../connectors/fits/source.ts';
 import { niftiSource } from '../../connectors/nifti/source.ts';
 import { parquetSource } from '../../connectors/parquet/source.ts';
+import { sigmfSource } from '../../connectors/sigmf/source.ts';
 import { decodeBatches, decodeSchema, encodeBatches, encodeSchema } from '../../src/arrow/ipc.ts';
 import { InputError, UnreadableFile } from '../../src/workflow/errors.ts';
 import type { SourceStage } from '../../src/workflow/stage.ts';
@@ -21,6 +22,7 @@ export const readers: Record<string, SourceStage> = {
   'source.fits': fitsSource,
   'source.nifti': niftiSource,
   'source.dicom': dicomSource,
+  'source.sigmf': sigmfSource,
 };
 
 export interface ReadTask {

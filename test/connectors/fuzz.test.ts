@@ -15,8 +15,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CompressionType, Dictionary, Field, Float64, Int32, List, RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, Schema,
-  Struct, Table, Utf8, compressionRegistry, makeData, tableFromArrays, vectorFromArray, type Data, type Vector,
+  Dictionary, Field, Float64, Int32, List, RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, Schema,
+  Struct, Table, Utf8, makeData, tableFromArrays, vectorFromArray, type Data, type Vector,
 } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -36,6 +36,7 @@ import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
 import { FuzzWorker } from './fuzz-pool.ts';
 import type { ReadOutcome } from './fuzz-read.ts';
 import { concat, mutate, prng } from './mutations.ts';
+import { lz4Frame, writeCompressed } from './arrow-compressed.ts';
 import { readSource, writeSink } from './stage-harness.ts';
 
 const SEED = Number(process.env.QUIVER_FUZZ_SEED ?? 20_261_127);
@@ -82,46 +83,6 @@ async function sinkBytes(stage: SinkStage, params: Record<string, unknown>, batc
   mkdirSync(out, { recursive: true });
   const [record] = await writeSink(stage, params, batch.schema, [[batch]], out, ext);
   return new Uint8Array(readFileSync(record.path));
-}
-
-/** A minimal LZ4 frame compressor (greedy, one block): enough to make LZ4_FRAME Arrow bodies without the lz4 tool. */
-function lz4Frame(input: Uint8Array, contentSize?: bigint): Uint8Array {
-  // magic, FLG (v1, independent blocks, maybe a content size), BD (4 MiB), [content size], header checksum
-  const out: number[] = [0x04, 0x22, 0x4d, 0x18, contentSize === undefined ? 0x60 : 0x68, 0x70];
-  if (contentSize !== undefined) for (let k = 0n; k < 8n; k++) out.push(Number((contentSize >> (8n * k)) & 255n));
-  out.push(0x73);
-  const block: number[] = [];
-  const lengthBytes = (n: number) => {
-    for (; n >= 255; n -= 255) block.push(255);
-    block.push(n);
-  };
-  const sequence = (from: number, to: number, offset: number, match: number) => {
-    const literals = to - from;
-    block.push((Math.min(literals, 15) << 4) | (offset ? Math.min(match - 4, 15) : 0));
-    if (literals >= 15) lengthBytes(literals - 15);
-    for (let i = from; i < to; i++) block.push(input[i]);
-    if (!offset) return;
-    block.push(offset & 255, offset >> 8);
-    if (match - 4 >= 15) lengthBytes(match - 19);
-  };
-  const seen = new Map<number, number>();
-  let anchor = 0;
-  let i = 0;
-  while (i + 12 < input.length) {
-    const key = (input[i] | (input[i + 1] << 8) | (input[i + 2] << 16) | (input[i + 3] << 24)) >>> 0;
-    const candidate = seen.get(key);
-    seen.set(key, i);
-    if (candidate !== undefined && i - candidate <= 65_535) {
-      let match = 4;
-      while (i + match < input.length - 5 && input[candidate + match] === input[i + match]) match++;
-      sequence(anchor, i, i - candidate, match);
-      i += match;
-      anchor = i;
-    } else i++;
-  }
-  sequence(anchor, input.length, 0, 0);
-  out.push(block.length & 255, (block.length >> 8) & 255, (block.length >> 16) & 255, block.length >>> 24, ...block, 0, 0, 0, 0);
-  return Uint8Array.from(out);
 }
 
 /** A batch with a dictionary column, lists and nulls: the general (Arrow JS) decoding path. */
@@ -175,13 +136,7 @@ async function arrowSeeds(): Promise<SeedFile[]> {
   const batch = withNotes(spy, 200);
   const pieces = [0, 50, 100, 150].map((start) => batch.slice(start, start + 50));
   const dictionaries = [dictionaryBatch(60), dictionaryBatch(60)];
-  compressionRegistry.set(CompressionType.LZ4_FRAME, { encode: lz4Frame });
-  let lz4: Uint8Array;
-  try {
-    lz4 = new RecordBatchFileWriter({ compressionType: CompressionType.LZ4_FRAME }).writeAll(pieces).toUint8Array(true);
-  } finally {
-    compressionRegistry.set(CompressionType.LZ4_FRAME, {}); // forget the encoder: the connector brings its decoder
-  }
+  const lz4 = writeCompressed(pieces, lz4Frame);
   const sinkPieces = async (format: string) => {
     const out = join(dir, 'sink', `arrow-${format}`);
     mkdirSync(out, { recursive: true });
@@ -405,14 +360,7 @@ describe('malformed inputs, case by case', { timeout: 60_000 }, () => {
 
   test('an LZ4 frame header claiming a huge content size: an error, not a huge allocation', async () => {
     const rows = withNotes(await readCsvTable('pandasta_SPY_D.csv'), 100);
-    const write = (contentSize: bigint) => {
-      compressionRegistry.set(CompressionType.LZ4_FRAME, { encode: (bytes) => lz4Frame(bytes, contentSize) });
-      try {
-        return new RecordBatchFileWriter({ compressionType: CompressionType.LZ4_FRAME }).writeAll([rows]).toUint8Array(true);
-      } finally {
-        compressionRegistry.set(CompressionType.LZ4_FRAME, {});
-      }
-    };
+    const write = (contentSize: bigint) => writeCompressed([rows], (bytes) => lz4Frame(bytes, contentSize));
     put('lz4-sized.arrow', write(100n)); // a plausible size hint is only a hint
     const { partitions } = await readSource(arrowSource, { path: 'lz4-sized.arrow' }, explicit);
     expect(partitions[0].batches.reduce((n, b) => n + b.numRows, 0)).toBe(100);

@@ -16,6 +16,7 @@ import { InputError } from '../../../src/workflow/errors.ts';
 import type { SinkStage, SourceStage } from '../../../src/workflow/stage.ts';
 import { duckdb, scratchDir } from '../../helpers.ts';
 import * as harness from '../stage-harness.ts';
+import { writeCompressed } from '../arrow-compressed.ts';
 
 const dir = scratchDir('quiver-arrow-');
 
@@ -188,14 +189,7 @@ describe('source.arrow', { timeout: 60_000 }, () => {
 
   test.skipIf(!hasTool('lz4'))('LZ4_FRAME bodies (pyarrow Feather default) are decompressed', async () => {
     const encode = (data: Uint8Array) => new Uint8Array(execFileSync('lz4', ['-c', '-q'], { input: data }));
-    compressionRegistry.set(CompressionType.LZ4_FRAME, { encode });
-    let bytes: Uint8Array;
-    try {
-      bytes = new RecordBatchFileWriter({ compressionType: CompressionType.LZ4_FRAME }).writeAll(fiveBatches.slice(0, 2)).toUint8Array(true);
-    } finally {
-      compressionRegistry.set(CompressionType.LZ4_FRAME, {}); // forget the encoder: the connector brings its decoder
-    }
-    writeFileSync(join(dir, 'lz4.feather'), bytes);
+    writeFileSync(join(dir, 'lz4.feather'), writeCompressed(fiveBatches.slice(0, 2), encode));
     const { partitions } = await readSource(arrowSource, { path: 'lz4.feather', chunkBytes: 1 });
     expect(rowsOf(partitions[0].batches)).toEqual(rowsOf(fiveBatches.slice(0, 2)));
   });
