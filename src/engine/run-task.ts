@@ -78,60 +78,49 @@ function instanceFor(segment: SegmentSpec, fresh = false): Promise<Instance> {
 export async function runTask(request: TaskRequest): Promise<TaskResult> {
   const { segment, units } = request;
   if (units.length === 0) return { outputs: segment.exits.map(() => null), batchCounts: segment.exits.map(() => []), counts: [], rejected: [] };
-  const instance = await instanceFor(segment, request.fresh);
-  const nodes = (instance.source ? 1 : 0) + instance.maps.length;
-  const zero = () => Array.from({ length: nodes }, () => ({ rowsIn: 0, rowsOut: 0, quarantined: 0, seconds: 0 }));
-  const unitCounts: StageCounts[][] = units.map(zero);
-  const rejected: Rejected[] = [];
-  const reject = (stage: number, unit: number, rows: RecordBatch, policy: OnError, count?: number) => rejected.push(rejection(stage, unit, rows, policy, count));
-  const exitBatches: RecordBatch[][] = segment.exits.map(() => []);
-  const batchCounts: number[][] = segment.exits.map(() => units.map(() => 0));
+  const run = new TaskRun(await instanceFor(segment, request.fresh), request);
+  for (const u of units.keys()) await run.unit(u);
+  return run.result();
+}
 
-  const offset = instance.source ? 1 : 0;
-  for (const [u, unit] of units.entries()) {
-    const counts = unitCounts[u];
-    const mapCounts = counts.slice(offset);
-    const deliver = async (node: number, batch: RecordBatch): Promise<void> => {
-      const exit = instance.exitOf[node + 1];
-      if (exit >= 0) {
-        exitBatches[exit].push(batch);
-        batchCounts[exit][u]++;
-      }
-      for (const child of instance.children[node + 1]) {
-        const map = instance.maps[child];
-        const started = performance.now();
-        let outs: (RecordBatch | null)[];
-        try {
-          outs = [await map.fn(batch, unit.partition)];
-        } catch (error) {
-          if (map.onError === 'fail') throw new StageRunError(map.id, error, { partition: unit.partition.key });
-          const tolerated = await applyTolerantly(map.fn, batch, unit.partition, error);
-          outs = tolerated.outputs;
-          reject(child + offset, u, rejectedRows(batch, tolerated.failed, map.id, unit.partition.key), map.onError);
-          mapCounts[child].quarantined += tolerated.failed.length;
-        }
-        const c = mapCounts[child];
-        c.seconds += (performance.now() - started) / 1000;
-        c.rowsIn += batch.numRows;
-        for (const out of outs) {
-          if (!out) continue;
-          checkSchema(map.id, out.schema, map.schema);
-          c.rowsOut += out.numRows;
-          if (out.numRows > 0) await deliver(child, out);
-        }
-      }
-    };
+/** One request's work: its units through the segment's stages, and what leaves them. */
+class TaskRun {
+  private readonly counts: StageCounts[][];
+  private readonly rejected: Rejected[] = [];
+  private readonly exitBatches: RecordBatch[][];
+  private readonly batchCounts: number[][];
+  /** Index of the first map among the counts (the source, if any, is 0). */
+  private readonly offset: number;
+
+  constructor(private readonly instance: Instance, private readonly request: TaskRequest) {
+    this.offset = instance.source ? 1 : 0;
+    this.counts = request.units.map(() => this.zero());
+    this.exitBatches = request.segment.exits.map(() => []);
+    this.batchCounts = request.segment.exits.map(() => request.units.map(() => 0));
+  }
+
+  private zero(): StageCounts[] {
+    return Array.from({ length: this.offset + this.instance.maps.length }, () => ({ rowsIn: 0, rowsOut: 0, quarantined: 0, seconds: 0 }));
+  }
+
+  private reject(stage: number, u: number, rows: RecordBatch, policy: OnError, count?: number): void {
+    this.rejected.push(rejection(stage, u, rows, policy, count));
+  }
+
+  async unit(u: number): Promise<void> {
+    const unit = this.request.units[u];
     if (unit.input) {
-      for (const batch of decodeBatches(unit.input).batches) await deliver(-1, batch);
-      continue;
+      for (const batch of decodeBatches(unit.input).batches) await this.deliver(u, -1, batch);
+      return;
     }
-    const source = instance.source!;
+    const source = this.instance.source!;
     const chunk = unit.chunk!;
+    const counts = this.counts[u];
     // Where this unit's output starts, to take it back if the chunk turns out unreadable.
-    const kept = { batches: exitBatches.map((b) => b.length), rejected: rejected.length };
+    const kept = { batches: this.exitBatches.map((b) => b.length), rejected: this.rejected.length };
     // Rows the source sets aside one by one (a bad CSV line) while the rest of the chunk goes on.
     const rejectRows = source.onError === 'fail' ? undefined : (reason: string, rows = 1) => {
-      reject(0, u, unreadableRows(source.schema, reason, rows, source.id, unit.partition.key), source.onError, rows);
+      this.reject(0, u, unreadableRows(source.schema, reason, rows, source.id, unit.partition.key), source.onError, rows);
       counts[0].quarantined += rows;
     };
     let mark = performance.now();
@@ -141,25 +130,61 @@ export async function runTask(request: TaskRequest): Promise<TaskResult> {
         counts[0].seconds += (performance.now() - mark) / 1000;
         counts[0].rowsOut += batch.numRows;
         checkSchema(source.id, batch.schema, source.schema);
-        if (batch.numRows > 0) await deliver(-1, batch);
+        if (batch.numRows > 0) await this.deliver(u, -1, batch);
         mark = performance.now();
       }
     } catch (error) {
       if (error instanceof StageRunError) throw error;
       if (source.onError === 'fail') throw new StageRunError(source.id, error, { file: unit.partition.key });
       // The whole chunk is set aside: as many rows as it holds, when the source said.
-      exitBatches.forEach((b, exit) => {
+      this.exitBatches.forEach((b, exit) => {
         b.length = kept.batches[exit];
-        batchCounts[exit][u] = 0;
+        this.batchCounts[exit][u] = 0;
       });
-      rejected.length = kept.rejected;
-      unitCounts[u] = zero();
+      this.rejected.length = kept.rejected;
+      this.counts[u] = this.zero();
       const rows = chunk.rows ?? 1;
-      unitCounts[u][0].quarantined = rows;
-      reject(0, u, unreadableRows(source.schema, messageOf(error), rows, source.id, unit.partition.key), source.onError, rows);
+      this.counts[u][0].quarantined = rows;
+      this.reject(0, u, unreadableRows(source.schema, messageOf(error), rows, source.id, unit.partition.key), source.onError, rows);
     }
   }
 
-  const outputs = exitBatches.map((batches) => (batches.length ? encodeBatches(batches[0].schema, batches) : null));
-  return { outputs, batchCounts, counts: unitCounts, rejected };
+  /** Passes `batch`, the output of `node` (-1: the segment's input), to the maps it feeds and to its exit. */
+  private async deliver(u: number, node: number, batch: RecordBatch): Promise<void> {
+    const { instance } = this;
+    const partition = this.request.units[u].partition;
+    const exit = instance.exitOf[node + 1];
+    if (exit >= 0) {
+      this.exitBatches[exit].push(batch);
+      this.batchCounts[exit][u]++;
+    }
+    for (const child of instance.children[node + 1]) {
+      const map = instance.maps[child];
+      const c = this.counts[u][child + this.offset];
+      const started = performance.now();
+      let outs: (RecordBatch | null)[];
+      try {
+        outs = [await map.fn(batch, partition)];
+      } catch (error) {
+        if (map.onError === 'fail') throw new StageRunError(map.id, error, { partition: partition.key });
+        const tolerated = await applyTolerantly(map.fn, batch, partition, error);
+        outs = tolerated.outputs;
+        this.reject(child + this.offset, u, rejectedRows(batch, tolerated.failed, map.id, partition.key), map.onError);
+        c.quarantined += tolerated.failed.length;
+      }
+      c.seconds += (performance.now() - started) / 1000;
+      c.rowsIn += batch.numRows;
+      for (const out of outs) {
+        if (!out) continue;
+        checkSchema(map.id, out.schema, map.schema);
+        c.rowsOut += out.numRows;
+        if (out.numRows > 0) await this.deliver(u, child, out);
+      }
+    }
+  }
+
+  result(): TaskResult {
+    const outputs = this.exitBatches.map((batches) => (batches.length ? encodeBatches(batches[0].schema, batches) : null));
+    return { outputs, batchCounts: this.batchCounts, counts: this.counts, rejected: this.rejected };
+  }
 }
