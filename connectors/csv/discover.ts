@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { Field, Schema, type DataType } from 'apache-arrow';
 import { parseType } from '../../src/arrow/types.ts';
 import { InputError } from '../../src/workflow/errors.ts';
-import type { SourcePartition } from '../../src/workflow/stage.ts';
+import type { DiscoverContext, SourcePartition } from '../../src/workflow/stage.ts';
 import { lastRecordEnd, splitFile, type CsvChunk } from './chunks.ts';
 import { checkReadable, columnBuilder } from './columns.ts';
 import { inferType, timestampType } from './infer.ts';
@@ -56,8 +56,8 @@ async function readSample(file: string, dialect: Dialect, params: CsvParams) {
   }
 }
 
-export async function discoverCsv(params: CsvParams, baseDir: string): Promise<{ schema: Schema; partitions: SourcePartition[] }> {
-  const inputs = await matchFiles(params.path, baseDir);
+export async function discoverCsv(params: CsvParams, discovery: DiscoverContext): Promise<{ schema: Schema; partitions: SourcePartition[] }> {
+  const inputs = await matchFiles(params.path, discovery);
   const files = inputs.map((f) => f.path);
   const first = files[0];
   const dialect = dialectFor(params, first);

@@ -25,6 +25,6 @@ export const csvSource = defineSource({
   description: 'CSV/TSV files (a path or a glob, one partition per file): declared or inferred column types, ISO and formatted timestamps, large files parsed in parallel chunks.',
   params: csvParams,
   extensions: ['.csv', '.tsv'],
-  discover: (params, { baseDir }) => discoverCsv(params, baseDir),
+  discover: (params, ctx) => discoverCsv(params, ctx),
   read: (chunk, params, { schema }) => readChunk(chunk as CsvChunk, params, schema),
 });

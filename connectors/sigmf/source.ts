@@ -13,7 +13,7 @@ import { tensorData, tensorField } from '../../src/arrow/tensor.ts';
 import { hashParts } from '../../src/cache/hash.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
-import { mapLimited, matchFiles, readAt } from '../../src/io/input-files.ts';
+import { checkInsideRoots, mapLimited, matchFiles, readAt } from '../../src/io/input-files.ts';
 
 const params = z.object({
   path: z.string().min(1).describe('a .sigmf-meta file or a glob of them; relative to the workflow folder'),
@@ -108,8 +108,8 @@ export const sigmfSource = defineSource({
   description: 'SigMF radar recordings (cf32_le, cf64_le, ci16_le; channels interleaved): one partition per CPI, one row per channel with a [pulses, samples, 2] tensor.',
   extensions: ['.sigmf-meta'],
   params,
-  async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir);
+  async discover(p, ctx) {
+    const files = await matchFiles(p.path, ctx);
     const found = await mapLimited(files, 8, async (f) => {
       if (!f.path.endsWith('.sigmf-meta')) throw new InputError(f.key, 'is not a .sigmf-meta file (give the meta file; its .sigmf-data is found beside it)');
       const handle = await open(f.path, 'r');
@@ -124,6 +124,7 @@ export const sigmfSource = defineSource({
       const geometry = readGeometry(meta, f.key);
       const data = f.path.replace(/\.sigmf-meta$/, '.sigmf-data');
       const dataKey = f.key.replace(/\.sigmf-meta$/, '.sigmf-data');
+      checkInsideRoots(data, dataKey, ctx.readRoots);
       const size = await open(data, 'r').then(async (h) => (await h.stat().finally(() => h.close())).size, () => {
         throw new InputError(dataKey, 'is missing (every .sigmf-meta needs its .sigmf-data beside it)');
       });

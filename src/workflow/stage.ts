@@ -22,6 +22,17 @@ export interface SchemaContext<P> {
   baseDir: string;
 }
 
+/** What a source sees while it finds its partitions. */
+export interface DiscoverContext {
+  /** Folder of the workflow file: relative paths in params resolve against it. */
+  baseDir: string;
+  /**
+   * The folders the run may read, as real paths: a source opens no file whose real path (links
+   * followed) lies elsewhere (`matchFiles` checks what it matches). Absent outside a run (`quiver inspect`).
+   */
+  readRoots?: string[];
+}
+
 interface StageBase<P> {
   /** The name workflow files `use`, e.g. `table.filter`. */
   name: string;
@@ -62,7 +73,7 @@ export interface SourceStage<P = any> extends StageBase<P> {
   /** File extensions this source reads (`.csv`), so `quiver inspect` can pick it. */
   extensions?: string[];
   /** Main thread: the output schema and the partitions, reading metadata only. */
-  discover(params: P, ctx: { baseDir: string }): Promise<{ schema: Schema; partitions: SourcePartition[] }>;
+  discover(params: P, ctx: DiscoverContext): Promise<{ schema: Schema; partitions: SourcePartition[] }>;
   /** Worker: the batches of one chunk, in order. */
   read(chunk: Chunk, params: P, ctx: { schema: Schema; partition: PartitionInfo }): AsyncIterable<RecordBatch> | Iterable<RecordBatch>;
 }
