@@ -1,8 +1,9 @@
 // Content hashes of input files. Hashing a large archive is a full read, so each hash is kept
 // beside the cache with the file's size, mtime and inode: an unchanged file is not read again.
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256OfFile } from '../io/file-hash.ts';
+import { writeFileAtomic } from '../io/atomic-file.ts';
 import { mapLimited } from '../io/input-files.ts';
 import { hashParts } from './hash.ts';
 
@@ -37,9 +38,7 @@ export async function hashInputFiles(files: string[], memoDir?: string): Promise
     const sha256 = await sha256OfFile(path);
     if (memo) {
       const record: Remembered = { path, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino, sha256 };
-      const temp = `${memo}.${process.pid}.tmp`;
-      await writeFile(temp, JSON.stringify(record));
-      await rename(temp, memo);
+      await writeFileAtomic(memo, JSON.stringify(record));
     }
     return sha256;
   });
