@@ -157,7 +157,7 @@ async function resolveSchemas(
   report: (stage: string | undefined, message: string) => void,
   problems: Problem[],
   catalog: StageCatalog,
-  readRoots: string[],
+  roots: string[],
 ) {
   const specs = new Map(spec.stages.map((s) => [s.id, s]));
   const resolved = new Map<string, ResolvedStage>();
@@ -168,7 +168,7 @@ async function resolveSchemas(
     const stage = stages.get(id)!;
     if (stage.kind !== 'source') return;
     try {
-      discovered.set(id, await stage.discover(parsedParams.get(id), { baseDir: source.baseDir, readRoots }));
+      discovered.set(id, await stage.discover(parsedParams.get(id), { baseDir: source.baseDir, readRoots: roots }));
     } catch (error) {
       report(id, `stage '${id}' (${stage.name}): ${messageOf(error)}`);
     }

@@ -1,5 +1,6 @@
 // The sandbox judges real paths: links are followed to where they lead before a file is read, a
 // stage file imported or a sink file written, and the output folder may not hold what is read.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -94,9 +95,13 @@ describe('stage files are checked before they are imported', () => {
   });
 
   test('also when only the structure is checked (quiver graph)', async () => {
-    const loaded = await loadWorkflowFile(stageWorkflow(dir, './linked.mjs#x'));
+    const file = stageWorkflow(dir, './linked.mjs#x');
+    const loaded = await loadWorkflowFile(file);
     const { problems } = await validateWorkflow(loaded.spec as WorkflowSpec, loaded.source as WorkflowSource, { catalog: builtinCatalog, structureOnly: true });
     expect(problems.map((p) => p.message)).toEqual([expect.stringContaining("stage file './linked.mjs' leads to")]);
+    const graph = spawnSync(process.execPath, [join(repoRoot, 'src/cli/quiver.mjs'), 'graph', file], { encoding: 'utf8' });
+    expect(graph.status).toBe(2);
+    expect(graph.stderr).toContain(`stage 'm': stage file './linked.mjs' leads to ${evil}`);
     expect(existsSync(marker)).toBe(false);
   });
 
