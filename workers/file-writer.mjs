@@ -5,11 +5,17 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 
 const files = new Map(); // id -> { fd, hash (absent when not wanted) }
+// Files whose write failed: later writes are dropped, not retried into a reopened, truncated file.
+const failed = new Set();
 const open = (message) => ({ fd: openSync(message.path, 'w'), hash: message.hash === false ? undefined : createHash('sha256') });
 
 parentPort.on('message', (message) => {
   const { op, id } = message;
   let file = files.get(id);
+  if (failed.has(id)) {
+    if (op !== 'abort') return;
+    failed.delete(id);
+  }
   try {
     if (op === 'write') {
       if (!file) files.set(id, (file = open(message)));
@@ -33,6 +39,7 @@ parentPort.on('message', (message) => {
       try { closeSync(file.fd); } catch { /* already closed */ }
       files.delete(id);
     }
+    failed.add(id);
     parentPort.postMessage({ op: 'error', id, seq: message.seq, message: error.message });
   }
 });

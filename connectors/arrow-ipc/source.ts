@@ -120,8 +120,8 @@ export const arrowSource = defineSource({
   description: 'Arrow IPC files and streams (.arrow, .arrows, .feather, .ipc); one partition per file.',
   extensions: ['.arrow', '.arrows', '.feather', '.ipc'],
   params: sourceParams,
-  async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir);
+  async discover(p, ctx) {
+    const files = await matchFiles(p.path, ctx);
     const described = await describeEach(files, 16, async (f) => {
       const handle = await open(f.path, 'r');
       try {

@@ -58,7 +58,7 @@ async function readSample(file: string, dialect: Dialect, params: CsvParams) {
 }
 
 export async function discoverCsv(params: CsvParams, ctx: DiscoverContext): Promise<{ schema: Schema; partitions: SourcePartition[] }> {
-  const inputs = await matchFiles(params.path, ctx.baseDir);
+  const inputs = await matchFiles(params.path, ctx);
   const tolerant = (ctx.onError ?? 'fail') !== 'fail';
   // The schema comes from the first file that can be sampled; files before it are set aside.
   const unreadable: SourcePartition[] = [];

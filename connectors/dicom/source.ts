@@ -47,8 +47,8 @@ export const dicomSource = defineSource({
   description: 'DICOM Part 10 series as volumes (HU for CT) with spacing, origin, direction and RAS affine; one partition per series; unreadable files fail alone.',
   extensions: ['.dcm', '.dicom'],
   params,
-  async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir, p.missing === 'empty');
+  async discover(p, ctx) {
+    const files = await matchFiles(p.path, ctx, p.missing === 'empty');
     const scanned = await mapLimited(files, 8, async (f) => {
       const bytes = await readFile(f.path);
       const sha = createHash('sha256').update(bytes).digest('hex');

@@ -81,8 +81,8 @@ export const fitsSource = defineSource({
   description: 'FITS files: images (incl. tile-compressed) as tensor rows, binary and ASCII tables as rows, random groups; CHECKSUM verified.',
   extensions: ['.fits', '.fit', '.fts', '.fz', '.uvfits'],
   params,
-  async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir);
+  async discover(p, ctx) {
+    const files = await matchFiles(p.path, ctx);
     const described = await describeEach(files, 8, async (f) => {
       const handle = await open(f.path, 'r');
       try {

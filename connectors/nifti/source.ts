@@ -65,8 +65,8 @@ export const niftiSource = defineSource({
   description: 'NIfTI-1/2 volumes (.nii, .nii.gz) as volume rows: scaled values, the affine nibabel would give, spacing, origin, direction.',
   extensions: ['.nii', '.nii.gz'],
   params,
-  async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir, p.missing === 'empty');
+  async discover(p, ctx) {
+    const files = await matchFiles(p.path, ctx, p.missing === 'empty');
     return {
       schema: new Schema(volumeFields),
       partitions: files.map((f) => ({ key: f.key, file: f.path, bytes: f.bytes, chunks: (): NiftiChunk[] => [{ path: f.path, key: f.key, bytes: f.bytes }] })),

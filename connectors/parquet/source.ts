@@ -80,8 +80,8 @@ export const parquetSource = defineSource({
   description: 'Parquet files (any codec, dictionary pages, nested lists); one partition per file, one chunk per row group.',
   extensions: ['.parquet', '.pq'],
   params: sourceParams,
-  async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir, p.missing === 'empty');
+  async discover(p, ctx) {
+    const files = await matchFiles(p.path, ctx, p.missing === 'empty');
     if (files.length === 0) return { schema: new Schema([]), partitions: [] };
     const described = await describeEach(files, 8, async (f) => {
       const footer = await readFooter(f.path, f.key, p.columns);

@@ -14,7 +14,7 @@ import { hashParts } from '../../src/cache/hash.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 import { defineSource, type Chunk } from '../../src/workflow/stage.ts';
 import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
-import { matchFiles, readAt } from '../../src/io/input-files.ts';
+import { checkInsideRoots, matchFiles, readAt } from '../../src/io/input-files.ts';
 import { checkPartitionCount, checkTaskMemory } from '../../src/io/limits.ts';
 
 const params = z.object({
@@ -149,8 +149,8 @@ export const sigmfSource = defineSource({
   description: 'SigMF radar recordings (cf32_le, cf64_le, ci16_le; channels interleaved): one partition per CPI, one row per channel with a [pulses, samples, 2] tensor.',
   extensions: ['.sigmf-meta'],
   params,
-  async discover(p, { baseDir }) {
-    const files = await matchFiles(p.path, baseDir);
+  async discover(p, ctx) {
+    const files = await matchFiles(p.path, ctx);
     const described = await describeEach(files, 8, async (f) => {
       if (!f.path.endsWith('.sigmf-meta')) throw new InputError(f.key, 'is not a .sigmf-meta file (give the meta file; its .sigmf-data is found beside it)');
       if (f.bytes > MAX_META_BYTES) throw new InputError(f.key, `is ${f.bytes} bytes, more than a SigMF meta file may be (${MAX_META_BYTES})`);
@@ -166,6 +166,7 @@ export const sigmfSource = defineSource({
       const geometry = readGeometry(meta, f.key);
       const data = f.path.replace(/\.sigmf-meta$/, '.sigmf-data');
       const dataKey = f.key.replace(/\.sigmf-meta$/, '.sigmf-data');
+      checkInsideRoots(data, dataKey, ctx.readRoots);
       const size = await open(data, 'r').then(async (h) => (await h.stat().finally(() => h.close())).size, () => {
         throw new InputError(dataKey, 'is missing (every .sigmf-meta needs its .sigmf-data beside it)');
       });

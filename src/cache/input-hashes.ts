@@ -1,9 +1,10 @@
 // Content hashes of input files. Hashing a large archive is a full read, so each hash is kept
 // beside the cache with the file's size, mtime and inode: an unchanged file is not read again.
 import { statSync, type Stats } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256OfFile } from '../io/file-hash.ts';
+import { writeFileAtomic } from '../io/atomic-file.ts';
 import { mapLimited } from '../io/input-files.ts';
 import { InputError } from '../workflow/errors.ts';
 import { hashParts } from './hash.ts';
@@ -66,9 +67,7 @@ export async function hashInputFiles(files: string[], memoDir?: string, stamps?:
     stamps?.set(path, stampOf(info));
     if (memo) {
       const record: Remembered = { path, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino, sha256 };
-      const temp = `${memo}.${process.pid}.tmp`;
-      await writeFile(temp, JSON.stringify(record));
-      await rename(temp, memo);
+      await writeFileAtomic(memo, JSON.stringify(record));
     }
     return sha256;
   });

@@ -19,7 +19,8 @@ const usage = `quiver — Arrow-native workflows for scientific data
                                                   check a workflow without reading data
   quiver run FILE|DIR... [--set k=v]... [--out DIR] [--workers N] [--executor local] [--json]
                   [--explain] [--no-cache] [--allow-path DIR]...
-  quiver graph FILE [--format mermaid|dot]        print the stage graph
+  quiver graph FILE [--format mermaid|dot] [--allow-path DIR]...
+                                                  print the stage graph
   quiver inspect PATH [--rows N] [--with k=v]... [--json]
                                                   schema and first rows of a data file
   quiver schedule FILE [--set k=v]... [--out DIR] [--workers N]

@@ -2,9 +2,10 @@
 // process that no longer exists (killed, machine restarted) is taken over, and the temporary
 // files that process left behind are removed, so a killed run leaves nothing half-written.
 import { readdirSync, rmSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { makeFolder } from '../io/make-folder.ts';
 
 /** Temporary names used by OutputFile (`.NAME.8HEX.tmp`) and by atomic JSON writes (`NAME.PID.tmp`). */
 const temporaryName = /^\..+\.[0-9a-f]{8}\.tmp$|\.\d+\.tmp$/;
@@ -33,7 +34,7 @@ function isAlive(pid: number): boolean {
 export async function claimOutFolder(folder: string, runId: string): Promise<() => Promise<void>> {
   const outDir = resolve(folder);
   const lock = join(outDir, '.quiver', 'lock');
-  await mkdir(join(outDir, '.quiver'), { recursive: true });
+  makeFolder(join(outDir, '.quiver'));
   const me: LockHolder = { pid: process.pid, host: hostname(), runId };
   for (let attempt = 0; ; attempt++) {
     try {
@@ -56,7 +57,8 @@ export async function claimOutFolder(folder: string, runId: string): Promise<() 
   removeTemporaryFiles(outDir);
   return async () => {
     held.delete(outDir);
-    await rm(lock, { force: true });
+    // On a read-only or vanished folder the lock stays, naming a process that will be gone: the next run takes it over.
+    await rm(lock, { force: true }).catch(() => undefined);
   };
 }
 

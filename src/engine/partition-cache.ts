@@ -4,9 +4,10 @@
 // a partition and a record never names a stream that is not there. What is cached is replayed in
 // its place on a later run: streams batch by batch, sink files put back as they were.
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { Store, StreamWriter } from '../cache/store.ts';
 import type { FileStamp } from '../cache/store.ts';
+import { sinkFile } from '../io/file-sink.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
 
 /** What a stage did for one partition, kept beside its output. */
@@ -124,7 +125,7 @@ export class PartitionCache {
   async restoreFiles(record: SinkRecord, outDir: string, partition?: number): Promise<OutputRecord[]> {
     const restored: OutputRecord[] = [];
     for (const o of record.outputs) {
-      const path = join(outDir, o.path);
+      const path = sinkFile(outDir, o.path); // the folder may have changed since: a link planted there is not followed
       await this.store!.restoreFile(o.sha256, path);
       restored.push({ path, sha256: o.sha256, bytes: o.bytes, ...(partition !== undefined ? { partition } : {}) });
     }

@@ -144,16 +144,18 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
     if (!options.executor) await executor.close();
   }
   const endedAt = new Date();
-  const status = error === undefined ? 'ok' : 'failed';
+  let status: 'ok' | 'failed' = error === undefined ? 'ok' : 'failed';
   // A file written to during the run is not recorded under the hash it had before.
   const changedInputs = new Set([...inputStamps].filter(([file, stamp]) => changeSince(file, stamp)).map(([file]) => file));
   const stats = runner ? [...runner.stats.values()] : workflow.stages.map((s) => emptyStats(s.id, s.spec.use, s.stage.kind));
   const manifestPath = join(runDir, 'manifest.json');
-  await writeManifest(manifestPath, buildManifest({
+  const recordError = await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
     executor: { kind: executor.constructor.name, workers: executor.concurrency },
     inputHashes, changedInputs, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => resolve(p)),
-  }));
+  })).then(() => undefined, messageOf);
+  // No room for the record (a full, read-only or vanished disk): the run fails, saying so.
+  if (recordError) [status, error] = ['failed', error === undefined ? recordError : `${error} (the run record could not be written either)`];
   log.info({ event: 'run-end', status, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 }, 'run ended');
   await closeLog();
   return {

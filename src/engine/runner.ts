@@ -95,7 +95,10 @@ export class Runner {
       outputs.push(...(await ctx.quarantine.commit()));
       return { outputs, stats: [...this.stats.values()] };
     } finally {
-      rmSync(options.tempDir, { recursive: true, force: true });
+      // On a read-only folder this fails, and must not hide why the run failed: the next run's claim removes it.
+      try {
+        rmSync(options.tempDir, { recursive: true, force: true });
+      } catch { /* left for the next run */ }
     }
   }
 

@@ -1,8 +1,9 @@
 // The file layout shared by every sink: `x.ext` is one file holding all partitions in partition
 // order; `dir/` is one file per partition, named after the partition's input file.
-import { isAbsolute, join, normalize, parse } from 'node:path';
+import { dirname, isAbsolute, join, normalize, parse } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { z } from 'zod';
+import { isInside, realPath } from '../workflow/paths.ts';
 import type { OutputRecord, PartitionInfo, SinkWriter } from '../workflow/stage.ts';
 import { OutputFile } from './output-file.ts';
 
@@ -15,10 +16,30 @@ export interface FormatWriter {
 
 export type OpenFormat = (file: OutputFile, schema: Schema) => FormatWriter | Promise<FormatWriter>;
 
-/** The `path` param of every sink: relative to the run's output folder, inside it. */
+/** The `path` param of every sink: relative to the run's output folder, inside it, outside `.quiver/`. */
 export const outputPath = z.string().min(1).refine((p) => !isAbsolute(p) && !normalize(p).startsWith('..'), {
   message: "must be a path inside the output folder (relative, without '..')",
+}).refine((p) => normalize(p).split(/[\\/]/)[0] !== '.quiver', {
+  message: "must not be in .quiver/, which holds the run records and the cache",
 });
+
+/**
+ * Where a sink's `path` (relative to `outDir`) is written, absolute; checked on the real path
+ * before anything is made, so a link cannot lead the write out of the output folder or into
+ * `.quiver/`. The last part may be a link: the finished file is renamed over it, not written through.
+ */
+export function sinkFile(outDir: string, path: string): string {
+  const target = join(outDir, path);
+  const realOut = realPath(outDir);
+  const realFolder = realPath(dirname(target));
+  if (!isInside(realFolder, realOut)) {
+    throw new Error(`sink path '${path}' leads to ${realFolder}, outside the output folder ${outDir}; links out of it are not followed`);
+  }
+  if (isInside(realFolder, join(realOut, '.quiver'))) {
+    throw new Error(`sink path '${path}' leads into ${join(outDir, '.quiver')}, which holds the run records and the cache`);
+  }
+  return target;
+}
 
 /** For a sink `path` that asks for a file per partition (`dir/`), each partition's file. */
 export const partitionFiles = (path: string, extension: string, partitions: PartitionInfo[]): string[] | undefined => {
@@ -60,7 +81,7 @@ export function fileSink(
   let current: { file: OutputFile; writer: FormatWriter } | undefined;
 
   const start = async (target: string, partition?: number) => {
-    const file = new OutputFile(join(ctx.outDir, target));
+    const file = new OutputFile(sinkFile(ctx.outDir, target));
     files.push({ file, partition });
     current = { file, writer: await openFormat(file, ctx.schema) };
   };

@@ -9,6 +9,8 @@ import { makeBatch } from '../arrow/batch.ts';
 import { typeName } from '../arrow/types.ts';
 import { InputError } from '../workflow/errors.ts';
 import { checkTaskMemory, MAX_READ_BYTES } from './limits.ts';
+import { realPathOutside } from '../workflow/paths.ts';
+import type { DiscoverContext } from '../workflow/stage.ts';
 
 export interface InputFile {
   /** Absolute path: what workers open. */
@@ -18,8 +20,11 @@ export interface InputFile {
   bytes: number;
 }
 
-/** The files `pattern` names (a path or a glob, relative to `baseDir`), ordered by path; none is an error unless `noneIsEmpty`. */
-export async function matchFiles(pattern: string, baseDir: string, noneIsEmpty = false): Promise<InputFile[]> {
+/**
+ * The files `pattern` names (a path or a glob, relative to `baseDir`), ordered by path; none is an
+ * error unless `noneIsEmpty`. With `readRoots`, a file whose real path lies outside them is refused.
+ */
+export async function matchFiles(pattern: string, { baseDir, readRoots }: DiscoverContext, noneIsEmpty = false): Promise<InputFile[]> {
   let paths: string[];
   if (isDynamicPattern(pattern)) {
     paths = (await glob([pattern], { cwd: baseDir, absolute: true, onlyFiles: true, expandDirectories: false })).map((p) => resolve(p));
@@ -37,8 +42,15 @@ export async function matchFiles(pattern: string, baseDir: string, noneIsEmpty =
     // Relative even outside the folder (`../data/x.csv`), so keys mean the same in every checkout.
     const rel = relative(baseDir, path);
     const key = rel && !isAbsolute(rel) ? rel : path;
+    checkInsideRoots(path, key, readRoots);
     return { path, key, bytes: (await stat(path)).size };
   }));
+}
+
+/** Throws unless the file at `path` (named `key` in errors) may be read: checked before it is opened. */
+export function checkInsideRoots(path: string, key: string, readRoots: string[] | undefined): void {
+  const outside = readRoots && realPathOutside(path, key, readRoots);
+  if (outside) throw new Error(outside);
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping their order. */

@@ -2,10 +2,10 @@
 // fsynced, then renamed. The bytes are gathered into blocks of about 1 MiB and handed to a
 // writer thread that writes and hashes them (sha256 for the run record) off the main thread.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { makeFolder } from './make-folder.ts';
 
 const gatherBytes = 1 << 20;
 /** Bytes handed to the writer thread and not yet written, per file, before `write` waits. */
@@ -64,17 +64,20 @@ export class OutputFile {
    * task cache, which checks its own entries are whole) and that no record lists by hash.
    */
   constructor(readonly path: string, private readonly options: { durable?: boolean; hashed?: boolean } = {}) {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolder(dirname(path));
     this.tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
     this.id = writerThread.register((reply) => this.onReply(reply));
   }
 
   private onReply(reply: Reply) {
+    if (this.failure) return;
     if (reply.op === 'error') {
       this.failure = new Error(`writing ${this.path}: ${reply.message}`);
       for (const ack of this.acks.values()) ack.reject(this.failure);
       this.acks.clear();
       this.finished?.reject(this.failure);
+      // Nothing more comes for this file: the thread may let the process exit.
+      writerThread.release(this.id);
       return;
     }
     if (reply.op === 'written') {
@@ -138,21 +141,32 @@ export class OutputFile {
   /** Writes what is gathered, fsyncs and closes, still under the temporary name. */
   async finish(): Promise<void> {
     if (this.sha256 !== undefined) return;
-    this.flushGathered();
-    const done = new Promise<string>((resolve, reject) => (this.finished = { resolve, reject }));
-    writerThread.post({ op: 'finish', id: this.id, path: this.tempPath, sync: this.options.durable !== false, hash: this.options.hashed !== false });
-    this.sha256 = await done;
+    try {
+      if (this.failure) throw this.failure;
+      this.flushGathered();
+      const done = new Promise<string>((resolve, reject) => (this.finished = { resolve, reject }));
+      writerThread.post({ op: 'finish', id: this.id, path: this.tempPath, sync: this.options.durable !== false, hash: this.options.hashed !== false });
+      this.sha256 = await done;
+    } catch (error) {
+      await this.abort().catch(() => undefined); // a full or vanished disk leaves no temporary file behind
+      throw error;
+    }
     writerThread.release(this.id);
   }
 
   /** Moves the finished file to its final path; returns its sha256. */
   async commit(): Promise<string> {
-    await rename(this.tempPath, this.path);
+    try {
+      await rename(this.tempPath, this.path);
+    } catch (error) {
+      await rm(this.tempPath, { force: true }).catch(() => undefined);
+      throw new Error(`writing ${this.path}: ${(error as Error).message}`);
+    }
     return this.sha256!;
   }
 
   async abort(): Promise<void> {
-    if (this.sha256 === undefined && !this.failure) {
+    if (this.sha256 === undefined) {
       writerThread.post({ op: 'abort', id: this.id });
       await Promise.allSettled([...this.acks.values()].map((a) => a.promise));
     }

@@ -20,6 +20,8 @@ export interface TextFilter {
 export function openRunLog(file: string, filter: TextFilter, level = 'info'): RunLog {
   mkdirSync(dirname(file), { recursive: true });
   const destination = pino.destination({ dest: file, sync: false, mkdir: true });
+  // A full or read-only disk stops the log, not the process: the run fails where it writes its outputs.
+  destination.on('error', () => undefined);
   const log = pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, hooks: { streamWrite: (line) => filter.text(line) } }, destination);
   return {
     log,

@@ -2,9 +2,10 @@
 // came out, so a result can be explained and reproduced later. Written last, atomically.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, arch } from 'node:os';
 import { dirname, relative } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-file.ts';
+import { makeFolder } from '../io/make-folder.ts';
 import { plannedBackend } from '../models/runtime.ts';
 import type { StageStats } from './stage-stats.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
@@ -129,8 +130,6 @@ function seedsOf(workflow: ResolvedWorkflow): Record<string, unknown> {
 }
 
 export async function writeManifest(path: string, manifest: Manifest): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`; // the name a killed run's leftovers are cleaned by
-  await writeFile(temp, JSON.stringify(manifest, null, 2) + '\n');
-  await rename(temp, path);
+  makeFolder(dirname(path));
+  await writeFileAtomic(path, JSON.stringify(manifest, null, 2) + '\n');
 }

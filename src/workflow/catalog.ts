@@ -2,7 +2,7 @@
 // (`./my-stage.ts#normalise`, relative to the workflow file). A catalog also says which module
 // exports it, so that worker threads, which share no objects with the main thread, can load it.
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isStage, type Stage } from './stage.ts';
 
@@ -54,14 +54,14 @@ export class StageCatalog {
     return [...this.builtins.values()];
   }
 
+  /** A stage file path (`./stages.ts#name`); `file:` URLs are not one (validation refuses them). */
   static isFileReference(use: string): boolean {
-    return use.startsWith('./') || use.startsWith('../') || use.startsWith('/') || use.startsWith('file:');
+    return use.startsWith('./') || use.startsWith('../') || use.startsWith('/');
   }
 
   /** The file a file reference (`./stages.ts#name`) points at, absolute. */
   static stageFile(use: string, baseDir: string): string {
-    const file = use.split('#')[0];
-    return file.startsWith('file:') ? new URL(file).pathname : isAbsolute(file) ? file : resolve(baseDir, file);
+    return resolve(baseDir, use.split('#')[0]);
   }
 
   /** The stage for `use`; throws an Error whose message says why none was found. */

@@ -22,6 +22,19 @@ export interface SchemaContext<P> {
   baseDir: string;
 }
 
+/** What a source sees while it finds its partitions. */
+export interface DiscoverContext {
+  /** Folder of the workflow file: relative paths in params resolve against it. */
+  baseDir: string;
+  /**
+   * The folders the run may read, as real paths: a source opens no file whose real path (links
+   * followed) lies elsewhere (`matchFiles` checks what it matches). Absent outside a run (`quiver inspect`).
+   */
+  readRoots?: string[];
+  /** The stage's policy (default 'fail'): under skip or quarantine, a sample's bad rows must not stop discovery. */
+  onError?: OnError;
+}
+
 interface StageBase<P> {
   /** The name workflow files `use`, e.g. `table.filter`. */
   name: string;
@@ -78,13 +91,6 @@ export interface SourceStage<P = any> extends StageBase<P> {
   discover(params: P, ctx: DiscoverContext): Promise<{ schema: Schema; partitions: SourcePartition[] }>;
   /** Worker: the batches of one chunk, in order. */
   read(chunk: Chunk, params: P, ctx: ReadContext): AsyncIterable<RecordBatch> | Iterable<RecordBatch>;
-}
-
-export interface DiscoverContext {
-  /** Folder of the workflow file: relative paths in params resolve against it. */
-  baseDir: string;
-  /** The stage's policy (default 'fail'): under skip or quarantine, a sample's bad rows must not stop discovery. */
-  onError?: OnError;
 }
 
 export interface ReadContext {

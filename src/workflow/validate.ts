@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { StageCatalog } from './catalog.ts';
-import { pathOutside } from './paths.ts';
+import { outOverlap, pathOutside, readRoots, realPathOutside } from './paths.ts';
 import { ColumnTypeError, MissingColumnError, messageOf } from './errors.ts';
 import { findCycle, topologicalOrder } from './graph.ts';
 import { describeIssue } from './load.ts';
@@ -88,11 +88,14 @@ async function check(
   }
   if (spec.schedule) for (const message of scheduleProblems(spec.schedule)) report(undefined, message);
 
+  const out = resolve(options.out ?? 'out'); // what `${out}` stands for; always readable
+  const allowed = [...(options.allowPaths ?? []), out];
+  const roots = readRoots(source.baseDir, allowed);
   const stages = new Map<string, Stage>();
   await Promise.all(spec.stages.map(async (s) => {
-    const file = StageCatalog.isFileReference(s.use) && !s.use.startsWith('file:') ? s.use.split('#')[0] : undefined;
-    const outside = file && !options.structureOnly && pathOutside(file, source.baseDir, options.allowPaths ?? []);
-    if (outside) return report(s.id, `stage '${s.id}': stage file ${outside}`);
+    // Before the import: importing a stage file runs its code, even for `quiver validate` or `graph`.
+    const refused = stageFileRefused(s.use, source.baseDir, allowed, roots);
+    if (refused) return report(s.id, `stage '${s.id}': stage file ${refused}`);
     try {
       stages.set(s.id, await options.catalog.resolve(s.use, source.baseDir));
     } catch (error) {
@@ -123,7 +126,6 @@ async function check(
   if (cycle) report(cycle[0], `the stages form a cycle: ${cycle.join(' -> ')}`);
 
   const parsedParams = new Map<string, unknown>();
-  const out = resolve(options.out ?? 'out'); // what `${out}` stands for; always readable
   for (const s of spec.stages) {
     const stage = stages.get(s.id);
     if (!stage) continue;
@@ -131,14 +133,30 @@ async function check(
       report(s.id, `stage '${s.id}': '\${params.${name}}' names no param (params: ${Object.keys(params).join(', ') || 'none'})`), out);
     const parsed = stage.params.safeParse(raw, { reportInput: true });
     const path = (parsed.data as { path?: unknown } | undefined)?.path;
-    const outside = stage.kind === 'source' && typeof path === 'string' && !options.structureOnly ? pathOutside(path, source.baseDir, [...(options.allowPaths ?? []), out]) : undefined;
+    const outside = stage.kind === 'source' && typeof path === 'string' && !options.structureOnly ? pathOutside(path, source.baseDir, allowed) : undefined;
     if (outside) report(s.id, `stage '${s.id}' (${s.use}): path ${outside}`);
     else if (parsed.success) parsedParams.set(s.id, parsed.data);
     else for (const issue of parsed.error.issues) report(s.id, `stage '${s.id}' (${s.use}): ${describeIssue(issue, issue.path.join('.'))}${got(issue)}`);
   }
 
   if (problems.length > 0 || options.structureOnly) return {};
-  return resolveSchemas(spec, source, params, stages, parsedParams, report, problems, options.catalog, redactor);
+  const resolved = await resolveSchemas(spec, source, params, stages, parsedParams, report, problems, options.catalog, redactor, roots);
+  for (const s of resolved.workflow?.stages ?? []) {
+    const path = (s.params as { path?: unknown }).path;
+    // A source that names `${out}` reads the previous run's outputs on purpose (a forecast record).
+    if (s.stage.kind !== 'source' || typeof path !== 'string' || String(s.spec.with?.path).includes('${out}')) continue;
+    const overlap = outOverlap(out, path, source.baseDir, (s.partitions ?? []).flatMap((p) => (p.file ? [p.file] : [])));
+    if (overlap) report(s.id, `stage '${s.id}' (${s.spec.use}): ${overlap}`);
+  }
+  return problems.length > 0 ? {} : resolved;
+}
+
+/** Why the stage file `use` names may not be imported, or undefined (also for a built-in name). */
+function stageFileRefused(use: string, baseDir: string, allowed: string[], roots: string[]): string | undefined {
+  const file = use.split('#')[0];
+  if (file.startsWith('file:')) return `'${file}' is a URL; give a path relative to the workflow file (./stages.ts#name)`;
+  if (!StageCatalog.isFileReference(use)) return undefined;
+  return pathOutside(file, baseDir, allowed) ?? realPathOutside(StageCatalog.stageFile(use, baseDir), file, roots);
 }
 
 function got(issue: { code: string; input?: unknown }): string {
@@ -156,6 +174,7 @@ async function resolveSchemas(
   problems: Problem[],
   catalog: StageCatalog,
   redactor: Redactor,
+  roots: string[],
 ): Promise<{ workflow?: ResolvedWorkflow }> {
   const specs = new Map(spec.stages.map((s) => [s.id, s]));
   const resolved = new Map<string, ResolvedStage>();
@@ -166,7 +185,7 @@ async function resolveSchemas(
     const stage = stages.get(id)!;
     if (stage.kind !== 'source') return;
     try {
-      discovered.set(id, await stage.discover(parsedParams.get(id), { baseDir: source.baseDir, onError: spec.stages.find((s) => s.id === id)?.onError }));
+      discovered.set(id, await stage.discover(parsedParams.get(id), { baseDir: source.baseDir, readRoots: roots, onError: spec.stages.find((s) => s.id === id)?.onError }));
     } catch (error) {
       report(id, `stage '${id}' (${stage.name}): ${messageOf(error)}`);
     }

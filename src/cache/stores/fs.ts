@@ -6,9 +6,11 @@
 // Entries are written under a temporary name and renamed into place, so a process killed at any
 // moment leaves a usable store.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
+import { writeFileAtomic } from '../../io/atomic-file.ts';
+import { makeFolder } from '../../io/make-folder.ts';
 import { sha256OfFile } from '../../io/file-hash.ts';
 import type { FileStamp, RecordKind, Store, StoreEntry } from '../store.ts';
 import { readStreamFile, StreamFileWriter } from '../stream-file.ts';
@@ -52,10 +54,8 @@ export class FsStore implements Store {
 
   async writeRecord(kind: RecordKind, key: string, value: unknown): Promise<void> {
     const path = this.recordPath(kind, key);
-    await mkdir(dirname(path), { recursive: true });
-    const temp = `${path}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(value));
-    await rename(temp, path);
+    makeFolder(dirname(path));
+    await writeFileAtomic(path, JSON.stringify(value));
   }
 
   async keepFile(path: string, sha256: string): Promise<FileStamp> {
@@ -65,7 +65,7 @@ export class FsStore implements Store {
     // that does not is replaced by the output just written.
     const there = statSync(target, { throwIfNoEntry: false });
     if (!there || (there.ino !== statSync(path).ino && (await sha256OfFile(target)) !== sha256)) {
-      await mkdir(dirname(target), { recursive: true });
+      makeFolder(dirname(target));
       const temp = `${target}.${process.pid}.tmp`;
       await link(path, temp).catch(() => copyFile(path, temp));
       await rename(temp, target);
@@ -83,7 +83,7 @@ export class FsStore implements Store {
     const source = this.filePath(sha256);
     const here = statSync(path, { throwIfNoEntry: false });
     if (here && here.ino === statSync(source).ino) return;
-    await mkdir(dirname(path), { recursive: true });
+    makeFolder(dirname(path));
     const temp = join(dirname(path), `.restore.${process.pid}.tmp`);
     await rm(temp, { force: true });
     await link(source, temp).catch(() => copyFile(source, temp));

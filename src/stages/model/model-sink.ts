@@ -7,7 +7,7 @@ import { sameType } from '../../arrow/types.ts';
 import { artifactFromRow, artifactSchema } from './lib/artifact-row.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineSink, type OutputRecord } from '../../workflow/stage.ts';
-import { outputPath } from '../../io/file-sink.ts';
+import { outputPath, sinkFile } from '../../io/file-sink.ts';
 import { OutputFile } from '../../io/output-file.ts';
 
 const params = z.object({
@@ -44,7 +44,7 @@ export const modelSink = defineSink({
         ];
         const records: OutputRecord[] = [];
         for (const [name, content] of contents) {
-          const file = new OutputFile(join(outDir, p.path, name));
+          const file = new OutputFile(sinkFile(outDir, join(p.path, name)));
           files.push(file);
           await file.write(content);
           await file.finish();

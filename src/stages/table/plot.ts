@@ -1,13 +1,12 @@
 // `sink.plot`: a line chart of columns against one x column, as a self-contained SVG (for reports
 // and READMEs): one line per `y` column, axes with their ranges, a legend. Timestamps on the x axis
 // are labelled as dates. Rows with a missing x or y leave a gap.
-import { join } from 'node:path';
 import { Type, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { isNumeric } from '../../arrow/types.ts';
 import { requireColumnOf } from '../../arrow/columns.ts';
 import { defineSink } from '../../workflow/stage.ts';
-import { outputPath } from '../../io/file-sink.ts';
+import { outputPath, sinkFile } from '../../io/file-sink.ts';
 import { OutputFile } from '../../io/output-file.ts';
 
 const params = z.object({
@@ -53,7 +52,7 @@ export const plotSink = defineSink({
       },
       endPartition() {},
       async commit() {
-        file = new OutputFile(join(outDir, p.path));
+        file = new OutputFile(sinkFile(outDir, p.path));
         await file.write(new TextEncoder().encode(svg(p, xs, ys, isTime)));
         await file.finish();
         return [{ path: file.path, bytes: file.size, sha256: await file.commit() }];
