@@ -4,7 +4,11 @@
 import { Worker } from 'node:worker_threads';
 import type { ReadOutcome, ReadTask } from './fuzz-read.ts';
 
-export type Verdict = ReadOutcome | { hang: true } | { crash: string };
+/** What one read came to, with the process's peak resident memory so far (the worker thread's allocations count to it). */
+export type Verdict = (ReadOutcome | { hang: true } | { crash: string }) & { peakRss: number };
+
+/** Peak resident memory of this process so far, in bytes. */
+export const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 export class FuzzWorker {
   private worker?: Worker;
@@ -32,7 +36,7 @@ export class FuzzWorker {
     let onMessage: ((m: { id: number; outcome: ReadOutcome }) => void) | undefined;
     let onError: ((e: Error) => void) | undefined;
     let onExit: ((code: number) => void) | undefined;
-    const verdict = await new Promise<Verdict>((resolve) => {
+    const verdict = await new Promise<ReadOutcome | { hang: true } | { crash: string }>((resolve) => {
       onMessage = (m) => m.id === id && resolve(m.outcome);
       onError = (e) => resolve({ crash: `${e.name}: ${e.message}` });
       onExit = (code) => resolve({ crash: `the worker exited with code ${code}` });
@@ -47,7 +51,7 @@ export class FuzzWorker {
     worker.off('error', onError!);
     worker.off('exit', onExit!);
     if (!('ok' in verdict)) await this.close(); // a fresh worker for the next case
-    return verdict;
+    return { ...verdict, peakRss: peakRss() };
   }
 
   async close() {

@@ -13,7 +13,8 @@ import { copyFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { repoRoot, scratchDir, sharedData } from '../helpers.ts';
-import { ReadWorker, type Verdict } from './read-worker.ts';
+import { FuzzWorker, type Verdict } from './fuzz-pool.ts';
+import { prng, type Rng } from './mutations.ts';
 
 const SEED = Number(process.env.QUIVER_FUZZ_SEED ?? 20_261_127);
 const CASES = Number(process.env.QUIVER_FUZZ_CASES ?? 60);
@@ -22,23 +23,9 @@ const CASE_LIMIT_MS = 20_000;
 const GB = 1e9;
 
 const dir = scratchDir('quiver-fuzz-sigmf-');
-const pool = new ReadWorker();
+const pool = new FuzzWorker(60_000);
 afterAll(() => pool.close());
 
-/** mulberry32, as in fuzz.test.ts: the same cases on every machine. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { int, pick: <T>(items: readonly T[]) => items[int(items.length)] };
-}
-type Rng = ReturnType<typeof prng>;
 
 interface Seed {
   name: string;

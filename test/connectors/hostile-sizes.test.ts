@@ -3,7 +3,7 @@
 // process or a worker out of memory. Arrow IPC LZ4 buffers that expand past what they declare or
 // declare more than their frame can hold, a ZSTD buffer declaring 1 TiB, a 2.5 GiB record batch,
 // Parquet pages declaring gigabytes, and chunk sizes of 2 GiB or more. Reads run in a worker
-// thread with a generous time limit (read-worker.ts); the big files are sparse (truncate: no disk).
+// thread with a generous time limit (fuzz-pool.ts); the big files are sparse (truncate: no disk).
 import { closeSync, openSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompressionType, Field, Int32, Schema, tableFromArrays, type RecordBatch } from 'apache-arrow';
@@ -14,13 +14,13 @@ import { csvSource } from '../../connectors/csv/source.ts';
 import { duckdb, scratchDir } from '../helpers.ts';
 import { lz4Frame, writeCompressed } from './arrow-compressed.ts';
 import { parquetWithPage } from './parquet-pages.ts';
-import { ReadWorker, type Verdict } from './read-worker.ts';
+import { FuzzWorker, type Verdict } from './fuzz-pool.ts';
 
 const LIMIT_MS = 30_000;
 const GB = 1e9;
 const GiB = 1024 ** 3;
 const dir = scratchDir('quiver-hostile-');
-const pool = new ReadWorker();
+const pool = new FuzzWorker(60_000);
 afterAll(() => pool.close());
 
 const read = (reader: string, params: Record<string, unknown>) => pool.read({ reader, params, baseDir: dir }, LIMIT_MS);
