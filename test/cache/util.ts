@@ -73,9 +73,10 @@ export function quiver(args: string[], env: Record<string, string> = {}): CliRes
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function quiverAsync(args: string[]): Promise<CliResult> {
+/** The CLI run without blocking this process; `user`: as that uid and gid (the caller being root). */
+export function quiverAsync(args: string[], user?: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [quiverBin, ...args], { cwd: repoRoot });
+    const child = spawn(process.execPath, [quiverBin, ...args], { cwd: repoRoot, uid: user, gid: user });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -2,11 +2,12 @@
 // or a read-only bind mount put over it mid-run), not writable (EACCES), or deleted mid-run. Each
 // ends the process with exit 1 and one line naming the cause and the path; the lock and the
 // temporary files do not outlive the run where the folder can still be written.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { OutputFile } from '../../src/io/output-file.ts';
+import { quiverAsync } from '../cache/util.ts';
 import { repoRoot, scratchDir } from '../helpers.ts';
 
 const root = scratchDir('quiver-out-failures-');
@@ -24,15 +25,7 @@ const mount = (dir: string, ...args: string[]) => {
 // Mounting needs root (CAP_SYS_ADMIN); elsewhere these cases cannot be made for real.
 const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
 
-const quiver = (args: string[], user?: number) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-  const child = spawn(process.execPath, [join(repoRoot, 'src/cli/quiver.mjs'), ...args], { cwd: repoRoot, uid: user, gid: user });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  child.on('error', reject);
-  child.on('close', (code) => resolve({ code, stdout, stderr }));
-});
+const quiver = quiverAsync;
 
 const flows = join(root, 'flows');
 mkdirSync(flows);
