@@ -18,6 +18,7 @@ import { Runner } from './runner.ts';
 import { decideTasks, type TaskDecisions } from './decide.ts';
 import { explainTasks, type Explanation } from './explain.ts';
 import { changeSince, hashInputFiles, type InputStamp } from '../cache/input-hashes.ts';
+import { MAX_PARTITIONS } from '../io/limits.ts';
 import { workflowKeys } from './keys.ts';
 import type { Store } from '../cache/store.ts';
 import { FsStore } from '../cache/stores/fs.ts';
@@ -80,6 +81,13 @@ export async function resolveWorkflow(input: WorkflowInput, options: { catalog: 
   }
   const { workflow, problems } = await validateWorkflow(spec, source, options);
   if (!workflow) throw new InvalidWorkflowError(source.file, problems);
+  // Every partition becomes tasks and records planned in memory: a glob of millions of files must
+  // stop here with a sentence, not later out of heap.
+  const crowded = workflow.stages.filter((s) => (s.partitions?.length ?? 0) > MAX_PARTITIONS).map((s, i) => ({
+    stage: s.id, line: source.stageLines[i],
+    message: `stage '${s.id}' (${s.spec.use}) finds ${s.partitions!.length} partitions, more than the ${MAX_PARTITIONS} one source may have: match fewer files`,
+  }));
+  if (crowded.length > 0) throw new InvalidWorkflowError(source.file, crowded);
   return workflow;
 }
 

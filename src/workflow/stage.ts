@@ -46,6 +46,11 @@ interface StageBase<P> {
   params: z.ZodType<P>;
   /** How many `from` inputs the stage takes (default: none for sources, exactly one otherwise). */
   inputs?: { min: number; max: number };
+  /**
+   * Files or folders the stage reads besides a source's `path` (a model artifact), relative to the
+   * workflow folder: the sandbox judges them as it judges `path`, before the stage is built.
+   */
+  reads?(params: P): string[];
   /** What else decides the output besides params and inputs (a model artifact's hash): part of the cache key. */
   fingerprint?(params: P, ctx: { baseDir: string }): string;
 }

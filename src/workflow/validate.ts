@@ -134,7 +134,9 @@ async function check(
     const parsed = stage.params.safeParse(raw, { reportInput: true });
     const path = (parsed.data as { path?: unknown } | undefined)?.path;
     const outside = stage.kind === 'source' && typeof path === 'string' && !options.structureOnly ? pathOutside(path, source.baseDir, allowed) : undefined;
+    const readOutside = parsed.success && !options.structureOnly ? readsOutside(stage, parsed.data, source.baseDir, allowed, roots) : undefined;
     if (outside) report(s.id, `stage '${s.id}' (${s.use}): path ${outside}`);
+    else if (readOutside) report(s.id, `stage '${s.id}' (${s.use}): ${readOutside}`);
     else if (parsed.success) parsedParams.set(s.id, parsed.data);
     else for (const issue of parsed.error.issues) report(s.id, `stage '${s.id}' (${s.use}): ${describeIssue(issue, issue.path.join('.'))}${got(issue)}`);
   }
@@ -149,6 +151,15 @@ async function check(
     if (overlap) report(s.id, `stage '${s.id}' (${s.spec.use}): ${overlap}`);
   }
   return problems.length > 0 ? {} : resolved;
+}
+
+/** Why a file a stage reads besides a source's `path` (Stage.reads) may not be read, or undefined. */
+function readsOutside(stage: Stage, params: unknown, baseDir: string, allowed: string[], roots: string[]): string | undefined {
+  for (const file of stage.reads?.(params) ?? []) {
+    const refused = pathOutside(file, baseDir, allowed) ?? realPathOutside(resolve(baseDir, file), file, roots);
+    if (refused) return refused;
+  }
+  return undefined;
 }
 
 /** Why the stage file `use` names may not be imported, or undefined (also for a built-in name). */

@@ -76,6 +76,24 @@ describe('reads', () => {
   });
 });
 
+describe('files a stage reads besides a source path (a model artifact)', () => {
+  const dir = folder('artifacts');
+  mkdirSync(join(elsewhere, 'model'), { recursive: true });
+  symlinkSync(join(elsewhere, 'model'), join(dir, 'model-link'));
+  const predictWorkflow = (artifact: string) => {
+    const file = join(dir, `wf-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, `name: predict\nstages:\n  - id: gen\n    use: source.generate\n  - id: p\n    use: model.predict\n    from: gen\n    with: { artifact: "${artifact}" }\n`);
+    return file;
+  };
+
+  test("model.predict's artifact is judged like a source path: '..' out of the folder and a link leading out are refused before it is read", async () => {
+    expect((await problemsOf(predictWorkflow('../elsewhere/model')))[0]).toMatch(/^stage 'p' \(model\.predict\): '\.\.\/elsewhere\/model' leads outside the workflow's folder/);
+    expect((await problemsOf(predictWorkflow('model-link')))[0]).toBe(
+      `stage 'p' (model.predict): 'model-link' leads to ${elsewhere}/model, outside the folders this workflow may read (${dir}, ${join(realpathSync(process.cwd()), 'out')}); to read there, allow it: --allow-path ${elsewhere}`,
+    );
+  });
+});
+
 describe('stage files are checked before they are imported', () => {
   const dir = folder('stages');
   symlinkSync(evil, join(dir, 'linked.mjs'));

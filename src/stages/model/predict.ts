@@ -74,6 +74,7 @@ export const predict = defineMap({
   version: '1',
   description: "Scores rows with a trained model artifact (micro-batched, tensors freed); adds 'score', and 'detected' for a calibrated classifier.",
   params,
+  reads: (p) => [p.artifact],
   fingerprint: (p, { baseDir }) => artifactHash(resolve(baseDir, p.artifact)),
   outputSchema({ params: p, inputs: [input], baseDir }) {
     return scoredSchema(input, readArtifactBytes(resolve(baseDir, p.artifact)).card);

@@ -69,6 +69,7 @@ export const train = defineReduce({
     return artifactSchema;
   },
   scope: () => 'all',
+  reads: (p) => (p.reuse ? [p.reuse] : []),
   fingerprint: (p, { baseDir }) => (p.reuse && existsSync(resolve(baseDir, p.reuse, 'quiver-model.json')) ? artifactHash(resolve(baseDir, p.reuse)) : 'none'),
   create(p, { inputSchemas: [input], baseDir, progress }) {
     const shape = rowShape(input, p.input);
