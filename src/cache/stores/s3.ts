@@ -8,7 +8,7 @@
 // writes the same bytes, and S3-compatible servers that ignore If-None-Match work too.
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
@@ -85,7 +85,8 @@ export class S3Store implements Store {
   async restoreFile(sha256: string, path: string): Promise<void> {
     const response = await this.client.send('GET', this.objectKey('file', sha256));
     makeFolder(dirname(path));
-    const temp = join(dirname(path), `.restore.${process.pid}.tmp`);
+    // Named after its target: sinks restore into one folder at the same time.
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.restore.tmp`);
     try {
       await pipeline(Readable.fromWeb(response.body as NodeWebStream), createWriteStream(temp));
       await rename(temp, path);
