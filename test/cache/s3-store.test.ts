@@ -9,6 +9,7 @@ import { makeBatch } from '../../src/arrow/batch.ts';
 import type { Store } from '../../src/cache/store.ts';
 import { FsStore } from '../../src/cache/stores/fs.ts';
 import { openStore } from '../../src/cache/stores/open-store.ts';
+import { S3Client } from '../../src/cache/stores/s3-client.ts';
 import { S3Store } from '../../src/cache/stores/s3.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/engine/run-workflow.ts';
@@ -33,6 +34,12 @@ function closedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+async function readAll(store: Store, k: string) {
+  const batches = [];
+  for await (const b of store.readStream(k)) batches.push(b);
+  return batches;
 }
 
 async function listed(store: Store) {
@@ -89,6 +96,26 @@ describe('the S3 store', () => {
     await aborted.abort();
     expect(await store.hasStream(key('d'))).toBe(false);
     expect(await listed(store)).toEqual([['stream', key('c')]]);
+  });
+
+  test('a stream object cut short fails with its name', async () => {
+    const config = s3.config();
+    const store = new S3Store(config);
+    const writer = store.writeStream(key('f'), schema);
+    await writer.write(batch(0, 1000));
+    await writer.commit();
+    const client = new S3Client(config);
+    const name = client.key(`streams/${key('f')}.qstream`);
+    const whole = new Uint8Array(await (await client.send('GET', name)).arrayBuffer());
+    await client.call('PUT', name, { body: whole.subarray(0, whole.byteLength - 100) });
+    await expect(readAll(store, key('f'))).rejects.toThrow(new RegExp(`cache entry s3://${bucket}/${name} is cut short at byte 8`));
+  });
+
+  test('listing goes on past a page of 1,000 objects', async () => {
+    const store = new S3Store(s3.config());
+    const keys = Array.from({ length: 1010 }, (_, i) => i.toString(16).padStart(64, '0'));
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => store.writeRecord('task', k, {})));
+    expect((await listed(store)).map(([, k]) => k).sort()).toEqual(keys);
   });
 
   test('openStore: a folder, or s3://bucket/prefix with the AWS environment variables', async () => {

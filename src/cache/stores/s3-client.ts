@@ -68,20 +68,28 @@ export class S3Client {
     }
     if (response.ok) return response;
     // The error document (a HEAD answer has none) tells an absent object from an absent bucket.
-    const text = method === 'HEAD' ? '' : await response.clone().text().catch(() => '');
+    // An expected failure comes back with it read.
+    const text = await response.text().catch(() => '');
     if (request.expect?.includes(response.status) && !text.includes('<Code>NoSuchBucket</Code>')) return response;
-    throw this.failure(method, key, response, text);
+    throw this.failure(method, key, response.status, text);
+  }
+
+  /** `send`, for an answer that is all status and headers: its body is read, freeing the connection. */
+  async call(method: string, key: string, request: S3Request = {}): Promise<Response> {
+    const response = await this.send(method, key, request);
+    if (!response.bodyUsed) await response.arrayBuffer();
+    return response;
   }
 
   /** The error document's code and message, never the request itself (it holds the signature). */
-  private failure(method: string, key: string, response: Response, text: string): S3Error {
+  failure(method: string, key: string, status: number, text: string): S3Error {
     const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
     const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
     const hint = code === 'NoSuchBucket' ? `: bucket '${this.config.bucket}' does not exist at ${this.config.endpoint}`
-      : code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || response.status === 403
+      : code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || status === 403
         ? ': check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN, AWS_REGION)' : '';
     const detail = [code, message && unescapeXml(message)].filter(Boolean).join(': ');
-    return new S3Error(`S3 ${method} ${this.where(key)} failed with HTTP ${response.status}${detail ? ` (${detail})` : ''}${hint}`, response.status, code);
+    return new S3Error(`S3 ${method} ${this.where(key)} failed with HTTP ${status}${detail ? ` (${detail})` : ''}${hint}`, status, code);
   }
 }
 

@@ -35,16 +35,19 @@ export class S3StreamWriter implements StreamWriter {
   async commit(): Promise<void> {
     this.append(this.packer.end());
     if (this.etags.length === 0 && this.inFlight === 0) {
-      await this.client.send('PUT', this.key, { body: this.takePart(), headers: octets });
+      await this.client.call('PUT', this.key, { body: this.takePart(), headers: octets });
       return;
     }
     this.sendPart();
     try {
       await this.sending;
       const parts = this.etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join('');
-      await this.client.send('POST', this.key, {
+      const response = await this.client.send('POST', this.key, {
         query: { uploadId: this.uploadId! }, body: `<CompleteMultipartUpload>${parts}</CompleteMultipartUpload>`,
       });
+      // S3 may answer 200 and still fail, in the body.
+      const text = await response.text();
+      if (text.includes('<Error>')) throw this.client.failure('POST', this.key, response.status, text);
     } catch (e) {
       await this.abort();
       throw e;
@@ -56,7 +59,7 @@ export class S3StreamWriter implements StreamWriter {
     await this.sending.catch(() => undefined);
     // Best effort (s3rver, for one, cannot abort): the parts of an upload never completed nor
     // aborted stay invisible, and billed until a bucket lifecycle rule drops them.
-    if (this.uploadId) await this.client.send('DELETE', this.key, { query: { uploadId: this.uploadId } }).catch(() => undefined);
+    if (this.uploadId) await this.client.call('DELETE', this.key, { query: { uploadId: this.uploadId } }).catch(() => undefined);
     this.uploadId = undefined;
   }
 
@@ -81,7 +84,7 @@ export class S3StreamWriter implements StreamWriter {
     this.inFlight++;
     this.sending = this.sending.then(async () => {
       this.uploadId ??= await this.startUpload();
-      const response = await this.client.send('PUT', this.key, { query: { partNumber: String(number), uploadId: this.uploadId }, body });
+      const response = await this.client.call('PUT', this.key, { query: { partNumber: String(number), uploadId: this.uploadId }, body });
       this.etags.push(response.headers.get('etag')!);
       this.inFlight--;
     });
