@@ -56,6 +56,7 @@ export class S3StreamWriter implements StreamWriter {
 
   async abort(): Promise<void> {
     this.part = [];
+    this.partLength = 0;
     await this.sending.catch(() => undefined);
     // Best effort (s3rver, for one, cannot abort): the parts of an upload never completed nor
     // aborted stay invisible, and billed until a bucket lifecycle rule drops them.
