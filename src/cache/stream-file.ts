@@ -10,12 +10,40 @@ import type { StreamWriter } from './store.ts';
 
 const recordTargetBytes = 1 << 20;
 
-export class StreamFileWriter implements StreamWriter {
+/** Groups batches into records of about 1 MiB, each given as its length prefix and its bytes. */
+export class RecordPacker {
   private pending: RecordBatch[] = [];
   private pendingBytes = 0;
+
+  constructor(private readonly schema: Schema) {}
+
+  /** The next record, once about 1 MiB of batches are in. */
+  add(batch: RecordBatch): Uint8Array[] | undefined {
+    this.pending.push(batch);
+    this.pendingBytes += batchBytes(batch);
+    return this.pendingBytes >= recordTargetBytes ? this.flush() : undefined;
+  }
+
+  /** What is left as a last record, then the end marker. */
+  end(): Uint8Array[] {
+    return [...this.flush(), lengthPrefix(0)];
+  }
+
+  private flush(): Uint8Array[] {
+    if (this.pending.length === 0) return [];
+    const bytes = encodeBatches(this.schema, this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    return [lengthPrefix(bytes.byteLength), bytes];
+  }
+}
+
+export class StreamFileWriter implements StreamWriter {
+  private readonly packer: RecordPacker;
   private readonly file: OutputFile;
 
-  constructor(path: string, private readonly schema: Schema) {
+  constructor(path: string, schema: Schema) {
+    this.packer = new RecordPacker(schema);
     // No fsync: a killed process loses nothing from the page cache, and after a machine crash a cut
     // entry is told by its missing end marker. No sha256: the key names the entry.
     this.file = new OutputFile(path, { durable: false, hashed: false });
@@ -23,28 +51,24 @@ export class StreamFileWriter implements StreamWriter {
 
   /** Returns a promise only when the writer thread is behind. */
   write(batch: RecordBatch): Promise<void> | undefined {
-    this.pending.push(batch);
-    this.pendingBytes += batchBytes(batch);
-    return this.pendingBytes >= recordTargetBytes ? this.flush() : undefined;
+    const record = this.packer.add(batch);
+    return record && this.writeRecord(record);
   }
 
-  private flush(): Promise<void> | undefined {
-    if (this.pending.length === 0) return undefined;
-    const bytes = encodeBatches(this.schema, this.pending);
-    this.pending = [];
-    this.pendingBytes = 0;
-    // Failures surface on the last write's promise and in commit(); the prefix's own is not needed.
-    this.file.write(lengthPrefix(bytes.byteLength)).catch(() => undefined);
-    const written = this.file.write(bytes, { owned: true });
-    written.catch(() => undefined);
+  private writeRecord(parts: Uint8Array[]): Promise<void> | undefined {
+    // Failures surface on the last write's promise and in commit(); the others are not needed.
+    let written: Promise<void> | undefined;
+    for (const part of parts) {
+      written = this.file.write(part, { owned: true });
+      written.catch(() => undefined);
+    }
     // Wait only when the writer thread is behind; otherwise writing overlaps with the run.
     return this.file.backlogged ? written : undefined;
   }
 
   /** Writes the end marker and moves the file into place. */
   async commit(): Promise<void> {
-    this.flush()?.catch(() => undefined);
-    this.file.write(lengthPrefix(0)).catch(() => undefined);
+    this.writeRecord(this.packer.end());
     await this.file.finish();
     await this.file.commit();
   }

@@ -1,7 +1,7 @@
-// The Store contract (src/cache/store.ts), on the folder store. What the engine relies on: a stream
-// is invisible until committed and gone when aborted, it reads back batch for batch, records round
-// trip and a damaged one reads as absent, a kept file is served only while its stamp holds, and
-// pruning removes exactly what is not kept.
+// The Store contract (src/cache/store.ts), on the folder store and on the S3 store (against a real
+// local S3 server). What the engine relies on: a stream is invisible until committed and gone when
+// aborted, it reads back batch for batch, records round trip and a damaged one reads as absent, a
+// kept file is served only while its stamp holds, and pruning removes exactly what is not kept.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Field, Float64, Int32, Schema, vectorFromArray } from 'apache-arrow';
@@ -10,8 +10,11 @@ import { makeBatch } from '../../src/arrow/batch.ts';
 import { pruneStore } from '../../src/cache/prune.ts';
 import type { Store, StoreEntry } from '../../src/cache/store.ts';
 import { FsStore } from '../../src/cache/stores/fs.ts';
+import { S3Client } from '../../src/cache/stores/s3-client.ts';
+import { S3Store } from '../../src/cache/stores/s3.ts';
 import { sha256OfFile } from '../../src/io/file-hash.ts';
 import { scratchDir } from '../helpers.ts';
+import { useS3Server } from './s3-server.ts';
 
 const schema = new Schema([new Field('id', new Int32(), false), new Field('x', new Float64(), true)]);
 const batch = (from: number, n: number) => makeBatch(schema, [
@@ -32,9 +35,50 @@ async function entries(store: Store): Promise<StoreEntry[]> {
   return all.sort((a, b) => (a.kind + a.key < b.kind + b.key ? -1 : 1));
 }
 
-describe('the folder store', () => {
+/** A kind of store, and how its entries can be changed behind its back. */
+interface Subject {
+  name: string;
+  /** A fresh, empty store. */
+  open(): Store;
+  /** Replaces a task record's bytes, as a crash or another program could. */
+  damageRecord(store: Store, key: string, text: string): Promise<void>;
+  /** Changes a kept file's bytes without the store (`output`: the file it was kept from). */
+  changeKeptFile(store: Store, output: string, sha256: string): Promise<void>;
+}
+
+const s3 = useS3Server();
+const s3Configs = new Map<Store, ReturnType<typeof s3.config>>();
+
+const subjects: Subject[] = [
+  {
+    name: 'the folder store',
+    open: () => new FsStore(join(scratchDir(), 'cache')),
+    damageRecord: async (store, k, text) => writeFileSync(join(store.location, 'records', k.slice(0, 2), `${k}.json`), text),
+    // Rewritten in place, the output rewrites the kept file too: they are one hard link.
+    changeKeptFile: async (_, output) => writeFileSync(output, 'edited in place, same link\n'),
+  },
+  {
+    name: 'the S3 store',
+    open: () => {
+      const config = s3.config();
+      const store = new S3Store(config);
+      s3Configs.set(store, config);
+      return store;
+    },
+    damageRecord: (store, k, text) => putObject(store, `records/${k}.json`, text),
+    // Another program overwrites the object.
+    changeKeptFile: (store, _, sha) => putObject(store, `files/${sha}`, 'other bytes\n'),
+  },
+];
+
+async function putObject(store: Store, name: string, text: string): Promise<void> {
+  const client = new S3Client(s3Configs.get(store)!);
+  await client.send('PUT', client.key(name), { body: text });
+}
+
+describe.each(subjects)('$name', (subject) => {
   test('a stream is invisible until committed, reads back batch for batch, and an aborted one leaves nothing', async () => {
-    const store = new FsStore(join(scratchDir(), 'cache'));
+    const store = subject.open();
     const writer = store.writeStream(key('a'), schema);
     // Enough rows that the writer flushes several records of about 1 MiB.
     const written = Array.from({ length: 40 }, (_, i) => batch(i * 5000, 5000));
@@ -55,20 +99,19 @@ describe('the folder store', () => {
   });
 
   test('records round trip by kind; an absent or damaged record reads as none', async () => {
-    const dir = join(scratchDir(), 'cache');
-    const store = new FsStore(dir);
+    const store = subject.open();
     await store.writeRecord('task', key('c'), { rowsIn: 3, rowsOut: 2, quarantined: 1, seconds: 0.5 });
     await store.writeRecord('sink', key('c'), { outputs: [], rowsIn: 3, partitions: 1 });
     expect(await store.readRecord('task', key('c'))).toEqual({ rowsIn: 3, rowsOut: 2, quarantined: 1, seconds: 0.5 });
     expect(await store.readRecord('sink', key('c'))).toEqual({ outputs: [], rowsIn: 3, partitions: 1 });
     expect(await store.readRecord('task', key('d'))).toBeUndefined();
-    writeFileSync(join(dir, 'records', 'cc', `${key('c')}.json`), '{"rowsIn": 3, "rows'); // cut short by a crash
+    await subject.damageRecord(store, key('c'), '{"rowsIn": 3, "rows'); // cut short
     expect(await store.readRecord('task', key('c'))).toBeUndefined();
   });
 
-  test('a kept file is served while its stamp holds; one rewritten in place through its hard link is not', async () => {
+  test('a kept file is served while its stamp holds; one changed since is not', async () => {
     const dir = scratchDir();
-    const store = new FsStore(join(dir, 'cache'));
+    const store = subject.open();
     const output = join(dir, 'out.txt');
     writeFileSync(output, 'the bytes a sink wrote\n');
     const sha = await sha256OfFile(output);
@@ -80,14 +123,13 @@ describe('the folder store', () => {
     await store.restoreFile(sha, restored);
     expect(readFileSync(restored, 'utf8')).toBe('the bytes a sink wrote\n');
 
-    writeFileSync(output, 'edited in place, same link\n'); // rewrites the kept file too
+    await subject.changeKeptFile(store, output, sha);
     expect(await store.hasFile(sha, stamp)).toBe(false);
     expect(await store.hasFile(key('e'))).toBe(false);
   });
 
   test('pruning removes what is not kept, and counts the bytes freed', async () => {
-    const dir = scratchDir();
-    const store = new FsStore(join(dir, 'cache'));
+    const store = subject.open();
     for (const k of [key('1'), key('2')]) {
       const w = store.writeStream(k, schema);
       await w.write(batch(0, 100));
