@@ -40,6 +40,11 @@ export class Privacy {
     return new Privacy(workflow.redactor, upstream, privacyOf(guard.stage.privacy!.bind(guard.stage), guard.params), files);
   }
 
+  /** Does stage `stageId` handle patient data before de-identification? */
+  protects(stageId: string): boolean {
+    return this.stage !== undefined && this.protectedStages.has(stageId);
+  }
+
   /** `text` with secret values replaced and protected files named by their keyed names. */
   text(text: string): string {
     const named = this.files && this.stage ? text.replace(this.files, (name) => this.stage!.file(name)) : text;

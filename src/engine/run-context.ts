@@ -6,6 +6,7 @@ import type { StageStats } from '../provenance/stage-stats.ts';
 import type { Channel } from './channel.ts';
 import type { TaskDecisions } from './decide.ts';
 import type { Plan } from './plan.ts';
+import type { Privacy } from './privacy.ts';
 import type { Quarantine } from './quarantine.ts';
 import type { Executor } from './task.ts';
 
@@ -15,6 +16,8 @@ export interface RunContext {
   tasks: TaskDecisions;
   outDir: string;
   quarantine: Quarantine;
+  /** Which stages handle patient data before de-identification (their errors keep no row values). */
+  privacy?: Privacy;
   log?: Logger;
   /** Input files as they were hashed (see SegmentRunner's check before a partition is kept). */
   inputStamps?: Map<string, InputStamp>;

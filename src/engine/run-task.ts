@@ -6,6 +6,7 @@ import { StageCatalog } from '../workflow/catalog.ts';
 import { messageOf, StageRunError, UnreadableFile } from '../workflow/errors.ts';
 import type { MapFunction, SourceStage } from '../workflow/stage.ts';
 import { checkSchema } from './check-schema.ts';
+import { withheldError, withoutBatchValues } from './withheld-values.ts';
 import { applyTolerantly, rejectedRows, rejection, unreadableRows } from './rejected-rows.ts';
 import type { Rejected, SegmentSpec, StageCounts, StageRef, TaskRequest, TaskResult } from './task.ts';
 
@@ -14,7 +15,7 @@ type OnError = NonNullable<StageRef['onError']>;
 interface Instance {
   source?: { id: string; stage: SourceStage; params: unknown; schema: Schema; onError: OnError };
   inputSchema: Schema;
-  maps: { id: string; fn: MapFunction; schema: Schema; inputSchema: Schema; onError: OnError }[];
+  maps: { id: string; fn: MapFunction; schema: Schema; inputSchema: Schema; onError: OnError; withholdValues: boolean }[];
   /** children[i + 1] = maps fed by node i (-1 is the root). */
   children: number[][];
   /** exitOf[i + 1] = exit index of node i, or -1. */
@@ -42,7 +43,7 @@ async function instantiate(spec: SegmentSpec): Promise<Instance> {
       const input = schemas.get(ref.parent)!;
       const schema = stage.outputSchema({ params: ref.params, inputs: [input], baseDir: spec.baseDir });
       const fn = await stage.create(ref.params, { inputSchema: input, outputSchema: schema, baseDir: spec.baseDir });
-      return { id: ref.id, fn, schema, inputSchema: input, onError: ref.onError ?? 'fail' };
+      return { id: ref.id, fn, schema, inputSchema: input, onError: ref.onError ?? 'fail', withholdValues: !!ref.withholdValues };
     });
     schemas.set(i, map.schema);
     maps.push(map);
@@ -165,11 +166,13 @@ class TaskRun {
       let outs: (RecordBatch | null)[];
       try {
         outs = [await map.fn(batch, partition)];
-      } catch (error) {
+      } catch (thrown) {
+        const error = map.withholdValues ? withheldError(thrown, batch) : thrown;
         if (map.onError === 'fail') throw new StageRunError(map.id, error, { partition: partition.key });
         const tolerated = await applyTolerantly(map.fn, batch, partition, error);
         outs = tolerated.outputs;
-        this.reject(child + this.offset, u, rejectedRows(batch, tolerated.failed, map.id, partition.key), map.onError);
+        const failed = map.withholdValues ? tolerated.failed.map((f) => ({ ...f, error: withoutBatchValues(f.error, batch) })) : tolerated.failed;
+        this.reject(child + this.offset, u, rejectedRows(batch, failed, map.id, partition.key), map.onError);
         c.quarantined += tolerated.failed.length;
       }
       c.seconds += (performance.now() - started) / 1000;

@@ -65,6 +65,7 @@ export class Runner {
       tasks: options.tasks,
       outDir: options.outDir,
       quarantine: new Quarantine(options.outDir, options.privacy),
+      privacy: options.privacy,
       log: options.log,
       inputStamps: options.inputStamps,
       signal: abort.signal,

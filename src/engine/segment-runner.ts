@@ -45,8 +45,9 @@ interface Group {
 
 const newGroup = (): Group => ({ steps: [], units: [], bytes: 0 });
 
-const toRef = (s: ResolvedStage): StageRef => ({
+const toRef = (s: ResolvedStage, ctx: RunContext): StageRef => ({
   id: s.id, use: s.spec.use, version: s.stage.version, params: s.params, onError: s.spec.onError ?? 'fail',
+  ...(ctx.privacy?.protects(s.id) ? { withholdValues: true } : {}),
 });
 
 export class SegmentRunner {
@@ -77,9 +78,9 @@ export class SegmentRunner {
       key: node.key,
       baseDir: ctx.plan.workflow.source.baseDir,
       catalog: ctx.plan.catalog,
-      source: root.kind === 'source' ? toRef(root.stage) : undefined,
+      source: root.kind === 'source' ? toRef(root.stage, ctx) : undefined,
       inputSchema: encodeSchema(root.kind === 'source' ? root.stage.schema : root.schema),
-      maps: node.maps.map((m) => ({ ...toRef(m.stage), parent: m.parent })),
+      maps: node.maps.map((m) => ({ ...toRef(m.stage, ctx), parent: m.parent })),
       exits: node.exits.map((id) => node.maps.findIndex((m) => m.stage.id === id)),
     };
     this.members = segmentMembers(node);

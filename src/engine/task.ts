@@ -12,6 +12,8 @@ export interface StageRef {
   params: unknown;
   /** What a worker does with a batch the stage throws on, or a chunk the source cannot read. */
   onError?: 'fail' | 'skip' | 'quarantine';
+  /** The stage handles patient data before de-identification: row values are kept out of its errors (withheld-values.ts). */
+  withholdValues?: boolean;
 }
 
 /** What a fused segment computes; the same for every task of the segment. */

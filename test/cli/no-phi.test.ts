@@ -54,6 +54,11 @@ stages:
     with: { path: series.parquet }
 `;
 writeFileSync(join(dir, 'quarantine.yaml'), workflow('onError: quarantine'));
+// A user stage before de-identification whose error quotes the row it failed on.
+writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+writeFileSync(join(dir, 'leaky.ts'), `export { leaky } from ${JSON.stringify(join(repoRoot, 'test/fixtures/leaky.ts'))};\n`);
+writeFileSync(join(dir, 'leaky.yaml'), workflow('onError: quarantine').replace('use: table.require', 'use: ./leaky.ts#leaky').replace(`with: { where: "modality == 'MR'" }`, ''));
+writeFileSync(join(dir, 'leaky-fail.yaml'), workflow('').replace('use: table.require', 'use: ./leaky.ts#leaky').replace(`with: { where: "modality == 'MR'" }`, ''));
 writeFileSync(join(dir, 'fail.yaml'), workflow(''));
 
 function expectNoPhi(text: string, where: string) {
@@ -86,6 +91,25 @@ describe('no patient identity outside de-identified rows', { timeout: 120_000 },
     expect(good).toHaveLength(1);
     expect(String(good[0][1])).toMatch(/^P[0-9a-f]{16}$/);
     for (const text of [JSON.stringify(rejected), JSON.stringify(good)]) expectNoPhi(text, 'decoded rows');
+  });
+
+  test("a user stage before de-identification whose error quotes the row: the row's text is withheld in stderr, log, record and quarantine", async () => {
+    const failed = quiver('run', join(dir, 'leaky-fail.yaml'), '--out', join(dir, 'leaky-f'));
+    expect(failed.code).toBe(1);
+    expect(failed.output).toMatch(/stage 'only-mr' on partition F[0-9a-f]{16}: cannot handle the row \[value withheld\]/);
+    expectNoPhi(failed.output, 'stderr');
+    for (const file of files(join(dir, 'leaky-f', '.quiver', 'runs'))) {
+      const text = readFileSync(file).toString('latin1');
+      for (const value of phi) expect(text.includes(value), `${value} in ${file}`).toBe(false);
+    }
+    const out = join(dir, 'leaky-q');
+    const run = quiver('run', join(dir, 'leaky.yaml'), '--out', out);
+    expect(run.code, run.output).toBe(0);
+    expectNoPhi(run.output, 'run output');
+    for (const file of outputsOf(out)) expectNoPhi(readFileSync(file).toString('latin1'), file);
+    const errors = await duckdb(`SELECT _error FROM '${join(out, '_quarantine', 'only-mr.parquet')}'`);
+    expect(errors).toHaveLength(2);
+    for (const [error] of errors) expect(String(error)).toMatch(/^cannot handle the row \[value withheld\]/);
   });
 
   test('a stage before de-identification that fails: stderr, log, record, report and crate name the stage and rows, not the patient', () => {
