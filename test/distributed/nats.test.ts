@@ -1,0 +1,157 @@
+// Distributed runs (DESIGN.md §3 "Running on many machines"): a real nats-server with JetStream on a
+// free port, real `quiver worker` processes and a real coordinator (`quiver run --executor nats://`),
+// sharing a folder store. What a distributed run writes must be byte for byte what a local run writes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
+
+interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves once stderr has matched. */
+  says: (pattern: RegExp) => Promise<void>;
+  exited: Promise<number | null>;
+}
+
+const running: Started[] = [];
+
+function start(command: string, args: string[]): Started {
+  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    for (const listener of listeners) listener();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const says = (pattern: RegExp) => new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (pattern.test(stderr)) resolve();
+      else return;
+      listeners.delete(check);
+    };
+    listeners.add(check);
+    check();
+    exited.then(() => reject(new Error(`${args.join(' ')} exited before saying ${pattern}:\n${stderr}`)));
+  });
+  const started = { child, stdout: () => stdout, stderr: () => stderr, says, exited };
+  running.push(started);
+  return started;
+}
+
+const quiver = (...args: string[]) => start(process.execPath, [join(repoRoot, 'src/cli/quiver.mjs'), ...args]);
+
+/** Runs `quiver ARGS` to its end. */
+async function quiverRun(...args: string[]) {
+  const run = quiver(...args);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const fixture = (name: string) => join('test', 'fixtures', name);
+
+describe('distributed runs through NATS JetStream', { timeout: 240_000 }, () => {
+  const dir = scratchDir('quiver-nats-');
+  let url: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `nats://127.0.0.1:${port}`;
+    const server = start('/usr/sbin/nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'jetstream')]);
+    await server.says(/Server is ready/);
+  });
+
+  afterAll(async () => {
+    for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(running.map((p) => p.exited));
+  });
+
+  const worker = (store: string, ...more: string[]) => quiver('worker', '--nats', url, '--store', store, '--threads', '1', ...more);
+
+  describe('two workers', () => {
+    const store = join(dir, 'store');
+    let workers: Started[];
+
+    beforeAll(async () => {
+      workers = [worker(store), worker(store)];
+      await Promise.all(workers.map((w) => w.says(/^worker: nats:/m)));
+    });
+
+    test('a CSV → derive → Parquet workflow and a many-partition one: outputs byte-identical to a local run', async () => {
+      for (const [file, outputs, more] of [
+        ['workflows/finance/spy-daily.yaml', ['spy-daily.parquet', 'spy-yearly.csv'], ['--allow-path', 'data']],
+        [fixture('burn.yaml'), ['burned.parquet'], []],
+      ] as const) {
+        const name = file.split('/').pop()!;
+        const local = await quiverRun('run', file, '--out', join(dir, 'local', name), ...more);
+        expect(local.code, local.stderr).toBe(0);
+        const remote = await quiverRun('run', file, '--out', join(dir, 'remote', name), '--executor', url, '--store', store, '--json', ...more);
+        expect(remote.code, remote.stderr).toBe(0);
+        expect(JSON.parse(remote.stdout).status).toBe('ok');
+        for (const output of outputs) expect(sha256(join(dir, 'remote', name, output)), output).toBe(sha256(join(dir, 'local', name, output)));
+      }
+      // The workers did the work: every task a worker took is in their logs.
+      expect(workers.map((w) => w.stderr().match(/^worker: took /gm)?.length ?? 0).reduce((a, b) => a + b)).toBeGreaterThanOrEqual(7);
+    });
+
+    test('a stage that throws fails the run naming the stage, as a local run does', async () => {
+      const local = await quiverRun('run', fixture('generated.yaml'), '--out', join(dir, 'local', 'failing'), '--set', 'fail=true');
+      const remote = await quiverRun('run', fixture('generated.yaml'), '--out', join(dir, 'remote', 'failing'), '--set', 'fail=true', '--executor', url, '--store', store);
+      const reason = /^quiver run test\/fixtures\/generated\.yaml: stage 'dbl' on partition generated-0000\d: asked to fail$/m;
+      expect(local.code).toBe(1);
+      expect(local.stderr).toMatch(reason);
+      expect(remote.code).toBe(1);
+      expect(remote.stderr).toMatch(reason);
+    });
+
+    test('workers stop on SIGTERM with exit code 0', async () => {
+      for (const w of workers) w.child.kill('SIGTERM');
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    });
+  });
+
+  test('a worker killed while it holds a task: the task is delivered again, the run completes once, identical', async () => {
+    const store = join(dir, 'store-kill');
+    const params = ['--set', 'partitions=8', '--set', 'rounds=400'];
+    const local = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'local', 'kill'), ...params);
+    expect(local.code, local.stderr).toBe(0);
+    // One worker alone first, so that it is the one holding a task when it dies.
+    const doomed = worker(store);
+    const run = quiver('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'kill'), '--executor', url, '--store', store, '--json', ...params);
+    await doomed.says(/^worker: took /m);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    const held = doomed.stderr().match(/^worker: took (\w+)/m)![1];
+    const rescuer = worker(store);
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(rescuer.stderr()).toContain(`worker: took ${held}`);
+    rescuer.child.kill('SIGTERM');
+    expect(await rescuer.exited).toBe(0);
+    const output = join(dir, 'remote', 'kill', 'burned.parquet');
+    expect(sha256(output)).toBe(sha256(join(dir, 'local', 'kill', 'burned.parquet')));
+    expect(await duckdb(`select count(*)::int, count(distinct id)::int from '${output}'`)).toEqual([[160_000, 160_000]]);
+    expect(JSON.parse(run.stdout()).stages.find((s: { id: string }) => s.id === 'burn')).toMatchObject({ tasks: 8, rowsOut: 160_000 });
+  });
+
+  test('a worker with --idle-exit stops by itself once no task has come for that long, with exit code 0', async () => {
+    const idle = worker(join(dir, 'store'), '--idle-exit', '1');
+    expect(await idle.exited).toBe(0);
+    expect(idle.stderr()).toMatch(/^worker: idle for 1s, exiting$/m);
+  });
+});
