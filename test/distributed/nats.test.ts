@@ -1,86 +1,26 @@
 // Distributed runs (DESIGN.md §3 "Running on many machines"): a real nats-server with JetStream on a
 // free port, real `quiver worker` processes and a real coordinator (`quiver run --executor nats://`),
 // sharing a folder store. What a distributed run writes must be byte for byte what a local run writes.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
-
-interface Started {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves once stderr has matched. */
-  says: (pattern: RegExp) => Promise<void>;
-  exited: Promise<number | null>;
-}
-
-const running: Started[] = [];
-
-function start(command: string, args: string[]): Started {
-  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    for (const listener of listeners) listener();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const says = (pattern: RegExp) => new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (pattern.test(stderr)) resolve();
-      else return;
-      listeners.delete(check);
-    };
-    listeners.add(check);
-    check();
-    exited.then(() => reject(new Error(`${args.join(' ')} exited before saying ${pattern}:\n${stderr}`)));
-  });
-  const started = { child, stdout: () => stdout, stderr: () => stderr, says, exited };
-  running.push(started);
-  return started;
-}
-
-const quiver = (...args: string[]) => start(process.execPath, [join(repoRoot, 'src/cli/quiver.mjs'), ...args]);
-
-/** Runs `quiver ARGS` to its end. */
-async function quiverRun(...args: string[]) {
-  const run = quiver(...args);
-  const code = await run.exited;
-  return { code, stdout: run.stdout(), stderr: run.stderr() };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { duckdb, scratchDir } from '../helpers.ts';
+import { haveNatsServer, quiver, quiverRun, startNats, stopAll, type Started } from './processes.ts';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const fixture = (name: string) => join('test', 'fixtures', name);
 
-describe('distributed runs through NATS JetStream', { timeout: 240_000 }, () => {
+// Without a nats-server on PATH (or in NATS_SERVER) there is nothing to run these against.
+describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { timeout: 240_000 }, () => {
   const dir = scratchDir('quiver-nats-');
   let url: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `nats://127.0.0.1:${port}`;
-    const server = start('/usr/sbin/nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'jetstream')]);
-    await server.says(/Server is ready/);
+    url = await startNats(dir);
   });
 
-  afterAll(async () => {
-    for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(running.map((p) => p.exited));
-  });
+  afterAll(stopAll);
 
   const worker = (store: string, ...more: string[]) => quiver('worker', '--nats', url, '--store', store, '--threads', '1', ...more);
 

@@ -33,7 +33,7 @@ export interface NatsWorkerOptions {
 /** How long one pull waits for a task (the broker's least): also how soon a stop or an idle exit is noticed. */
 const pullMs = 1000;
 
-interface Worker {
+interface WorkerContext {
   kv: KV;
   blobs: FsBlobs;
   pool: LocalExecutor;
@@ -49,7 +49,7 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
     const { kv } = await openQueue(nc, caps);
     const js = jetstream(nc);
     const consumers = await Promise.all(caps.map((cap) => js.consumers.get(streamName, consumerName(cap))));
-    const worker: Worker = { kv, blobs: new FsBlobs(options.store), pool, signal, log };
+    const worker: WorkerContext = { kv, blobs: new FsBlobs(options.store), pool, signal, log };
     log(`worker: ${options.url}, ${threads} thread(s), caps ${caps.join(',')}, store ${options.store}`);
     let lastTask = Date.now();
     let running = 0;
@@ -77,7 +77,7 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
 }
 
 /** Runs one task and commits its reply; acks only once `done.<key>` exists, naks if it cannot get there. */
-async function handle(msg: JsMsg, { kv, blobs, pool, signal, log }: Worker): Promise<void> {
+async function handle(msg: JsMsg, { kv, blobs, pool, signal, log }: WorkerContext): Promise<void> {
   const { request: key } = msg.json<TaskMessage>();
   const heartbeat = setInterval(() => msg.working(), ackWaitMs / 3);
   try {
