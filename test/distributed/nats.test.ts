@@ -95,3 +95,18 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
     expect(idle.stderr()).toMatch(/^worker: idle for 1s, exiting$/m);
   });
 });
+
+test('usage: a worker needs a broker URL and a store, a distributed run a store; each mistake is one sentence and exit code 2', { timeout: 60_000 }, async () => {
+  const cases: [string[], RegExp][] = [
+    [['worker', '--store', 'x'], /--nats must be a broker URL, nats:\/\/HOST:PORT\n/],
+    [['worker', '--nats', 'nats://127.0.0.1:1'], /--store is required/],
+    [['worker', '--nats', 'nats://127.0.0.1:1', '--store', 'x', '--threads', '0'], /--threads must be a positive whole number, not '0'/],
+    [['run', fixture('generated.yaml'), '--executor', 'nats://127.0.0.1:1'], /--executor nats:\/\/\.\.\. needs --store DIR/],
+    [['run', fixture('generated.yaml'), '--executor', 'slurm'], /--executor is local or a broker URL nats:\/\/HOST:PORT, not 'slurm'/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await quiverRun(...args);
+    expect(result.code, args.join(' ')).toBe(2);
+    expect(result.stderr).toMatch(message);
+  }
+});

@@ -79,7 +79,13 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
 /** Runs one task and commits its reply; acks only once `done.<key>` exists, naks if it cannot get there. */
 async function handle(msg: JsMsg, { kv, blobs, pool, signal, log }: WorkerContext): Promise<void> {
   const { request: key } = msg.json<TaskMessage>();
-  const heartbeat = setInterval(() => msg.working(), ackWaitMs / 3);
+  const heartbeat = setInterval(() => {
+    try {
+      msg.working();
+    } catch {
+      // The connection is gone: the task will be delivered again, and this worker's commit refused or ignored.
+    }
+  }, ackWaitMs / 3);
   try {
     signal?.throwIfAborted();
     // Queued twice, or delivered again after its worker had committed: nothing left to do.

@@ -25,6 +25,8 @@ export class NatsExecutor implements Executor {
   /** Callbacks waiting for `done.<key>`, by key: told the reply blob's sha256. */
   private readonly waiting = new Map<string, Set<(reply: string) => void>>();
   private readonly watching: Promise<void>;
+  /** Rejects once the watch ends (the connection was lost, or closed): no commit can be seen any more. */
+  private readonly lost: Promise<never>;
 
   private constructor(
     readonly concurrency: number,
@@ -36,6 +38,10 @@ export class NatsExecutor implements Executor {
     private readonly blobs: Blobs,
   ) {
     this.watching = this.watch();
+    this.lost = this.watching.then(() => {
+      throw new Error(`the connection to ${nc.getServer()} was closed: no more task completions can be seen`);
+    });
+    this.lost.catch(() => undefined); // observed by each waiting task
   }
 
   static async connect(options: NatsExecutorOptions): Promise<NatsExecutor> {
@@ -97,7 +103,7 @@ export class NatsExecutor implements Executor {
       await this.publish(key, retry);
       signal?.throwIfAborted();
       const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true }));
-      return await Promise.race([done, aborted]);
+      return await Promise.race([done, aborted, this.lost]);
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       waiters.delete(tell);
