@@ -72,7 +72,7 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
     log(signal?.aborted ? 'worker: stopped' : `worker: idle for ${options.idleExitSeconds}s, exiting`);
   } finally {
     await pool.close();
-    await nc.drain();
+    if (!nc.isClosed()) await nc.drain();
   }
 }
 

@@ -132,6 +132,6 @@ export class NatsExecutor implements Executor {
   async close(): Promise<void> {
     this.watcher.stop();
     await this.watching;
-    await this.nc.drain();
+    if (!this.nc.isClosed()) await this.nc.drain();
   }
 }
