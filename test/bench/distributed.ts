@@ -49,22 +49,29 @@ try {
   const cpuUrl = await startNats(join(dir, 'cpu'));
   const cpuWorker = () => quiver('worker', '--nats', cpuUrl, '--store', store, '--threads', '1').says(/^worker: nats:/m);
 
-  // CPU-bound: 1 worker process, then a second one joins.
-  const cpu: Record<number, number> = {};
+  // CPU-bound: 1 worker process, then a second one joins; best of 2 runs after a warm-up. The
+  // seconds the stage's own code took in all (`cpu`) rise when other processes share the cores.
+  const cpu: Record<number, { seconds: number; stageSeconds: number }> = {};
   for (const workers of [1, 2]) {
     await cpuWorker();
     nats = await NatsExecutor.connect({ url: cpuUrl, store, concurrency: workers });
     await timedRun(cpuBound(seed++), nats, join(dir, `run-${seed}`));
-    cpu[workers] = (await timedRun(cpuBound(seed++), nats, join(dir, `run-${seed}`))).seconds;
+    for (let i = 0; i < 2; i++) {
+      const { seconds, summary } = await timedRun(cpuBound(seed++), nats, join(dir, `run-${seed}`));
+      const stageSeconds = summary.stages.find((s) => s.id === 'burn')!.seconds;
+      if (!cpu[workers] || seconds < cpu[workers].seconds) cpu[workers] = { seconds, stageSeconds };
+    }
     await nats.close();
   }
   const perTask = (seconds: number) => (seconds * 1e6) / tasks;
+  const speedup = cpu[1].seconds / cpu[2].seconds;
   report('distributed', {
     tasks, localMicrosecondsPerTask: perTask(localSeconds), natsMicrosecondsPerTask: perTask(natsSeconds),
-    cpuBoundOneWorker: cpu[1], cpuBoundTwoWorkers: cpu[2], speedup: cpu[1] / cpu[2],
+    cpuBoundOneWorker: cpu[1].seconds, cpuBoundTwoWorkers: cpu[2].seconds, speedup, stageSecondsOneWorker: cpu[1].stageSeconds, stageSecondsTwoWorkers: cpu[2].stageSeconds,
   }, `distributed: ${tasks} tiny tasks, local 2 threads ${perTask(localSeconds).toFixed(0)} µs per task, ` +
-    `through NATS to 1 worker of 2 threads ${perTask(natsSeconds).toFixed(0)} µs per task; ` +
-    `CPU-bound: 1 worker process ${cpu[1].toFixed(2)} s, 2 worker processes ${cpu[2].toFixed(2)} s, speed-up ${(cpu[1] / cpu[2]).toFixed(2)}×`);
+    `through NATS to 1 worker of 2 threads ${perTask(natsSeconds).toFixed(0)} µs per task; CPU-bound: 1 worker process ` +
+    `${cpu[1].seconds.toFixed(2)} s (stage code ${cpu[1].stageSeconds.toFixed(2)} s), 2 worker processes ${cpu[2].seconds.toFixed(2)} s ` +
+    `(stage code ${cpu[2].stageSeconds.toFixed(2)} s), speed-up ${speedup.toFixed(2)}×`);
 } finally {
   await stopAll();
   cleanup(dir);
