@@ -12,13 +12,16 @@ import { simulateCommand } from './simulate.ts';
 import { runsCommand } from './runs.ts';
 import { UsageError } from './usage-error.ts';
 import { validateCommand } from './validate.ts';
+import { workerCommand } from './worker.ts';
 
 const usage = `quiver — Arrow-native workflows for scientific data
 
   quiver validate FILE [--set k=v]... [--allow-path DIR]...
                                                   check a workflow without reading data
-  quiver run FILE|DIR... [--set k=v]... [--out DIR] [--workers N] [--executor local] [--json]
-                  [--explain] [--no-cache] [--allow-path DIR]...
+  quiver run FILE|DIR... [--set k=v]... [--out DIR] [--workers N] [--executor local|nats://HOST:PORT]
+                  [--store DIR] [--json] [--explain] [--no-cache] [--allow-path DIR]...
+  quiver worker --nats nats://HOST:PORT --store DIR [--caps cpu,gpu] [--threads N] [--idle-exit S]
+                                                  run tasks of distributed runs (until a signal)
   quiver graph FILE [--format mermaid|dot] [--allow-path DIR]...
                                                   print the stage graph
   quiver inspect PATH [--rows N] [--with k=v]... [--json]
@@ -48,6 +51,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   cache: cacheCommand,
   export: exportCommand,
   report: reportCommand,
+  worker: workerCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,7 +3,9 @@
 // live progress on a terminal and a summary at the end.
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { openStore } from '../cache/stores/open-store.ts';
 import { LocalExecutor } from '../engine/executors/local.ts';
+import { NatsExecutor } from '../engine/executors/nats.ts';
 import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
 import { ProgressDisplay } from '../observe/progress.ts';
 import { summaryTable, type RunSummary } from '../observe/summary.ts';
@@ -18,6 +20,7 @@ export async function runCommand(args: string[]): Promise<number> {
     out: { type: 'string', default: 'out' },
     workers: { type: 'string' },
     executor: { type: 'string', default: 'local' },
+    store: { type: 'string' },
     json: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
     'allow-path': { type: 'string', multiple: true },
@@ -26,9 +29,10 @@ export async function runCommand(args: string[]): Promise<number> {
   }, 'workflow files or folders', true);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive whole number, not '${values.workers}'`);
-  if (values.executor !== 'local') {
-    throw new UsageError(`--executor ${values.executor}: only the local executor exists so far (distributed runs come with the broker-backed executor)`);
-  }
+  const distributed = values.executor !== 'local';
+  if (distributed && !values.executor!.startsWith('nats://')) throw new UsageError(`--executor is local or a broker URL nats://HOST:PORT, not '${values.executor}'`);
+  if (distributed && !values.store) throw new UsageError('--executor nats://... needs --store DIR or s3://bucket/prefix: where the workers keep what they compute');
+  if (!distributed && values.store) throw new UsageError('--store is for distributed runs (--executor nats://...)');
   const isFolder = (target: string) => statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
   const folder = targets.length > 1 || isFolder(targets[0]);
   const files = targets.flatMap((target) => {
@@ -44,7 +48,12 @@ export async function runCommand(args: string[]): Promise<number> {
   // One pool for every workflow of a folder: starting worker threads is the slow part of small runs.
   const memoryLimitMb = values['worker-memory'] === undefined ? undefined : Number(values['worker-memory']);
   if (memoryLimitMb !== undefined && !(memoryLimitMb >= 16)) throw new UsageError(`--worker-memory is MiB of heap per worker thread (16 or more), not '${values['worker-memory']}'`);
-  const executor = new LocalExecutor({ workers, memoryLimitMb });
+  // Distributed: --workers bounds the tasks queued or running at once, and the shared store holds
+  // the task cache too, so that any coordinator finds what the workers computed.
+  const executor = distributed
+    ? await NatsExecutor.connect({ url: values.executor!, store: values.store!, concurrency: workers })
+    : new LocalExecutor({ workers, memoryLimitMb });
+  const store = distributed ? openStore(values.store!) : undefined;
   try {
     for (const file of files) exitCode = Math.max(exitCode, await runOne(file));
   } finally {
@@ -58,7 +67,7 @@ export async function runCommand(args: string[]): Promise<number> {
     let progress: ProgressDisplay | undefined;
     try {
       const summary = await runWorkflow(file, {
-        catalog: builtinCatalog, out, set: values.set, executor, noCache: values['no-cache'], allowPaths: values['allow-path'],
+        catalog: builtinCatalog, out, set: values.set, executor, store, noCache: values['no-cache'], allowPaths: values['allow-path'],
         onExplain: values.explain ? (list) => process.stderr.write(explanationText(list)) : undefined,
         onStart: (stats) => {
           if (!process.stderr.isTTY) return;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/engine/run-workflow.ts';
+import type { Executor } from '../../src/engine/task.ts';
 import type { RunSummary } from '../../src/observe/summary.ts';
 import { builtinCatalog } from '../../src/stages/index.ts';
 import type { WorkflowBuilder } from '../../src/workflow/builder.ts';
@@ -20,7 +21,7 @@ export async function warmExecutor(workers: number): Promise<LocalExecutor> {
 }
 
 /** One run; without the task cache unless asked (benchmarks measure the engine, cache.ts the cache). */
-export async function timedRun(wf: WorkflowBuilder, executor: LocalExecutor, out: string, options: { cache?: boolean } = {}): Promise<{ seconds: number; summary: RunSummary }> {
+export async function timedRun(wf: WorkflowBuilder, executor: Executor, out: string, options: { cache?: boolean } = {}): Promise<{ seconds: number; summary: RunSummary }> {
   const started = performance.now();
   const summary = await runWorkflow(wf, { catalog: builtinCatalog, out, executor, noCache: !options.cache });
   const seconds = (performance.now() - started) / 1000;

@@ -1,0 +1,38 @@
+// What the coordinator and the workers of a distributed run agree on in NATS JetStream: a work
+// queue stream of tasks (one subject per capability), the durable pull consumer each capability's
+// workers share, and the KV bucket where a task's completion is committed. Whoever starts first
+// creates them; adding the same configuration again changes nothing.
+import { AckPolicy, jetstreamManager, RetentionPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+
+export const streamName = 'QUIVER_TASKS';
+export const bucketName = 'quiver';
+export const taskSubject = (cap: string) => `quiver.tasks.${cap}`;
+export const consumerName = (cap: string) => `workers-${cap}`;
+/** `done.<key>` holds the sha256 of the task's reply blob: created once, by the first to finish. */
+export const doneKey = (key: string) => `done.${key}`;
+
+/**
+ * How long a delivered task may go without a word from its worker before it is delivered again.
+ * Workers say they are still working every third of it, so only a worker gone quiet (killed,
+ * cut off) loses its task; this is how long such a task waits before it is picked up again.
+ */
+export const ackWaitMs = 10_000;
+
+/** A message: the sha256 of the task's request blob, which is also the task's key. */
+export interface TaskMessage {
+  request: string;
+}
+
+export async function openQueue(nc: NatsConnection, caps: string[]): Promise<{ jsm: JetStreamManager; kv: KV }> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: streamName, subjects: [taskSubject('*')], retention: RetentionPolicy.Workqueue });
+  for (const cap of caps) {
+    await jsm.consumers.add(streamName, {
+      durable_name: consumerName(cap), filter_subject: taskSubject(cap), ack_policy: AckPolicy.Explicit, ack_wait: nanos(ackWaitMs),
+    });
+  }
+  const kv = await new Kvm(nc).create(bucketName);
+  return { jsm, kv };
+}

@@ -1,0 +1,134 @@
+// Runs tasks in worker processes (`quiver worker`) through NATS JetStream: the coordinator's side.
+// A request is kept in the shared store under its sha256, which is the task's key; the message
+// carries only that key. The task is done when `done.<key>` appears in the KV bucket, naming the
+// reply blob a worker wrote: acks and redeliveries are the workers' business, never the truth here.
+import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { KvWatchInclude, type KV, type KvWatchEntry } from '@nats-io/kv';
+import { connect, nuid, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
+import type { Blobs } from '../../cache/blobs.ts';
+import { openBlobs } from '../../cache/stores/open-store.ts';
+import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
+import { TaskError } from '../task-error.ts';
+import type { Executor, TaskReply, TaskRequest, TaskResult } from '../task.ts';
+import { doneKey, openQueue, streamName, taskSubject, type TaskMessage } from './nats-queue.ts';
+
+export interface NatsExecutorOptions {
+  /** The broker, `nats://HOST:PORT`. */
+  url: string;
+  /** The folder every worker mounts, for request and reply blobs. */
+  store: string;
+  /** Tasks to keep queued or running at once (default 16): about the workers' threads in all. */
+  concurrency?: number;
+}
+
+export class NatsExecutor implements Executor {
+  /** Callbacks waiting for `done.<key>`, by key: told the reply blob's sha256. */
+  private readonly waiting = new Map<string, Set<(reply: string) => void>>();
+  private readonly watching: Promise<void>;
+  /** Rejects once the watch ends (the connection was lost, or closed): no commit can be seen any more. */
+  private readonly lost: Promise<never>;
+
+  private constructor(
+    readonly concurrency: number,
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly kv: KV,
+    private readonly watcher: QueuedIterator<KvWatchEntry>,
+    private readonly blobs: Blobs,
+  ) {
+    this.watching = this.watch();
+    this.lost = this.watching.then(() => {
+      throw new Error(`the connection to ${nc.getServer()} was closed: no more task completions can be seen`);
+    });
+    this.lost.catch(() => undefined); // observed by each waiting task
+  }
+
+  static async connect(options: NatsExecutorOptions): Promise<NatsExecutor> {
+    const nc = await connect({ servers: options.url });
+    try {
+      const { jsm, kv } = await openQueue(nc, ['cpu']);
+      // One watch for every task, started before any is published: a commit made after a task's
+      // first look at the bucket is seen here.
+      const watcher = await kv.watch({ key: doneKey('*'), include: KvWatchInclude.UpdatesOnly });
+      return new NatsExecutor(options.concurrency ?? 16, nc, jetstream(nc), jsm, kv, watcher, openBlobs(options.store));
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  private async watch(): Promise<void> {
+    for await (const entry of this.watcher) {
+      if (entry.operation !== 'PUT') continue; // the deletion of a failure read (see run)
+      for (const tell of this.waiting.get(entry.key.slice('done.'.length)) ?? []) tell(entry.string());
+    }
+  }
+
+  async run(request: TaskRequest, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
+    const key = await this.blobs.put(requestToBytes(packRequest(request)));
+    let reply = await this.reply(await this.completion(key, !!request.fresh, options.signal));
+    if (!reply) {
+      // Committed into another store (the broker outlived it, or the store was emptied): computed again.
+      await this.kv.delete(doneKey(key));
+      reply = await this.reply(await this.completion(key, true, options.signal));
+      if (!reply) throw new Error(`task ${key}: its reply is not in ${this.blobs.location}: do the workers use the same --store?`);
+    }
+    if ('failure' in reply) {
+      // A failure completes this try only: cleared, so that a retry (or a later run) computes it again.
+      await this.kv.delete(doneKey(key));
+      throw new TaskError(reply.failure);
+    }
+    return reply.result;
+  }
+
+  private async reply(sha256: string): Promise<TaskReply | undefined> {
+    const bytes = await this.blobs.get(sha256);
+    return bytes && replyFromBytes(bytes);
+  }
+
+  /** The reply blob's sha256, once a worker has committed the task; published unless already done. */
+  private async completion(key: string, retry: boolean, signal?: AbortSignal): Promise<string> {
+    let tell!: (reply: string) => void;
+    const done = new Promise<string>((resolve) => (tell = resolve));
+    const waiters = this.waiting.get(key) ?? new Set();
+    this.waiting.set(key, waiters.add(tell));
+    let onAbort: (() => void) | undefined;
+    try {
+      const committed = await this.kv.get(doneKey(key));
+      if (committed?.operation === 'PUT') return committed.string();
+      await this.publish(key, retry);
+      signal?.throwIfAborted();
+      const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true }));
+      return await Promise.race([done, aborted, this.lost]);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      waiters.delete(tell);
+      if (waiters.size === 0) this.waiting.delete(key);
+    }
+  }
+
+  private async publish(key: string, retry: boolean): Promise<void> {
+    const message = JSON.stringify({ request: key } satisfies TaskMessage);
+    // The key as message id: a task published twice (by two coordinators, or a rerun) is queued
+    // once. A retry follows a failure that was consumed, so it is a new message.
+    const ack = await this.js.publish(taskSubject('cpu'), message, { msgID: retry ? `${key}.${nuid.next()}` : key });
+    // The broker remembers ids for two minutes: a duplicate of a message no longer queued (done,
+    // its failure read and cleared) would be lost, so it is sent again under an id of its own.
+    if (ack.duplicate && !(await this.queued(ack.seq))) await this.js.publish(taskSubject('cpu'), message, { msgID: `${key}.${nuid.next()}` });
+  }
+
+  private async queued(seq: number): Promise<boolean> {
+    try {
+      return (await this.jsm.streams.getMessage(streamName, { seq })) !== null;
+    } catch {
+      return false; // no such message: acked and gone
+    }
+  }
+
+  async close(): Promise<void> {
+    this.watcher.stop();
+    await this.watching;
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}

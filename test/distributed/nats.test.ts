@@ -1,0 +1,132 @@
+// Distributed runs (DESIGN.md §3 "Running on many machines"): a real nats-server with JetStream on a
+// free port, real `quiver worker` processes and a real coordinator (`quiver run --executor nats://`),
+// sharing a folder store. What a distributed run writes must be byte for byte what a local run writes.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { duckdb, scratchDir } from '../helpers.ts';
+import { bucket, useS3Server } from '../cache/s3-server.ts';
+import { haveNatsServer, quiver, quiverRun, quiverRunWith, quiverWith, startNats, stopAll, type Started } from './processes.ts';
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const fixture = (name: string) => join('test', 'fixtures', name);
+
+// Without a nats-server on PATH (or in NATS_SERVER) there is nothing to run these against.
+describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { timeout: 240_000 }, () => {
+  const dir = scratchDir('quiver-nats-');
+  let url: string;
+
+  beforeAll(async () => {
+    url = await startNats(dir);
+  });
+
+  afterAll(stopAll);
+
+  const worker = (store: string, ...more: string[]) => quiver('worker', '--nats', url, '--store', store, '--threads', '1', ...more);
+
+  describe('two workers', () => {
+    const store = join(dir, 'store');
+    let workers: Started[];
+
+    beforeAll(async () => {
+      workers = [worker(store), worker(store)];
+      await Promise.all(workers.map((w) => w.says(/^worker: nats:/m)));
+    });
+
+    test('a CSV → derive → Parquet workflow and a many-partition one: outputs byte-identical to a local run', async () => {
+      for (const [file, outputs, more] of [
+        ['workflows/finance/spy-daily.yaml', ['spy-daily.parquet', 'spy-yearly.csv'], ['--allow-path', 'data']],
+        [fixture('burn.yaml'), ['burned.parquet'], []],
+      ] as const) {
+        const name = file.split('/').pop()!;
+        const local = await quiverRun('run', file, '--out', join(dir, 'local', name), ...more);
+        expect(local.code, local.stderr).toBe(0);
+        const remote = await quiverRun('run', file, '--out', join(dir, 'remote', name), '--executor', url, '--store', store, '--json', ...more);
+        expect(remote.code, remote.stderr).toBe(0);
+        expect(JSON.parse(remote.stdout).status).toBe('ok');
+        for (const output of outputs) expect(sha256(join(dir, 'remote', name, output)), output).toBe(sha256(join(dir, 'local', name, output)));
+      }
+      // The workers did the work: every task a worker took is in their logs.
+      expect(workers.map((w) => w.stderr().match(/^worker: took /gm)?.length ?? 0).reduce((a, b) => a + b)).toBeGreaterThanOrEqual(7);
+    });
+
+    test('a stage that throws fails the run naming the stage, as a local run does', async () => {
+      const local = await quiverRun('run', fixture('generated.yaml'), '--out', join(dir, 'local', 'failing'), '--set', 'fail=true');
+      const remote = await quiverRun('run', fixture('generated.yaml'), '--out', join(dir, 'remote', 'failing'), '--set', 'fail=true', '--executor', url, '--store', store);
+      const reason = /^quiver run test\/fixtures\/generated\.yaml: stage 'dbl' on partition generated-0000\d: asked to fail$/m;
+      expect(local.code).toBe(1);
+      expect(local.stderr).toMatch(reason);
+      expect(remote.code).toBe(1);
+      expect(remote.stderr).toMatch(reason);
+    });
+
+    test('workers stop on SIGTERM with exit code 0', async () => {
+      for (const w of workers) w.child.kill('SIGTERM');
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    });
+  });
+
+  test('a worker killed while it holds a task: the task is delivered again, the run completes once, identical', async () => {
+    const store = join(dir, 'store-kill');
+    const params = ['--set', 'partitions=8', '--set', 'rounds=400'];
+    const local = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'local', 'kill'), ...params);
+    expect(local.code, local.stderr).toBe(0);
+    // One worker alone first, so that it is the one holding a task when it dies.
+    const doomed = worker(store);
+    const run = quiver('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'kill'), '--executor', url, '--store', store, '--json', ...params);
+    await doomed.says(/^worker: took /m);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    const held = doomed.stderr().match(/^worker: took (\w+)/m)![1];
+    const rescuer = worker(store);
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(rescuer.stderr()).toContain(`worker: took ${held}`);
+    rescuer.child.kill('SIGTERM');
+    expect(await rescuer.exited).toBe(0);
+    const output = join(dir, 'remote', 'kill', 'burned.parquet');
+    expect(sha256(output)).toBe(sha256(join(dir, 'local', 'kill', 'burned.parquet')));
+    expect(await duckdb(`select count(*)::int, count(distinct id)::int from '${output}'`)).toEqual([[160_000, 160_000]]);
+    expect(JSON.parse(run.stdout()).stages.find((s: { id: string }) => s.id === 'burn')).toMatchObject({ tasks: 8, rowsOut: 160_000 });
+  });
+
+  describe('an S3 store (s3rver)', () => {
+    const s3 = useS3Server();
+
+    test('the workers and the coordinator share a bucket for the cache and the task bytes: outputs identical to a local run', async () => {
+      const env = s3.env();
+      const store = `s3://${bucket}/distributed`;
+      const w = quiverWith(env, 'worker', '--nats', url, '--store', store, '--threads', '1');
+      await w.says(/^worker: nats:/m);
+      const local = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'local', 's3'));
+      expect(local.code, local.stderr).toBe(0);
+      const remote = await quiverRunWith(env, 'run', fixture('burn.yaml'), '--out', join(dir, 'remote', 's3'), '--executor', url, '--store', store);
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(sha256(join(dir, 'remote', 's3', 'burned.parquet'))).toBe(sha256(join(dir, 'local', 's3', 'burned.parquet')));
+      expect(w.stderr()).toMatch(/^worker: took /m);
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+    });
+  });
+
+  test('a worker with --idle-exit stops by itself once no task has come for that long, with exit code 0', async () => {
+    const idle = worker(join(dir, 'store'), '--idle-exit', '1');
+    expect(await idle.exited).toBe(0);
+    expect(idle.stderr()).toMatch(/^worker: idle for 1s, exiting$/m);
+  });
+});
+
+test('usage: a worker needs a broker URL and a store, a distributed run a store; each mistake is one sentence and exit code 2', { timeout: 60_000 }, async () => {
+  const cases: [string[], RegExp][] = [
+    [['worker', '--store', 'x'], /--nats must be a broker URL, nats:\/\/HOST:PORT\n/],
+    [['worker', '--nats', 'nats://127.0.0.1:1'], /--store is required/],
+    [['worker', '--nats', 'nats://127.0.0.1:1', '--store', 'x', '--threads', '0'], /--threads must be a positive whole number, not '0'/],
+    [['run', fixture('generated.yaml'), '--executor', 'nats://127.0.0.1:1'], /--executor nats:\/\/\.\.\. needs --store DIR/],
+    [['run', fixture('generated.yaml'), '--executor', 'slurm'], /--executor is local or a broker URL nats:\/\/HOST:PORT, not 'slurm'/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await quiverRun(...args);
+    expect(result.code, args.join(' ')).toBe(2);
+    expect(result.stderr).toMatch(message);
+  }
+});
