@@ -14,20 +14,26 @@ dir=$(realpath -m "${2:?usage: slurm.sh up|down DIR}")
 export SLURM_CONF="$dir/slurm.conf"
 
 say() { echo "slurm.sh: $*" >&2; }
+# Running: not gone and not a zombie (where nothing reaps the daemons, they stay zombies).
+running() { [[ -e /proc/$1/stat ]] && ! [[ $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) == Z* ]]; }
+# SIGTERM, then wait (up to 20 s) for the process to be done, so that its files are complete.
+stop() {
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 100); do running "$1" || return 0; sleep 0.2; done
+  say "process $1 did not stop on SIGTERM"
+}
 
 if [[ $action == down ]]; then
   if [[ -f $SLURM_CONF ]]; then
     scancel --name=quiver-worker >/dev/null 2>&1 || true
-    for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid"; do
-      [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true
-    done
-    for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid"; do
-      for _ in $(seq 50); do [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.2; done
+    for daemon in slurmd slurmctld; do
+      pid=$(cat "$dir/$daemon.pid" 2>/dev/null || true)
+      [[ -n $pid ]] && stop "$pid"
     done
   fi
   if [[ -f $dir/munged.started ]]; then
     pid=$(cat /run/munge/munged.pid 2>/dev/null || true)
-    [[ -n $pid ]] && kill "$pid" 2>/dev/null || true
+    [[ -n $pid ]] && stop "$pid"
     rm -f "$dir/munged.started"
   fi
   exit 0

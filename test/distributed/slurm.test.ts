@@ -15,8 +15,9 @@ const run = promisify(execFile);
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const entry = join(repoRoot, 'src/cli/quiver.mjs');
 
+const dir = scratchDir('quiver-slurm-cli-');
+
 test('--dry-run prints the sbatch script: one job array of workers that exit when idle, with the options given', { timeout: 60_000 }, async () => {
-  const dir = scratchDir('quiver-slurm-dry-');
   const store = join(dir, 'store');
   const result = await quiverRun('slurm-workers', '4', '--nats', 'nats://broker:4222', '--store', store, '--partition', 'short', '--time', '0-02:00',
     '--caps', 'cpu,gpu', '--cpus-per-task', '8', '--sbatch-arg=--gres=gpu:1', '--dry-run');
@@ -67,28 +68,33 @@ test('usage: each mistake is one sentence and exit code 2; without sbatch, a sen
     expect(result.code, args.join(' ')).toBe(2);
     expect(result.stderr).toMatch(message);
   }
-  const dir = scratchDir('quiver-slurm-nosbatch-');
-  const missing = await quiverRunWith({ QUIVER_SBATCH: 'quiver-test-no-such-sbatch' }, 'slurm-workers', '2', '--nats', 'nats://h:4222', '--store', join(dir, 'store'));
+  const missing = await quiverRunWith({ QUIVER_SBATCH: 'quiver-test-no-such-sbatch' }, 'slurm-workers', '2', '--nats', 'nats://h:4222', '--store', join(dir, 'nosbatch'));
   expect(missing.code).toBe(1);
   expect(missing.stderr).toMatch(/^quiver slurm-workers: quiver-test-no-such-sbatch was not found on PATH: quiver slurm-workers submits jobs to SLURM, so run it on a SLURM login node/m);
 });
 
 // Only where asked: it needs root, slurm-wlm and munge, and starts SLURM's daemons on this machine.
 describe.runIf(process.env.QUIVER_TEST_SLURM === '1' && haveNatsServer)('workers started by a real one-node SLURM', { timeout: 300_000 }, () => {
-  const dir = scratchDir('quiver-slurm-');
+  const dir = scratchDir('quiver-slurm-real-');
   const slurmDir = join(dir, 'slurm');
   const env = { SLURM_CONF: join(slurmDir, 'slurm.conf') };
   const slurm = (command: string, ...args: string[]) => run(command, args, { env: { ...process.env, ...env } });
+  const timings: string[] = [];
+  const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
   let url: string;
 
   beforeAll(async () => {
     url = await startNats(dir);
+    const t0 = performance.now();
     await run(join(repoRoot, 'test/distributed/slurm.sh'), ['up', slurmDir]);
+    timings.push(`SLURM up ${seconds(t0)}`);
   }, 120_000);
 
   afterAll(async () => {
     await run(join(repoRoot, 'test/distributed/slurm.sh'), ['down', slurmDir]);
     await stopAll();
+    // Not asserted (the machine's load decides them): for the record.
+    console.log(`slurm.test.ts timings: ${timings.join(', ')}`);
   });
 
   test('2 workers as a job array: a workflow run through them is byte-identical to a local run, and the jobs end by themselves when idle', async () => {
@@ -96,6 +102,7 @@ describe.runIf(process.env.QUIVER_TEST_SLURM === '1' && haveNatsServer)('workers
     const local = await quiverRun('run', 'test/fixtures/burn.yaml', '--out', join(dir, 'local'));
     expect(local.code, local.stderr).toBe(0);
 
+    const t0 = performance.now();
     const submitted = await quiverRunWith(env, 'slurm-workers', '2', '--nats', url, '--store', store, '--time', '10', '--idle-exit', '20');
     expect(submitted.code, submitted.stderr).toBe(0);
     const jobId = submitted.stdout.trim();
@@ -106,6 +113,7 @@ describe.runIf(process.env.QUIVER_TEST_SLURM === '1' && haveNatsServer)('workers
     expect(remote.code, remote.stderr).toBe(0);
     expect(JSON.parse(remote.stdout).status).toBe('ok');
     expect(sha256(join(dir, 'remote', 'burned.parquet'))).toBe(sha256(join(dir, 'local', 'burned.parquet')));
+    timings.push(`submit to run done ${seconds(t0)}`);
 
     // No job of the array is left once both workers have been idle for 20 s (the test's timeout bounds the wait).
     for (;;) {
@@ -113,6 +121,7 @@ describe.runIf(process.env.QUIVER_TEST_SLURM === '1' && haveNatsServer)('workers
       if (stdout.trim() === '') break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+    timings.push(`submit to squeue empty ${seconds(t0)}`);
     const { stdout: jobs } = await slurm('scontrol', 'show', 'job', jobId);
     expect(jobs.match(/ArrayTaskId=\d+/g)?.sort()).toEqual(['ArrayTaskId=0', 'ArrayTaskId=1']);
     expect(jobs.match(/JobState=\w+/g)).toEqual(['JobState=COMPLETED', 'JobState=COMPLETED']);
