@@ -9,6 +9,7 @@ import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 import { scheduleCommand } from './schedule.ts';
 import { simulateCommand } from './simulate.ts';
+import { slurmWorkersCommand } from './slurm-workers.ts';
 import { runsCommand } from './runs.ts';
 import { UsageError } from './usage-error.ts';
 import { validateCommand } from './validate.ts';
@@ -22,6 +23,10 @@ const usage = `quiver — Arrow-native workflows for scientific data
                   [--store DIR] [--json] [--explain] [--no-cache] [--allow-path DIR]...
   quiver worker --nats nats://HOST:PORT --store DIR [--caps cpu,gpu] [--threads N] [--idle-exit S]
                                                   run tasks of distributed runs (until a signal)
+  quiver slurm-workers N --nats nats://HOST:PORT --store DIR [--partition P] [--time T] [--caps cpu,gpu]
+                  [--cpus-per-task C] [--threads N] [--idle-exit S] [--logs DIR] [--sbatch-arg=OPT]... [--dry-run]
+                                                  submit N workers to SLURM (one job array); each exits
+                                                  after S seconds without a task (default 300)
   quiver graph FILE [--format mermaid|dot] [--allow-path DIR]...
                                                   print the stage graph
   quiver inspect PATH [--rows N] [--with k=v]... [--json]
@@ -52,6 +57,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   export: exportCommand,
   report: reportCommand,
   worker: workerCommand,
+  'slurm-workers': slurmWorkersCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
