@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { duckdb, scratchDir } from '../helpers.ts';
 import { bucket, useS3Server } from '../cache/s3-server.ts';
+import { maxDeliveries } from '../../src/engine/executors/nats-queue.ts';
 import { haveNatsServer, quiver, quiverRun, quiverRunWith, quiverWith, startNats, stopAll, type Started } from './processes.ts';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -88,6 +89,29 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
     expect(sha256(output)).toBe(sha256(join(dir, 'local', 'kill', 'burned.parquet')));
     expect(await duckdb(`select count(*)::int, count(distinct id)::int from '${output}'`)).toEqual([[160_000, 160_000]]);
     expect(JSON.parse(run.stdout()).stages.find((s: { id: string }) => s.id === 'burn')).toMatchObject({ tasks: 8, rowsOut: 160_000 });
+  });
+
+  test('a task whose workers are lost every time fails the run naming its stage; a stopped worker hands its task back without counting', async () => {
+    const store = join(dir, 'store-lost');
+    const run = quiver('run', fixture('spin.yaml'), '--out', join(dir, 'remote', 'lost'), '--executor', url, '--store', store);
+    // Stopped (SIGTERM): the task is queued again, as if never delivered.
+    const stopped = worker(store);
+    await stopped.says(/^worker: took /m);
+    stopped.child.kill('SIGTERM');
+    expect(await stopped.exited).toBe(0);
+    // Lost (SIGKILL) as often as a task may be delivered.
+    for (let i = 0; i < maxDeliveries; i++) {
+      const lost = worker(store);
+      await lost.says(/^worker: took /m);
+      lost.child.kill('SIGKILL');
+      await lost.exited;
+    }
+    const last = worker(store);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/^quiver run test\/fixtures\/spin\.yaml: stage 'gen\+spin' on partition generated-00000: its worker thread died \(lost with its worker process 2 times: killed, or cut off from the broker\)$/m);
+    expect(last.stderr()).toMatch(/^worker: fails \w+$/m);
+    last.child.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
   });
 
   describe('an S3 store (s3rver)', () => {

@@ -20,6 +20,13 @@ export const doneKey = (key: string) => `done.${key}`;
  */
 export const ackWaitMs = 10_000;
 
+/**
+ * How many times a task is delivered before it fails: a worker lost while running it (killed, cut
+ * off) has it delivered again once; lost twice, the task is taken to be what kills its workers and
+ * fails as a dead thread does in a local run, which the stage's `retries` then answer.
+ */
+export const maxDeliveries = 2;
+
 /** A message: the sha256 of the task's request blob, which is also the task's key. */
 export interface TaskMessage {
   request: string;
