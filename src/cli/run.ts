@@ -21,6 +21,7 @@ export async function runCommand(args: string[]): Promise<number> {
     workers: { type: 'string' },
     executor: { type: 'string', default: 'local' },
     store: { type: 'string' },
+    gpu: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
     'allow-path': { type: 'string', multiple: true },
@@ -33,6 +34,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (distributed && !values.executor!.startsWith('nats://')) throw new UsageError(`--executor is local or a broker URL nats://HOST:PORT, not '${values.executor}'`);
   if (distributed && !values.store) throw new UsageError('--executor nats://... needs --store DIR or s3://bucket/prefix: where the workers keep what they compute');
   if (!distributed && values.store) throw new UsageError('--store is for distributed runs (--executor nats://...)');
+  if (!distributed && values.gpu) throw new UsageError('--gpu is for distributed runs (--executor nats://...): it sends model stages to workers started with --caps gpu');
   const isFolder = (target: string) => statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
   const folder = targets.length > 1 || isFolder(targets[0]);
   const files = targets.flatMap((target) => {
@@ -51,7 +53,7 @@ export async function runCommand(args: string[]): Promise<number> {
   // Distributed: --workers bounds the tasks queued or running at once, and the shared store holds
   // the task cache too, so that any coordinator finds what the workers computed.
   const executor = distributed
-    ? await NatsExecutor.connect({ url: values.executor!, store: values.store!, concurrency: workers })
+    ? await NatsExecutor.connect({ url: values.executor!, store: values.store!, concurrency: workers, gpu: values.gpu })
     : new LocalExecutor({ workers, memoryLimitMb });
   const store = distributed ? openStore(values.store!) : undefined;
   try {

@@ -62,6 +62,29 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
       expect(remote.stderr).toMatch(reason);
     });
 
+    test('model stages: run by cpu workers unless the run says --gpu, then only by workers with --caps gpu', async () => {
+      const file = fixture('predict.yaml');
+      const allow = ['--allow-path', 'data/models/radar-cnn'];
+      const local = await quiverRun('run', file, '--out', join(dir, 'local', 'predict'), ...allow);
+      expect(local.code, local.stderr).toBe(0);
+      const expected = sha256(join(dir, 'local', 'predict', 'scored.parquet'));
+      const cpu = await quiverRun('run', file, '--out', join(dir, 'remote', 'predict-cpu'), '--executor', url, '--store', store, ...allow);
+      expect(cpu.code, cpu.stderr).toBe(0);
+      expect(sha256(join(dir, 'remote', 'predict-cpu', 'scored.parquet'))).toBe(expected);
+
+      const took = () => workers.map((w) => w.stderr().match(/^worker: took /gm)?.length ?? 0).reduce((a, b) => a + b);
+      const before = took();
+      const gpu = worker(join(dir, 'store-gpu'), '--caps', 'gpu');
+      await gpu.says(/caps gpu,/);
+      const remote = await quiverRun('run', file, '--out', join(dir, 'remote', 'predict-gpu'), '--executor', url, '--store', join(dir, 'store-gpu'), '--gpu', ...allow);
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(sha256(join(dir, 'remote', 'predict-gpu', 'scored.parquet'))).toBe(expected);
+      expect(gpu.stderr().match(/^worker: took /gm)).toHaveLength(2); // one task per partition
+      expect(took()).toBe(before);
+      gpu.child.kill('SIGTERM');
+      expect(await gpu.exited).toBe(0);
+    });
+
     test('workers stop on SIGTERM with exit code 0', async () => {
       for (const w of workers) w.child.kill('SIGTERM');
       expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
@@ -146,6 +169,7 @@ test('usage: a worker needs a broker URL and a store, a distributed run a store;
     [['worker', '--nats', 'nats://127.0.0.1:1'], /--store is required/],
     [['worker', '--nats', 'nats://127.0.0.1:1', '--store', 'x', '--threads', '0'], /--threads must be a positive whole number, not '0'/],
     [['run', fixture('generated.yaml'), '--executor', 'nats://127.0.0.1:1'], /--executor nats:\/\/\.\.\. needs --store DIR/],
+    [['run', fixture('generated.yaml'), '--gpu'], /--gpu is for distributed runs/],
     [['run', fixture('generated.yaml'), '--executor', 'slurm'], /--executor is local or a broker URL nats:\/\/HOST:PORT, not 'slurm'/],
   ];
   for (const [args, message] of cases) {
