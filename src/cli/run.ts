@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { openStore } from '../cache/stores/open-store.ts';
 import { LocalExecutor } from '../engine/executors/local.ts';
 import { NatsExecutor } from '../engine/executors/nats.ts';
+import { LeaseHeldError, runIdentity, type CoordinatorLease } from '../engine/executors/nats-lease.ts';
 import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
 import { ProgressDisplay } from '../observe/progress.ts';
 import { summaryTable, type RunSummary } from '../observe/summary.ts';
@@ -67,9 +68,18 @@ export async function runCommand(args: string[]): Promise<number> {
   async function runOne(file: string): Promise<number> {
     const out = folder ? join(values.out!, relative(root, resolve(file)).replace(/\.ya?ml$/, '')) : values.out!;
     let progress: ProgressDisplay | undefined;
+    // Distributed: one coordinator per workflow and out folder; a rerun takes a killed one's place.
+    let lease: CoordinatorLease | undefined;
+    try {
+      lease = executor instanceof NatsExecutor ? await executor.lease(runIdentity(file, out)) : undefined;
+    } catch (error) {
+      if (!(error instanceof LeaseHeldError)) throw error;
+      process.stderr.write(`quiver run ${file}: ${error.message}\n`);
+      return 1;
+    }
     try {
       const summary = await runWorkflow(file, {
-        catalog: builtinCatalog, out, set: values.set, executor, store, noCache: values['no-cache'], allowPaths: values['allow-path'],
+        catalog: builtinCatalog, out, set: values.set, executor, store, noCache: values['no-cache'], allowPaths: values['allow-path'], signal: lease?.lost,
         onExplain: values.explain ? (list) => process.stderr.write(explanationText(list)) : undefined,
         onStart: (stats) => {
           if (!process.stderr.isTTY) return;
@@ -89,6 +99,8 @@ export async function runCommand(args: string[]): Promise<number> {
       if (!(error instanceof InvalidWorkflowError)) throw error;
       for (const p of error.problems) process.stderr.write(formatProblem(file, p) + '\n');
       return 2;
+    } finally {
+      await lease?.release();
     }
   }
 }

@@ -137,6 +137,33 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
     expect(await last.exited).toBe(0);
   });
 
+  test('a killed coordinator: a second one is refused while it lives; the same command run again resumes, computing nothing twice, identical', async () => {
+    const store = join(dir, 'store-resume');
+    const params = ['--set', 'partitions=8', '--set', 'rounds=200'];
+    const local = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'local', 'resume'), ...params);
+    expect(local.code, local.stderr).toBe(0);
+    const args = ['run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'resume'), '--executor', url, '--store', store, ...params];
+    // Two at once, and no worker yet: neither can finish, so the first to exit is the one refused.
+    const coordinators = [quiver(...args), quiver(...args)];
+    const refused = await Promise.race(coordinators.map((c) => c.exited.then(() => c)));
+    expect(refused.child.exitCode).toBe(1);
+    expect(refused.stderr()).toMatch(/^quiver run test\/fixtures\/burn\.yaml: another coordinator \(\S+ pid \d+\) is running this workflow into this out folder: wait for it to end, or stop it$/m);
+    const first = coordinators.find((c) => c !== refused)!;
+    const w = worker(store);
+    await w.says(/^worker: took [^]*^worker: took /m); // the first task committed
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const resumed = await quiverRun(...args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sha256(join(dir, 'remote', 'resume', 'burned.parquet'))).toBe(sha256(join(dir, 'local', 'resume', 'burned.parquet')));
+    // Every task once: what the dead coordinator had committed, or left queued, was not computed again.
+    const taken = w.stderr().match(/^worker: took \w+$/gm)!;
+    expect(new Set(taken).size).toBe(8);
+    expect(taken).toHaveLength(8);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  });
+
   describe('an S3 store (s3rver)', () => {
     const s3 = useS3Server();
 

@@ -10,6 +10,7 @@ import { openBlobs } from '../../cache/stores/open-store.ts';
 import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
 import type { Executor, TaskReply, TaskRequest, TaskResult } from '../task.ts';
+import { CoordinatorLease } from './nats-lease.ts';
 import { doneKey, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
 
 export interface NatsExecutorOptions {
@@ -128,6 +129,11 @@ export class NatsExecutor implements Executor {
     } catch {
       return false; // no such message: acked and gone
     }
+  }
+
+  /** The run's coordinator lease (see nats-lease.ts); rejects with a LeaseHeldError while a live coordinator holds it. */
+  lease(run: string): Promise<CoordinatorLease> {
+    return CoordinatorLease.take(this.kv, run);
   }
 
   async close(): Promise<void> {
