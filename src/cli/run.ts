@@ -57,9 +57,14 @@ export async function runCommand(args: string[]): Promise<number> {
     ? await NatsExecutor.connect({ url: values.executor!, store: values.store!, concurrency: workers, gpu: values.gpu })
     : new LocalExecutor({ workers, memoryLimitMb });
   const store = distributed ? openStore(values.store!) : undefined;
+  // Distributed: a signal stops the run, which takes its queued tasks back from the workers.
+  const interrupted = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => interrupted.abort(new Error(`interrupted (${signal})`));
+  if (distributed) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
   try {
-    for (const file of files) exitCode = Math.max(exitCode, await runOne(file));
+    for (const file of files) exitCode = Math.max(exitCode, interrupted.signal.aborted ? 1 : await runOne(file));
   } finally {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
     await executor.close();
   }
   if (values.json) process.stdout.write(JSON.stringify(folder ? summaries : summaries[0] ?? null) + '\n');
@@ -79,7 +84,8 @@ export async function runCommand(args: string[]): Promise<number> {
     }
     try {
       const summary = await runWorkflow(file, {
-        catalog: builtinCatalog, out, set: values.set, executor, store, noCache: values['no-cache'], allowPaths: values['allow-path'], signal: lease?.lost,
+        catalog: builtinCatalog, out, set: values.set, executor, store, noCache: values['no-cache'], allowPaths: values['allow-path'],
+        signal: lease ? AbortSignal.any([interrupted.signal, lease.lost]) : undefined,
         onExplain: values.explain ? (list) => process.stderr.write(explanationText(list)) : undefined,
         onStart: (stats) => {
           if (!process.stderr.isTTY) return;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { duckdb, scratchDir } from '../helpers.ts';
 import { bucket, useS3Server } from '../cache/s3-server.ts';
-import { maxDeliveries } from '../../src/engine/executors/nats-queue.ts';
+import { connect } from '@nats-io/transport-node';
+import { maxDeliveries, openQueue, streamName } from '../../src/engine/executors/nats-queue.ts';
 import { haveNatsServer, quiver, quiverRun, quiverRunWith, quiverWith, startNats, stopAll, type Started } from './processes.ts';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -162,6 +163,24 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
     expect(taken).toHaveLength(8);
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
+  });
+
+  test('an interrupted coordinator (SIGINT) takes its queued tasks out of the queue: no worker runs them for nobody', async () => {
+    const nc = await connect({ servers: url });
+    const { jsm } = await openQueue(nc, ['cpu']);
+    const queued = async () => (await jsm.streams.info(streamName)).state.messages;
+    try {
+      const before = await queued();
+      const run = quiver('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'interrupted'), '--executor', url, '--store', join(dir, 'store-interrupted'), '--set', 'partitions=8');
+      // No worker: all 8 tasks stay queued until the interruption.
+      while ((await queued()) < before + 8) await new Promise((r) => setTimeout(r, 100));
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(1);
+      expect(run.stderr()).toMatch(/^quiver run test\/fixtures\/burn\.yaml: interrupted \(SIGINT\)$/m);
+      expect(await queued()).toBe(before);
+    } finally {
+      await nc.close();
+    }
   });
 
   describe('an S3 store (s3rver)', () => {

@@ -102,10 +102,19 @@ export class NatsExecutor implements Executor {
     try {
       const committed = await this.kv.get(doneKey(key));
       if (committed?.operation === 'PUT') return committed.string();
-      await this.publish(key, subject, retry);
-      signal?.throwIfAborted();
-      const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true }));
-      return await Promise.race([done, aborted, this.lost]);
+      const seq = await this.publish(key, subject, retry);
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal?.aborted) reject(signal.reason);
+        signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true });
+      });
+      try {
+        return await Promise.race([done, aborted, this.lost]);
+      } catch (error) {
+        // Stopped (the run failed or was interrupted, or the task ran past its timeout): taken out of
+        // the queue, so that no worker starts it for nobody. A worker already running it finishes it once.
+        if (signal?.aborted) await this.jsm.streams.deleteMessage(streamName, seq, false).catch(() => undefined);
+        throw error;
+      }
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       waiters.delete(tell);
@@ -113,14 +122,16 @@ export class NatsExecutor implements Executor {
     }
   }
 
-  private async publish(key: string, subject: string, retry: boolean): Promise<void> {
+  /** Queues the task unless it is queued already; the sequence number of its message. */
+  private async publish(key: string, subject: string, retry: boolean): Promise<number> {
     const message = JSON.stringify({ request: key } satisfies TaskMessage);
     // The key as message id: a task published twice (by two coordinators, or a rerun) is queued
     // once. A retry follows a failure that was consumed, so it is a new message.
     const ack = await this.js.publish(subject, message, { msgID: retry ? `${key}.${nuid.next()}` : key });
     // The broker remembers ids for two minutes: a duplicate of a message no longer queued (done,
     // its failure read and cleared) would be lost, so it is sent again under an id of its own.
-    if (ack.duplicate && !(await this.queued(ack.seq))) await this.js.publish(subject, message, { msgID: `${key}.${nuid.next()}` });
+    if (ack.duplicate && !(await this.queued(ack.seq))) return (await this.js.publish(subject, message, { msgID: `${key}.${nuid.next()}` })).seq;
+    return ack.seq;
   }
 
   private async queued(seq: number): Promise<boolean> {
