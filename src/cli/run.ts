@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { openStore } from '../cache/stores/open-store.ts';
 import { LocalExecutor } from '../engine/executors/local.ts';
 import { NatsExecutor } from '../engine/executors/nats.ts';
+import { LeaseHeldError, runIdentity, type CoordinatorLease } from '../engine/executors/nats-lease.ts';
 import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
 import { ProgressDisplay } from '../observe/progress.ts';
 import { summaryTable, type RunSummary } from '../observe/summary.ts';
@@ -21,6 +22,7 @@ export async function runCommand(args: string[]): Promise<number> {
     workers: { type: 'string' },
     executor: { type: 'string', default: 'local' },
     store: { type: 'string' },
+    gpu: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
     'allow-path': { type: 'string', multiple: true },
@@ -33,6 +35,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (distributed && !values.executor!.startsWith('nats://')) throw new UsageError(`--executor is local or a broker URL nats://HOST:PORT, not '${values.executor}'`);
   if (distributed && !values.store) throw new UsageError('--executor nats://... needs --store DIR or s3://bucket/prefix: where the workers keep what they compute');
   if (!distributed && values.store) throw new UsageError('--store is for distributed runs (--executor nats://...)');
+  if (!distributed && values.gpu) throw new UsageError('--gpu is for distributed runs (--executor nats://...): it sends model stages to workers started with --caps gpu');
   const isFolder = (target: string) => statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
   const folder = targets.length > 1 || isFolder(targets[0]);
   const files = targets.flatMap((target) => {
@@ -51,12 +54,17 @@ export async function runCommand(args: string[]): Promise<number> {
   // Distributed: --workers bounds the tasks queued or running at once, and the shared store holds
   // the task cache too, so that any coordinator finds what the workers computed.
   const executor = distributed
-    ? await NatsExecutor.connect({ url: values.executor!, store: values.store!, concurrency: workers })
+    ? await NatsExecutor.connect({ url: values.executor!, store: values.store!, concurrency: workers, gpu: values.gpu })
     : new LocalExecutor({ workers, memoryLimitMb });
   const store = distributed ? openStore(values.store!) : undefined;
+  // Distributed: a signal stops the run, which takes its queued tasks back from the workers.
+  const interrupted = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => interrupted.abort(new Error(`interrupted (${signal})`));
+  if (distributed) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
   try {
-    for (const file of files) exitCode = Math.max(exitCode, await runOne(file));
+    for (const file of files) exitCode = Math.max(exitCode, interrupted.signal.aborted ? 1 : await runOne(file));
   } finally {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
     await executor.close();
   }
   if (values.json) process.stdout.write(JSON.stringify(folder ? summaries : summaries[0] ?? null) + '\n');
@@ -65,9 +73,19 @@ export async function runCommand(args: string[]): Promise<number> {
   async function runOne(file: string): Promise<number> {
     const out = folder ? join(values.out!, relative(root, resolve(file)).replace(/\.ya?ml$/, '')) : values.out!;
     let progress: ProgressDisplay | undefined;
+    // Distributed: one coordinator per workflow and out folder; a rerun takes a killed one's place.
+    let lease: CoordinatorLease | undefined;
+    try {
+      lease = executor instanceof NatsExecutor ? await executor.lease(runIdentity(file, out)) : undefined;
+    } catch (error) {
+      if (!(error instanceof LeaseHeldError)) throw error;
+      process.stderr.write(`quiver run ${file}: ${error.message}\n`);
+      return 1;
+    }
     try {
       const summary = await runWorkflow(file, {
         catalog: builtinCatalog, out, set: values.set, executor, store, noCache: values['no-cache'], allowPaths: values['allow-path'],
+        signal: lease ? AbortSignal.any([interrupted.signal, lease.lost]) : undefined,
         onExplain: values.explain ? (list) => process.stderr.write(explanationText(list)) : undefined,
         onStart: (stats) => {
           if (!process.stderr.isTTY) return;
@@ -87,6 +105,8 @@ export async function runCommand(args: string[]): Promise<number> {
       if (!(error instanceof InvalidWorkflowError)) throw error;
       for (const p of error.problems) process.stderr.write(formatProblem(file, p) + '\n');
       return 2;
+    } finally {
+      await lease?.release();
     }
   }
 }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { duckdb, scratchDir } from '../helpers.ts';
 import { bucket, useS3Server } from '../cache/s3-server.ts';
+import { connect } from '@nats-io/transport-node';
+import { maxDeliveries, openQueue, streamName } from '../../src/engine/executors/nats-queue.ts';
 import { haveNatsServer, quiver, quiverRun, quiverRunWith, quiverWith, startNats, stopAll, type Started } from './processes.ts';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -61,6 +63,29 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
       expect(remote.stderr).toMatch(reason);
     });
 
+    test('model stages: run by cpu workers unless the run says --gpu, then only by workers with --caps gpu', async () => {
+      const file = fixture('predict.yaml');
+      const allow = ['--allow-path', 'data/models/radar-cnn'];
+      const local = await quiverRun('run', file, '--out', join(dir, 'local', 'predict'), ...allow);
+      expect(local.code, local.stderr).toBe(0);
+      const expected = sha256(join(dir, 'local', 'predict', 'scored.parquet'));
+      const cpu = await quiverRun('run', file, '--out', join(dir, 'remote', 'predict-cpu'), '--executor', url, '--store', store, ...allow);
+      expect(cpu.code, cpu.stderr).toBe(0);
+      expect(sha256(join(dir, 'remote', 'predict-cpu', 'scored.parquet'))).toBe(expected);
+
+      const took = () => workers.map((w) => w.stderr().match(/^worker: took /gm)?.length ?? 0).reduce((a, b) => a + b);
+      const before = took();
+      const gpu = worker(join(dir, 'store-gpu'), '--caps', 'gpu');
+      await gpu.says(/caps gpu,/);
+      const remote = await quiverRun('run', file, '--out', join(dir, 'remote', 'predict-gpu'), '--executor', url, '--store', join(dir, 'store-gpu'), '--gpu', ...allow);
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(sha256(join(dir, 'remote', 'predict-gpu', 'scored.parquet'))).toBe(expected);
+      expect(gpu.stderr().match(/^worker: took /gm)).toHaveLength(2); // one task per partition
+      expect(took()).toBe(before);
+      gpu.child.kill('SIGTERM');
+      expect(await gpu.exited).toBe(0);
+    });
+
     test('workers stop on SIGTERM with exit code 0', async () => {
       for (const w of workers) w.child.kill('SIGTERM');
       expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
@@ -88,6 +113,74 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
     expect(sha256(output)).toBe(sha256(join(dir, 'local', 'kill', 'burned.parquet')));
     expect(await duckdb(`select count(*)::int, count(distinct id)::int from '${output}'`)).toEqual([[160_000, 160_000]]);
     expect(JSON.parse(run.stdout()).stages.find((s: { id: string }) => s.id === 'burn')).toMatchObject({ tasks: 8, rowsOut: 160_000 });
+  });
+
+  test('a task whose workers are lost every time fails the run naming its stage; a stopped worker hands its task back without counting', async () => {
+    const store = join(dir, 'store-lost');
+    const run = quiver('run', fixture('spin.yaml'), '--out', join(dir, 'remote', 'lost'), '--executor', url, '--store', store);
+    // Stopped (SIGTERM): the task is queued again, as if never delivered.
+    const stopped = worker(store);
+    await stopped.says(/^worker: took /m);
+    stopped.child.kill('SIGTERM');
+    expect(await stopped.exited).toBe(0);
+    // Lost (SIGKILL) as often as a task may be delivered.
+    for (let i = 0; i < maxDeliveries; i++) {
+      const lost = worker(store);
+      await lost.says(/^worker: took /m);
+      lost.child.kill('SIGKILL');
+      await lost.exited;
+    }
+    const last = worker(store);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/^quiver run test\/fixtures\/spin\.yaml: stage 'gen\+spin' on partition generated-00000: its worker thread died \(lost with its worker process 2 times: killed, or cut off from the broker\)$/m);
+    expect(last.stderr()).toMatch(/^worker: fails \w+$/m);
+    last.child.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
+  });
+
+  test('a killed coordinator: a second one is refused while it lives; the same command run again resumes, computing nothing twice, identical', async () => {
+    const store = join(dir, 'store-resume');
+    const params = ['--set', 'partitions=8', '--set', 'rounds=200'];
+    const local = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'local', 'resume'), ...params);
+    expect(local.code, local.stderr).toBe(0);
+    const args = ['run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'resume'), '--executor', url, '--store', store, ...params];
+    // Two at once, and no worker yet: neither can finish, so the first to exit is the one refused.
+    const coordinators = [quiver(...args), quiver(...args)];
+    const refused = await Promise.race(coordinators.map((c) => c.exited.then(() => c)));
+    expect(refused.child.exitCode).toBe(1);
+    expect(refused.stderr()).toMatch(/^quiver run test\/fixtures\/burn\.yaml: another coordinator \(\S+ pid \d+\) is running this workflow into this out folder: wait for it to end, or stop it$/m);
+    const first = coordinators.find((c) => c !== refused)!;
+    const w = worker(store);
+    await w.says(/^worker: took [^]*^worker: took /m); // the first task committed
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const resumed = await quiverRun(...args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sha256(join(dir, 'remote', 'resume', 'burned.parquet'))).toBe(sha256(join(dir, 'local', 'resume', 'burned.parquet')));
+    // Every task once: what the dead coordinator had committed, or left queued, was not computed again.
+    const taken = w.stderr().match(/^worker: took \w+$/gm)!;
+    expect(new Set(taken).size).toBe(8);
+    expect(taken).toHaveLength(8);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  });
+
+  test('an interrupted coordinator (SIGINT) takes its queued tasks out of the queue: no worker runs them for nobody', async () => {
+    const nc = await connect({ servers: url });
+    const { jsm } = await openQueue(nc, ['cpu']);
+    const queued = async () => (await jsm.streams.info(streamName)).state.messages;
+    try {
+      const before = await queued();
+      const run = quiver('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'interrupted'), '--executor', url, '--store', join(dir, 'store-interrupted'), '--set', 'partitions=8');
+      // No worker: all 8 tasks stay queued until the interruption.
+      while ((await queued()) < before + 8) await new Promise((r) => setTimeout(r, 100));
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(1);
+      expect(run.stderr()).toMatch(/^quiver run test\/fixtures\/burn\.yaml: interrupted \(SIGINT\)$/m);
+      expect(await queued()).toBe(before);
+    } finally {
+      await nc.close();
+    }
   });
 
   describe('an S3 store (s3rver)', () => {
@@ -122,6 +215,7 @@ test('usage: a worker needs a broker URL and a store, a distributed run a store;
     [['worker', '--nats', 'nats://127.0.0.1:1'], /--store is required/],
     [['worker', '--nats', 'nats://127.0.0.1:1', '--store', 'x', '--threads', '0'], /--threads must be a positive whole number, not '0'/],
     [['run', fixture('generated.yaml'), '--executor', 'nats://127.0.0.1:1'], /--executor nats:\/\/\.\.\. needs --store DIR/],
+    [['run', fixture('generated.yaml'), '--gpu'], /--gpu is for distributed runs/],
     [['run', fixture('generated.yaml'), '--executor', 'slurm'], /--executor is local or a broker URL nats:\/\/HOST:PORT, not 'slurm'/],
   ];
   for (const [args, message] of cases) {

@@ -5,6 +5,7 @@
 import { AckPolicy, jetstreamManager, RetentionPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { SegmentSpec } from '../task.ts';
 
 export const streamName = 'QUIVER_TASKS';
 export const bucketName = 'quiver';
@@ -19,6 +20,24 @@ export const doneKey = (key: string) => `done.${key}`;
  * cut off) loses its task; this is how long such a task waits before it is picked up again.
  */
 export const ackWaitMs = 10_000;
+
+/**
+ * How many times a task is delivered before it fails: a worker lost while running it (killed, cut
+ * off) has it delivered again once; lost twice, the task is taken to be what kills its workers and
+ * fails as a dead thread does in a local run, which the stage's `retries` then answer.
+ */
+export const maxDeliveries = 2;
+
+/**
+ * The stages that run a model inside a task. (model.train and model.apply are reduces: the
+ * coordinator runs them itself.)
+ */
+const modelStages = new Set(['model.predict']);
+
+/** Whose subject a task goes to: `gpu` when it runs a model and the run sends those to gpu workers, else `cpu`. */
+export function taskCapability(segment: SegmentSpec, gpu: boolean): 'cpu' | 'gpu' {
+  return gpu && [segment.source, ...segment.maps].some((s) => s && modelStages.has(s.use)) ? 'gpu' : 'cpu';
+}
 
 /** A message: the sha256 of the task's request blob, which is also the task's key. */
 export interface TaskMessage {

@@ -3,9 +3,9 @@
 // commits it with a KV create of `done.<key>` (the first create wins; a later one wrote the same
 // bytes), and only then acks. While the task runs it tells the broker it is still working, so only
 // a worker that went quiet has its task delivered again.
-import { jetstream, type Consumer, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
+import { connect, nuid } from '@nats-io/transport-node';
 import type { Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { messageOf } from '../../workflow/errors.ts';
@@ -13,7 +13,7 @@ import { replyToBytes, requestFromBytes, unpackSegment, unpackUnits } from '../t
 import { TaskError } from '../task-error.ts';
 import type { TaskReply } from '../task.ts';
 import { LocalExecutor } from './local.ts';
-import { ackWaitMs, consumerName, doneKey, openQueue, streamName, type TaskMessage } from './nats-queue.ts';
+import { ackWaitMs, consumerName, doneKey, maxDeliveries, openQueue, streamName, type TaskMessage } from './nats-queue.ts';
 
 export interface NatsWorkerOptions {
   url: string;
@@ -35,6 +35,7 @@ export interface NatsWorkerOptions {
 const pullMs = 1000;
 
 interface WorkerContext {
+  js: JetStreamClient;
   kv: KV;
   blobs: Blobs;
   pool: LocalExecutor;
@@ -50,7 +51,7 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
     const { kv } = await openQueue(nc, caps);
     const js = jetstream(nc);
     const consumers = await Promise.all(caps.map((cap) => js.consumers.get(streamName, consumerName(cap))));
-    const worker: WorkerContext = { kv, blobs: openBlobs(options.store), pool, signal, log };
+    const worker: WorkerContext = { js, kv, blobs: openBlobs(options.store), pool, signal, log };
     log(`worker: ${options.url}, ${threads} thread(s), caps ${caps.join(',')}, store ${options.store}`);
     let lastTask = Date.now();
     let running = 0;
@@ -77,8 +78,11 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
   }
 }
 
-/** Runs one task and commits its reply; acks only once `done.<key>` exists, naks if it cannot get there. */
-async function handle(msg: JsMsg, { kv, blobs, pool, signal, log }: WorkerContext): Promise<void> {
+/**
+ * Runs one task and commits its reply; acks only once `done.<key>` exists. A task delivered more
+ * than maxDeliveries times is not run again: its failure is committed instead.
+ */
+async function handle(msg: JsMsg, { js, kv, blobs, pool, signal, log }: WorkerContext): Promise<void> {
   const { request: key } = msg.json<TaskMessage>();
   const heartbeat = setInterval(() => {
     try {
@@ -91,17 +95,11 @@ async function handle(msg: JsMsg, { kv, blobs, pool, signal, log }: WorkerContex
     signal?.throwIfAborted();
     // Queued twice, or delivered again after its worker had committed: nothing left to do.
     if ((await kv.get(doneKey(key)))?.operation === 'PUT') return msg.ack();
-    log(`worker: took ${key.slice(0, 12)}`);
-    const request = await blobs.get(key);
-    if (!request) throw new Error(`task ${key}: its request is not in ${blobs.location}: does this worker use the coordinator's --store?`);
-    const packed = requestFromBytes(request);
-    let reply: TaskReply;
-    try {
-      reply = { result: await pool.run({ segment: unpackSegment(packed.segment), units: unpackUnits(packed), fresh: packed.fresh }, { signal }) };
-    } catch (error) {
-      if (!(error instanceof TaskError)) throw error;
-      reply = { failure: error.failure }; // the task's own failure is its outcome, committed like a result
-    }
+    const lost = msg.info.deliveryCount > maxDeliveries;
+    log(`worker: ${lost ? 'fails' : 'took'} ${key.slice(0, 12)}`);
+    const reply: TaskReply = lost
+      ? { failure: { kind: 'thread-died', cause: `lost with its worker process ${maxDeliveries} times: killed, or cut off from the broker` } }
+      : await compute(key, blobs, pool, signal);
     const replySha = await blobs.put(replyToBytes(reply));
     try {
       await kv.create(doneKey(key), replySha);
@@ -112,11 +110,38 @@ async function handle(msg: JsMsg, { kv, blobs, pool, signal, log }: WorkerContex
     msg.ack();
     if ('failure' in reply) log(`worker: ${key.slice(0, 12)} failed: ${reply.failure.cause}`);
   } catch (error) {
-    // Stopped, or the store or broker failed: the task goes back for another worker (or this one, later).
-    msg.nak();
-    if (!signal?.aborted) log(`worker: task ${key.slice(0, 12)} handed back: ${messageOf(error)}`);
+    if (signal?.aborted) return await requeue(msg, js);
+    // The store or broker failed: the task goes back for another worker (or this one), after a pause that grows.
+    msg.nak(Math.min(30_000, 1000 * 2 ** (msg.info.deliveryCount - 1)));
+    log(`worker: task ${key.slice(0, 12)} handed back: ${messageOf(error)}`);
   } finally {
     clearInterval(heartbeat);
+  }
+}
+
+/** The task's outcome on this worker's threads: its result, or its own failure (a value, committed like a result). */
+async function compute(key: string, blobs: Blobs, pool: LocalExecutor, signal?: AbortSignal): Promise<TaskReply> {
+  const request = await blobs.get(key);
+  if (!request) throw new Error(`task ${key}: its request is not in ${blobs.location}: does this worker use the coordinator's --store?`);
+  const packed = requestFromBytes(request);
+  try {
+    return { result: await pool.run({ segment: unpackSegment(packed.segment), units: unpackUnits(packed), fresh: packed.fresh }, { signal }) };
+  } catch (error) {
+    if (!(error instanceof TaskError)) throw error;
+    return { failure: error.failure };
+  }
+}
+
+/**
+ * A stopping worker's task, queued again as a new message: a worker that stops is not lost, so
+ * its hand-back must not count against the task's deliveries (a nak would).
+ */
+async function requeue(msg: JsMsg, js: JetStreamClient): Promise<void> {
+  try {
+    await js.publish(msg.subject, msg.data, { msgID: `${msg.json<TaskMessage>().request}.${nuid.next()}` });
+    msg.ack();
+  } catch {
+    msg.nak();
   }
 }
 

@@ -10,7 +10,8 @@ import { openBlobs } from '../../cache/stores/open-store.ts';
 import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
 import type { Executor, TaskReply, TaskRequest, TaskResult } from '../task.ts';
-import { doneKey, openQueue, streamName, taskSubject, type TaskMessage } from './nats-queue.ts';
+import { CoordinatorLease } from './nats-lease.ts';
+import { doneKey, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
 
 export interface NatsExecutorOptions {
   /** The broker, `nats://HOST:PORT`. */
@@ -19,6 +20,8 @@ export interface NatsExecutorOptions {
   store: string;
   /** Tasks to keep queued or running at once (default 16): about the workers' threads in all. */
   concurrency?: number;
+  /** Send the tasks that run a model to workers started with `--caps gpu` (otherwise every task goes to `cpu`). */
+  gpu?: boolean;
 }
 
 export class NatsExecutor implements Executor {
@@ -30,6 +33,7 @@ export class NatsExecutor implements Executor {
 
   private constructor(
     readonly concurrency: number,
+    private readonly gpu: boolean,
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -51,7 +55,7 @@ export class NatsExecutor implements Executor {
       // One watch for every task, started before any is published: a commit made after a task's
       // first look at the bucket is seen here.
       const watcher = await kv.watch({ key: doneKey('*'), include: KvWatchInclude.UpdatesOnly });
-      return new NatsExecutor(options.concurrency ?? 16, nc, jetstream(nc), jsm, kv, watcher, openBlobs(options.store));
+      return new NatsExecutor(options.concurrency ?? 16, !!options.gpu, nc, jetstream(nc), jsm, kv, watcher, openBlobs(options.store));
     } catch (error) {
       await nc.close();
       throw error;
@@ -67,11 +71,12 @@ export class NatsExecutor implements Executor {
 
   async run(request: TaskRequest, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
     const key = await this.blobs.put(requestToBytes(packRequest(request)));
-    let reply = await this.reply(await this.completion(key, !!request.fresh, options.signal));
+    const subject = taskSubject(taskCapability(request.segment, this.gpu));
+    let reply = await this.reply(await this.completion(key, subject, !!request.fresh, options.signal));
     if (!reply) {
       // Committed into another store (the broker outlived it, or the store was emptied): computed again.
       await this.kv.delete(doneKey(key));
-      reply = await this.reply(await this.completion(key, true, options.signal));
+      reply = await this.reply(await this.completion(key, subject, true, options.signal));
       if (!reply) throw new Error(`task ${key}: its reply is not in ${this.blobs.location}: do the workers use the same --store?`);
     }
     if ('failure' in reply) {
@@ -88,7 +93,7 @@ export class NatsExecutor implements Executor {
   }
 
   /** The reply blob's sha256, once a worker has committed the task; published unless already done. */
-  private async completion(key: string, retry: boolean, signal?: AbortSignal): Promise<string> {
+  private async completion(key: string, subject: string, retry: boolean, signal?: AbortSignal): Promise<string> {
     let tell!: (reply: string) => void;
     const done = new Promise<string>((resolve) => (tell = resolve));
     const waiters = this.waiting.get(key) ?? new Set();
@@ -97,10 +102,19 @@ export class NatsExecutor implements Executor {
     try {
       const committed = await this.kv.get(doneKey(key));
       if (committed?.operation === 'PUT') return committed.string();
-      await this.publish(key, retry);
-      signal?.throwIfAborted();
-      const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true }));
-      return await Promise.race([done, aborted, this.lost]);
+      const seq = await this.publish(key, subject, retry);
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal?.aborted) reject(signal.reason);
+        signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true });
+      });
+      try {
+        return await Promise.race([done, aborted, this.lost]);
+      } catch (error) {
+        // Stopped (the run failed or was interrupted, or the task ran past its timeout): taken out of
+        // the queue, so that no worker starts it for nobody. A worker already running it finishes it once.
+        if (signal?.aborted) await this.jsm.streams.deleteMessage(streamName, seq, false).catch(() => undefined);
+        throw error;
+      }
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       waiters.delete(tell);
@@ -108,14 +122,16 @@ export class NatsExecutor implements Executor {
     }
   }
 
-  private async publish(key: string, retry: boolean): Promise<void> {
+  /** Queues the task unless it is queued already; the sequence number of its message. */
+  private async publish(key: string, subject: string, retry: boolean): Promise<number> {
     const message = JSON.stringify({ request: key } satisfies TaskMessage);
     // The key as message id: a task published twice (by two coordinators, or a rerun) is queued
     // once. A retry follows a failure that was consumed, so it is a new message.
-    const ack = await this.js.publish(taskSubject('cpu'), message, { msgID: retry ? `${key}.${nuid.next()}` : key });
+    const ack = await this.js.publish(subject, message, { msgID: retry ? `${key}.${nuid.next()}` : key });
     // The broker remembers ids for two minutes: a duplicate of a message no longer queued (done,
     // its failure read and cleared) would be lost, so it is sent again under an id of its own.
-    if (ack.duplicate && !(await this.queued(ack.seq))) await this.js.publish(taskSubject('cpu'), message, { msgID: `${key}.${nuid.next()}` });
+    if (ack.duplicate && !(await this.queued(ack.seq))) return (await this.js.publish(subject, message, { msgID: `${key}.${nuid.next()}` })).seq;
+    return ack.seq;
   }
 
   private async queued(seq: number): Promise<boolean> {
@@ -124,6 +140,11 @@ export class NatsExecutor implements Executor {
     } catch {
       return false; // no such message: acked and gone
     }
+  }
+
+  /** The run's coordinator lease (see nats-lease.ts); rejects with a LeaseHeldError while a live coordinator holds it. */
+  lease(run: string): Promise<CoordinatorLease> {
+    return CoordinatorLease.take(this.kv, run);
   }
 
   async close(): Promise<void> {
