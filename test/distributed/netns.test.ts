@@ -74,8 +74,9 @@ describe.skipIf(!!skip)(skip ? `workers in network namespaces (skipped: ${skip})
   }
 
   /** What every case ends with: the run's outputs are the local run's, once each, with nothing half-written left. */
-  async function expectClean({ out, store }: { out: string; store: string }, run: Started) {
-    expect(await run.exited, run.stderr()).toBe(0);
+  async function expectClean({ out, store, workers }: { out: string; store: string; workers: Started[] }, run: Started) {
+    const code = await run.exited;
+    expect(code, [run.stderr(), ...workers.map((w, i) => `worker ${i}:\n${w.stderr()}`)].join('\n')).toBe(0);
     expect(JSON.parse(run.stdout()).status).toBe('ok');
     const output = join(out, 'burned.parquet');
     expect(sha256(output)).toBe(local);
@@ -87,7 +88,8 @@ describe.skipIf(!!skip)(skip ? `workers in network namespaces (skipped: ${skip})
   /** Stops the case's workers (SIGTERM: each must still be able to stop cleanly) and its broker. */
   async function teardown(c: { workers: Started[]; server: { current: Started } }, alive: Started[]) {
     for (const w of alive) w.child.kill('SIGTERM');
-    expect(await Promise.all(alive.map((w) => w.exited))).toEqual(alive.map(() => 0));
+    const codes = await Promise.all(alive.map((w) => w.exited));
+    expect(codes, alive.map((w, i) => `worker ${i}:\n${w.stderr()}`).join('\n')).toEqual(alive.map(() => 0));
     for (const w of c.workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     c.server.current.child.kill('SIGKILL');
     await Promise.all([...c.workers.map((w) => w.exited), c.server.current.exited]);
