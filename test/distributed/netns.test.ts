@@ -87,9 +87,10 @@ describe.skipIf(!!skip)(skip ? `workers in network namespaces (skipped: ${skip})
 
   /** Stops the case's workers (SIGTERM: each must still be able to stop cleanly) and its broker. */
   async function teardown(c: { workers: Started[]; server: { current: Started } }, alive: Started[]) {
+    const before = alive.map((w) => (w.child.exitCode ?? w.child.signalCode) === null ? 'running' : `had exited (${w.child.exitCode ?? w.child.signalCode})`);
     for (const w of alive) w.child.kill('SIGTERM');
     const codes = await Promise.all(alive.map((w) => w.exited));
-    expect(codes, alive.map((w, i) => `worker ${i}:\n${w.stderr()}`).join('\n')).toEqual(alive.map(() => 0));
+    expect(codes, alive.map((w, i) => `worker ${i}, ${before[i]} before SIGTERM:\n${w.stderr()}`).join('\n')).toEqual(alive.map(() => 0));
     for (const w of c.workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     c.server.current.child.kill('SIGKILL');
     await Promise.all([...c.workers.map((w) => w.exited), c.server.current.exited]);
