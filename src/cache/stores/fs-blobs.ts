@@ -3,7 +3,7 @@
 // it whole or not at all.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Blobs } from '../blobs.ts';
 
@@ -22,7 +22,18 @@ export class FsBlobs implements Blobs {
     // Unique per writer: two machines may write the same blob at once (the rename makes one win).
     const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     await writeFile(temp, bytes, { flush: true });
-    await rename(temp, path);
+    try {
+      await rename(temp, path);
+    } catch (error) {
+      // Our temporary was removed by another writer of the same blob that finished first (below).
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(path)) throw error;
+    }
+    // The blob is whole: temporaries of it that writers killed mid-write left behind (a coordinator
+    // or worker killed -9) go, and so does a slower writer's, whose rename then finds the blob there.
+    const prefix = `${sha256}.`;
+    for (const name of await readdir(dirname(path))) {
+      if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(dirname(path), name), { force: true });
+    }
     return sha256;
   }
 

@@ -5,7 +5,7 @@
 // a worker that went quiet has its task delivered again.
 import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { connect, nuid } from '@nats-io/transport-node';
+import { connect, nuid, type NatsConnection } from '@nats-io/transport-node';
 import type { Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { messageOf } from '../../workflow/errors.ts';
@@ -59,7 +59,7 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
     // One taker per thread: a task is taken only when a thread is free to start it at once.
     const take = async (): Promise<void> => {
       while (!signal?.aborted && !idle()) {
-        const msg = await pull(consumers);
+        const msg = await pull(consumers, nc);
         if (!msg) continue;
         running++;
         try {
@@ -145,11 +145,20 @@ async function requeue(msg: JsMsg, js: JetStreamClient): Promise<void> {
   }
 }
 
-/** The next task of any of the capabilities, or null if none came within a pull. */
-async function pull(consumers: Consumer[]): Promise<JsMsg | null> {
+/**
+ * The next task of any of the capabilities, or null if none came within a pull. A pull that fails
+ * (the broker restarting, the link cut) is one without a task: the worker asks again after a
+ * pause rather than dying, as long as its connection is still trying.
+ */
+async function pull(consumers: Consumer[], nc: NatsConnection): Promise<JsMsg | null> {
   for (const consumer of consumers) {
-    const msg = await consumer.next({ expires: pullMs });
-    if (msg) return msg;
+    try {
+      const msg = await consumer.next({ expires: pullMs });
+      if (msg) return msg;
+    } catch (error) {
+      if (nc.isClosed()) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
   return null;
 }

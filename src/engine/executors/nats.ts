@@ -2,9 +2,10 @@
 // A request is kept in the shared store under its sha256, which is the task's key; the message
 // carries only that key. The task is done when `done.<key>` appears in the KV bucket, naming the
 // reply blob a worker wrote: acks and redeliveries are the workers' business, never the truth here.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV, type KvWatchEntry } from '@nats-io/kv';
-import { connect, nuid, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
+import { connect, errors, nuid, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
 import type { Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
@@ -100,7 +101,7 @@ export class NatsExecutor implements Executor {
     this.waiting.set(key, waiters.add(tell));
     let onAbort: (() => void) | undefined;
     try {
-      const committed = await this.kv.get(doneKey(key));
+      const committed = await this.patiently(() => this.kv.get(doneKey(key)));
       if (committed?.operation === 'PUT') return committed.string();
       const seq = await this.publish(key, subject, retry);
       const aborted = new Promise<never>((_, reject) => {
@@ -127,11 +128,33 @@ export class NatsExecutor implements Executor {
     const message = JSON.stringify({ request: key } satisfies TaskMessage);
     // The key as message id: a task published twice (by two coordinators, or a rerun) is queued
     // once. A retry follows a failure that was consumed, so it is a new message.
-    const ack = await this.js.publish(subject, message, { msgID: retry ? `${key}.${nuid.next()}` : key });
+    const id = retry ? `${key}.${nuid.next()}` : key;
+    const ack = await this.patiently(() => this.js.publish(subject, message, { msgID: id }));
     // The broker remembers ids for two minutes: a duplicate of a message no longer queued (done,
     // its failure read and cleared) would be lost, so it is sent again under an id of its own.
-    if (ack.duplicate && !(await this.queued(ack.seq))) return (await this.js.publish(subject, message, { msgID: `${key}.${nuid.next()}` })).seq;
+    const again = `${key}.${nuid.next()}`;
+    if (ack.duplicate && !(await this.queued(ack.seq))) return (await this.patiently(() => this.js.publish(subject, message, { msgID: again }))).seq;
     return ack.seq;
+  }
+
+  /**
+   * `ask()` asked again while the broker does not answer (killed and restarting: the request timed
+   * out, or its JetStream is not up yet) and the connection is still trying to reach it; once the
+   * connection gives up, its error. Only for requests that may be repeated: gets, and publishes
+   * under a fixed message id (a repeat that did reach the broker is dropped as a duplicate).
+   */
+  private async patiently<T>(ask: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await ask();
+      } catch (error) {
+        // No responders comes as itself, or (from a JetStream publish) as the cause of a JetStreamNotEnabled.
+        const noResponders = (e: unknown) => e instanceof errors.RequestError && e.isNoResponders();
+        const unanswered = error instanceof errors.TimeoutError || noResponders(error) || noResponders((error as Error)?.cause);
+        if (!unanswered || this.nc.isClosed()) throw error;
+        await sleep(250);
+      }
+    }
   }
 
   private async queued(seq: number): Promise<boolean> {
