@@ -64,8 +64,12 @@ function frame(json: object, attachments: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function unframe<T>(bytes: Uint8Array): { json: T; attachments: Uint8Array[] } {
-  // A view that does not start on an 8-byte boundary is copied once, so the attachments do.
+function unframe<T>(input: Uint8Array): { json: T; attachments: Uint8Array[] } {
+  // Plain Uint8Array views, never Buffers (a file read gives one): JSON.stringify turns a Buffer
+  // into {type, data} before any replacer sees it, so a Buffer attachment would not survive being
+  // packed again for a worker thread. A view not on an 8-byte boundary is copied once, so the
+  // attachments are.
+  let bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
   const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
   const { sizes, ...json } = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 4, length).toString()) as T & { sizes: number[] };

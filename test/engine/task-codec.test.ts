@@ -35,3 +35,20 @@ test('a reply, a result with outputs and rejected rows or a failure, comes back 
   const failure: TaskReply = { failure: { kind: 'stage', stage: 'dbl', partition: 'p-0', cause: 'asked to fail' } };
   expect(replyFromBytes(replyToBytes(failure))).toEqual(failure);
 });
+
+test('a request read from a file (a Buffer) packs again for a worker thread with its byte arrays intact', () => {
+  const request: TaskRequest = {
+    segment: { key: 'seg', baseDir: '/data', catalog: { module: 'file:///catalog.ts', export: 'catalog' }, inputSchema: Uint8Array.of(1), maps: [], exits: [-1] },
+    units: [{ partition: { index: 0, key: 'a' }, input: ipc }],
+  };
+  // What a worker process does: read the bytes from the store, then hand the request to its thread pool.
+  const read = Buffer.from(requestToBytes(packRequest(request)));
+  const units = unpackUnits(requestFromBytes(read));
+  expect(Buffer.isBuffer(units[0].input)).toBe(false);
+  // Packed again, the bytes travel as an attachment, not spelled out as a Buffer's JSON ({type, data}).
+  const again = packRequest({ segment: request.segment, units });
+  expect(again.units).toContain('"$bytes":0');
+  expect(again.units).not.toContain('"type":"Buffer"');
+  expect(again.attachments[0]).toEqual(ipc);
+  expect(decodeBatches(units[0].input!).batches[0].numRows).toBe(3);
+});
