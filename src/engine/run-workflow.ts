@@ -83,8 +83,8 @@ export async function resolveWorkflow(input: WorkflowInput, options: { catalog: 
   if (!workflow) throw new InvalidWorkflowError(source.file, problems);
   // Every partition becomes tasks and records planned in memory: a glob of millions of files must
   // stop here with a sentence, not later out of heap.
-  const crowded = workflow.stages.filter((s) => (s.partitions?.length ?? 0) > MAX_PARTITIONS).map((s, i) => ({
-    stage: s.id, line: source.stageLines[i],
+  const crowded = workflow.stages.filter((s) => (s.partitions?.length ?? 0) > MAX_PARTITIONS).map((s) => ({
+    stage: s.id, line: source.stageLines[spec!.stages.findIndex((t) => t.id === s.id)],
     message: `stage '${s.id}' (${s.spec.use}) finds ${s.partitions!.length} partitions, more than the ${MAX_PARTITIONS} one source may have: match fewer files`,
   }));
   if (crowded.length > 0) throw new InvalidWorkflowError(source.file, crowded);

@@ -196,7 +196,7 @@ async function resolveSchemas(
     const stage = stages.get(id)!;
     if (stage.kind !== 'source') return;
     try {
-      discovered.set(id, await stage.discover(parsedParams.get(id), { baseDir: source.baseDir, readRoots: roots, onError: spec.stages.find((s) => s.id === id)?.onError }));
+      discovered.set(id, await stage.discover(parsedParams.get(id), { baseDir: source.baseDir, readRoots: roots, onError: specs.get(id)!.onError }));
     } catch (error) {
       report(id, `stage '${id}' (${stage.name}): ${messageOf(error)}`);
     }

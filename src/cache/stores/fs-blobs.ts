@@ -17,7 +17,12 @@ export class FsBlobs implements Blobs {
   async put(bytes: Uint8Array): Promise<string> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const path = this.path(sha256);
-    if (existsSync(path)) return sha256;
+    if (existsSync(path)) {
+      // Written again (a resumed coordinator, a duplicate task): temporaries of it that a writer
+      // killed mid-write left behind go now; the usual write reads no folder listing.
+      await this.sweep(sha256);
+      return sha256;
+    }
     await mkdir(dirname(path), { recursive: true });
     // Unique per writer: two machines may write the same blob at once (the rename makes one win).
     const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
@@ -25,16 +30,18 @@ export class FsBlobs implements Blobs {
     try {
       await rename(temp, path);
     } catch (error) {
-      // Our temporary was removed by another writer of the same blob that finished first (below).
+      // Our temporary was swept by another writer of the same blob that found it whole.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(path)) throw error;
     }
-    // The blob is whole: temporaries of it that writers killed mid-write left behind (a coordinator
-    // or worker killed -9) go, and so does a slower writer's, whose rename then finds the blob there.
-    const prefix = `${sha256}.`;
-    for (const name of await readdir(dirname(path))) {
-      if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(dirname(path), name), { force: true });
-    }
     return sha256;
+  }
+
+  /** Removes the temporaries of a blob that is whole. */
+  private async sweep(sha256: string): Promise<void> {
+    const folder = dirname(this.path(sha256));
+    for (const name of await readdir(folder)) {
+      if (name.startsWith(`${sha256}.`) && name.endsWith('.tmp')) await rm(join(folder, name), { force: true });
+    }
   }
 
   async get(sha256: string): Promise<Uint8Array | undefined> {
