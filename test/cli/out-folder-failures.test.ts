@@ -3,8 +3,8 @@
 // ends the process with exit 1 and one line naming the cause and the path; the lock and the
 // temporary files do not outlive the run where the folder can still be written.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { OutputFile } from '../../src/io/output-file.ts';
 import { quiverAsync } from '../cache/util.ts';
@@ -12,6 +12,14 @@ import { repoRoot, scratchDir } from '../helpers.ts';
 
 const root = scratchDir('quiver-out-failures-');
 chmodSync(root, 0o755); // the EACCES case runs as another user, who must read the workflow
+
+/** Can another user reach and read `path` (every folder above it searchable by others)? The EACCES case runs quiver as one. */
+function othersCanRead(path: string): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o005) !== 0o005) return false;
+    if (dirname(dir) === dir) return true;
+  }
+}
 const mounts: string[] = [];
 afterAll(() => {
   for (const dir of mounts.reverse()) spawnSync('umount', ['-l', dir]);
@@ -117,7 +125,7 @@ describe.skipIf(!canMount)('the output folder fails the run', { timeout: 120_000
 });
 
 describe('the output folder fails the run, without mounts', { timeout: 120_000 }, () => {
-  test.skipIf(process.getuid?.() !== 0)('a folder the user may not write: EACCES and the folder', async () => {
+  test.skipIf(process.getuid?.() !== 0 || !othersCanRead(repoRoot))('a folder the user may not write: EACCES and the folder', async () => {
     const denied = join(root, 'denied');
     mkdirSync(denied, { mode: 0o755 });
     expect(await quiver(['run', small, '--out', denied], 65534)).toEqual({
