@@ -88,6 +88,21 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
       expect(await gpu.exited).toBe(0);
     });
 
+    test('training with a fixed seed (wasm backend): the model and its scores byte-identical to a local run', async () => {
+      const file = fixture('train.yaml');
+      const local = await quiverRun('run', file, '--out', join(dir, 'local', 'train'));
+      expect(local.code, local.stderr).toBe(0);
+      const remote = await quiverRun('run', file, '--out', join(dir, 'remote', 'train'), '--executor', url, '--store', store, '--json');
+      expect(remote.code, remote.stderr).toBe(0);
+      for (const output of ['cnn/weights.bin', 'cnn/model.json', 'cnn/quiver-model.json', 'scored.parquet']) {
+        expect(sha256(join(dir, 'remote', 'train', output)), output).toBe(sha256(join(dir, 'local', 'train', output)));
+      }
+      // Trained on the patches the workers simulated, and scored rows came back from them.
+      const stages = JSON.parse(remote.stdout).stages as { id: string; tasks: number; rowsOut: number }[];
+      expect(stages.find((s) => s.id === 'patches')).toMatchObject({ tasks: 24 });
+      expect(stages.find((s) => s.id === 'margin')!.rowsOut).toBeGreaterThan(300);
+    });
+
     test('workers stop on SIGTERM with exit code 0', async () => {
       for (const w of workers) w.child.kill('SIGTERM');
       expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
