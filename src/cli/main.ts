@@ -37,6 +37,9 @@ const usage = `quiver — Arrow-native workflows for scientific data
   quiver runs [--out DIR] [--json]                the runs recorded in DIR, newest first
   quiver rerun RUN --verify [--out DIR] [--keep]  run a recorded run again, uncached; compare outputs
   quiver cache prune [--out DIR] [--keep-runs N]  keep only what the last N runs used (default 3)
+  quiver cache prune --store DIR [--older-than AGE] [--nats nats://HOST:PORT]
+                                                  remove task requests and replies of distributed runs
+                                                  older than AGE (default 7d), and the commits naming them
   quiver export RUN --to DEST [--out DIR] [--with-inputs] [--inputs-from DIR] [--license ID]
                                                   one run (id, id prefix or latest) as a Workflow Run RO-Crate
   quiver report RUN [--out DIR] [--to FILE]     one run as a self-contained HTML page

@@ -2,12 +2,13 @@
 // free port, real `quiver worker` processes and a real coordinator (`quiver run --executor nats://`),
 // sharing a folder store. What a distributed run writes must be byte for byte what a local run writes.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { duckdb, scratchDir } from '../helpers.ts';
 import { bucket, useS3Server } from '../cache/s3-server.ts';
 import { connect } from '@nats-io/transport-node';
+import { FsBlobs } from '../../src/cache/stores/fs-blobs.ts';
 import { maxDeliveries, openQueue, streamName } from '../../src/engine/executors/nats-queue.ts';
 import { haveNatsServer, quiver, quiverRun, quiverRunWith, quiverWith, startNats, stopAll, type Started } from './processes.ts';
 
@@ -200,6 +201,49 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
     }
   });
 
+  test('pruning a shared store: blobs older than the age go with the commits naming them, younger ones stay; the tasks are then computed again, identical', async () => {
+    const store = join(dir, 'store-prune');
+    const w = worker(store);
+    await w.says(/^worker: nats:/m);
+    const took = () => w.stderr().match(/^worker: took /gm)?.length ?? 0;
+    const params = ['--set', 'partitions=3', '--set', 'rounds=10'];
+    const first = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'prune-1'), '--executor', url, '--store', store, ...params);
+    expect(first.code, first.stderr).toBe(0);
+    expect(took()).toBe(3);
+    // Committed and kept: run again without the cache, nothing is computed.
+    const again = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'prune-2'), '--executor', url, '--store', store, '--no-cache', ...params);
+    expect(again.code, again.stderr).toBe(0);
+    expect(took()).toBe(3);
+
+    // Everything the runs wrote is made 8 days old, then one blob is written now.
+    const blobs = new FsBlobs(store);
+    const old = new Date(Date.now() - 8 * 86400e3);
+    const written: string[] = [];
+    for await (const entry of blobs.list()) {
+      written.push(entry.name);
+      utimesSync(join(store, 'blobs', entry.name.slice(0, 2), entry.name), old, old);
+    }
+    expect(written.length).toBeGreaterThanOrEqual(6); // 3 requests, 3 replies
+    const young = await blobs.put(new TextEncoder().encode('written just now'));
+    const prune = await quiverRun('cache', 'prune', '--store', store, '--older-than', '7d', '--nats', url);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout).toMatch(new RegExp(`^kept 1 task blobs written in the last 7d; removed ${written.length}, freeing `, 'm'));
+    expect(prune.stdout).toMatch(/removed 3 whose replies are gone$/m);
+    const left: string[] = [];
+    for await (const entry of blobs.list()) left.push(entry.name);
+    expect(left).toEqual([young]);
+
+    const third = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'prune-3'), '--executor', url, '--store', store, '--no-cache', ...params);
+    expect(third.code, third.stderr).toBe(0);
+    expect(took()).toBe(6);
+    expect(sha256(join(dir, 'remote', 'prune-3', 'burned.parquet'))).toBe(sha256(join(dir, 'remote', 'prune-1', 'burned.parquet')));
+    const bad = await quiverRun('cache', 'prune', '--store', store, '--older-than', 'a week');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--older-than must be an age such as 30m, 12h or 7d, not 'a week'/);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  });
+
   describe('an S3 store (s3rver)', () => {
     const s3 = useS3Server();
 
@@ -214,6 +258,11 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
       expect(remote.code, remote.stderr).toBe(0);
       expect(sha256(join(dir, 'remote', 's3', 'burned.parquet'))).toBe(sha256(join(dir, 'local', 's3', 'burned.parquet')));
       expect(w.stderr()).toMatch(/^worker: took /m);
+      // The bucket's blobs listed and pruned: all of them at age 0, none left to a second pass.
+      const prune = await quiverRunWith(env, 'cache', 'prune', '--store', store, '--older-than', '0s');
+      expect(prune.code, prune.stderr).toBe(0);
+      expect(prune.stdout).toMatch(/^kept 0 task blobs written in the last 0s; removed [1-9]\d*, freeing /m);
+      expect((await quiverRunWith(env, 'cache', 'prune', '--store', store, '--older-than', '0s')).stdout).toMatch(/^kept 0 task blobs .*; removed 0, /m);
       w.child.kill('SIGTERM');
       expect(await w.exited).toBe(0);
     });

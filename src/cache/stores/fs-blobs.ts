@@ -3,9 +3,9 @@
 // it whole or not at all.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Blobs } from '../blobs.ts';
+import type { BlobEntry, Blobs } from '../blobs.ts';
 
 export class FsBlobs implements Blobs {
   constructor(readonly location: string) {}
@@ -19,8 +19,11 @@ export class FsBlobs implements Blobs {
     const path = this.path(sha256);
     if (existsSync(path)) {
       // Written again (a resumed coordinator, a duplicate task): temporaries of it that a writer
-      // killed mid-write left behind go now; the usual write reads no folder listing.
+      // killed mid-write left behind go now; the usual write reads no folder listing. Its time is
+      // renewed, so that pruning by age spares a blob a run has just asked for again.
       await this.sweep(sha256);
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined);
       return sha256;
     }
     await mkdir(dirname(path), { recursive: true });
@@ -49,5 +52,24 @@ export class FsBlobs implements Blobs {
       if (error.code === 'ENOENT') return undefined;
       throw error;
     });
+  }
+
+  has(sha256: string): Promise<boolean> {
+    return Promise.resolve(existsSync(this.path(sha256)));
+  }
+
+  async *list(): AsyncGenerator<BlobEntry> {
+    const root = join(this.location, 'blobs');
+    if (!existsSync(root)) return;
+    for (const folder of (await readdir(root)).sort()) {
+      for (const name of (await readdir(join(root, folder)).catch(() => [])).sort()) {
+        const info = await stat(join(root, folder, name)).catch(() => undefined);
+        if (info?.isFile()) yield { name, bytes: info.size, modifiedMs: info.mtimeMs };
+      }
+    }
+  }
+
+  async remove(entry: BlobEntry): Promise<void> {
+    await rm(join(this.location, 'blobs', entry.name.slice(0, 2), entry.name), { force: true });
   }
 }
