@@ -16,7 +16,6 @@ export interface Blobs {
   put(bytes: Uint8Array): Promise<string>;
   /** The bytes, or undefined when no such blob is kept here. */
   get(sha256: string): Promise<Uint8Array | undefined>;
-  has(sha256: string): Promise<boolean>;
   list(): AsyncGenerator<BlobEntry>;
   remove(entry: BlobEntry): Promise<void>;
 }

@@ -4,7 +4,8 @@
 import type { Blobs } from './blobs.ts';
 import type { PruneResult } from './prune.ts';
 
-export async function pruneBlobs(blobs: Blobs, olderThanMs: number, now = Date.now()): Promise<PruneResult> {
+/** `removed` receives the name of each blob removed. */
+export async function pruneBlobs(blobs: Blobs, olderThanMs: number, removed?: Set<string>, now = Date.now()): Promise<PruneResult> {
   const result: PruneResult = { kept: 0, removed: 0, freedBytes: 0 };
   for await (const entry of blobs.list()) {
     if (now - entry.modifiedMs < olderThanMs) {
@@ -12,6 +13,7 @@ export async function pruneBlobs(blobs: Blobs, olderThanMs: number, now = Date.n
       continue;
     }
     await blobs.remove(entry);
+    removed?.add(entry.name);
     result.removed++;
     result.freedBytes += entry.bytes;
   }

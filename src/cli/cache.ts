@@ -49,11 +49,12 @@ async function pruneShared(store: string, age: string, nats?: string): Promise<n
   if (nats && !nats.startsWith('nats://')) throw new UsageError(`--nats must be nats://HOST:PORT, not '${nats}'`);
   const blobs = openBlobs(store);
   // Blobs first: a commit is purged only once its reply is gone.
-  const result = await pruneBlobs(blobs, olderThanMs);
+  const removed = new Set<string>();
+  const result = await pruneBlobs(blobs, olderThanMs, removed);
   process.stdout.write(`kept ${result.kept} task blobs written in the last ${age}; removed ${result.removed}, freeing ${formatBytes(result.freedBytes)}\n`);
   if (nats) {
-    const commits = await pruneCommits(nats, blobs);
-    process.stdout.write(`kept ${commits.kept} task commits in ${nats}; removed ${commits.removed} whose replies are gone\n`);
+    const commits = await pruneCommits(nats, removed);
+    process.stdout.write(`kept ${commits.kept} task commits in ${nats}; removed ${commits.removed} whose replies were pruned\n`);
   }
   return 0;
 }

@@ -54,10 +54,6 @@ export class FsBlobs implements Blobs {
     });
   }
 
-  has(sha256: string): Promise<boolean> {
-    return Promise.resolve(existsSync(this.path(sha256)));
-  }
-
   async *list(): AsyncGenerator<BlobEntry> {
     const root = join(this.location, 'blobs');
     if (!existsSync(root)) return;

@@ -26,10 +26,6 @@ export class S3Blobs implements Blobs {
     return response.status === 404 ? undefined : new Uint8Array(await response.arrayBuffer());
   }
 
-  async has(sha256: string): Promise<boolean> {
-    return (await this.client.call('HEAD', this.client.key(`blobs/${sha256}`), { expect: [404] })).status !== 404;
-  }
-
   async *list(): AsyncGenerator<BlobEntry> {
     const prefix = this.client.key('blobs/');
     for await (const object of this.client.objects(prefix)) yield { name: object.key.slice(prefix.length), bytes: object.bytes, modifiedMs: object.modifiedMs };

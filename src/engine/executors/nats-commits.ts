@@ -1,12 +1,11 @@
-// Pruning the commits of distributed runs: a `done.<key>` entry whose reply blob the store no
-// longer holds only sends a coordinator looking for it (and then computing the task again), so it
-// is purged with the blob's absence as proof. Entries whose replies remain are kept.
+// Pruning the commits of distributed runs: a `done.<key>` entry whose reply blob was just pruned
+// only sends a coordinator looking for it (and then computing the task again), so it is purged.
+// Only those: a broker may serve runs with other stores, whose commits name replies kept there.
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import type { Blobs } from '../../cache/blobs.ts';
 import { bucketName, doneKey } from './nats-queue.ts';
 
-export async function pruneCommits(url: string, blobs: Blobs): Promise<{ kept: number; removed: number }> {
+export async function pruneCommits(url: string, prunedReplies: Set<string>): Promise<{ kept: number; removed: number }> {
   const nc = await connect({ servers: url, name: 'quiver cache prune' });
   const result = { kept: 0, removed: 0 };
   try {
@@ -14,7 +13,7 @@ export async function pruneCommits(url: string, blobs: Blobs): Promise<{ kept: n
     for await (const key of await kv.keys(doneKey('*'))) {
       const entry = await kv.get(key);
       if (entry?.operation !== 'PUT') continue;
-      if (await blobs.has(entry.string())) {
+      if (!prunedReplies.has(entry.string())) {
         result.kept++;
         continue;
       }
