@@ -1,19 +1,7 @@
 // Dispatches `quiver COMMAND ...` and turns failures into exit codes (DESIGN.md §3):
-// 0 ok, 1 failed, 2 invalid workflow or usage.
-import { cacheCommand } from './cache.ts';
-import { exportCommand } from './export.ts';
-import { graphCommand } from './graph.ts';
-import { inspectCommand } from './inspect.ts';
-import { rerunCommand } from './rerun.ts';
-import { reportCommand } from './report.ts';
-import { runCommand } from './run.ts';
-import { scheduleCommand } from './schedule.ts';
-import { simulateCommand } from './simulate.ts';
-import { slurmWorkersCommand } from './slurm-workers.ts';
-import { runsCommand } from './runs.ts';
+// 0 ok, 1 failed, 2 invalid workflow or usage. Each command's module is imported only when that
+// command runs, so that `quiver --help` (or `quiver runs`) loads no stage, Arrow or Parquet code.
 import { UsageError } from './usage-error.ts';
-import { validateCommand } from './validate.ts';
-import { workerCommand } from './worker.ts';
 
 const usage = `quiver — Arrow-native workflows for scientific data
 
@@ -47,20 +35,20 @@ const usage = `quiver — Arrow-native workflows for scientific data
 
 Exit codes: 0 ok, 1 failed, 2 invalid workflow or usage.`;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  validate: validateCommand,
-  run: runCommand,
-  graph: graphCommand,
-  inspect: inspectCommand,
-  schedule: scheduleCommand,
-  simulate: simulateCommand,
-  runs: runsCommand,
-  rerun: rerunCommand,
-  cache: cacheCommand,
-  export: exportCommand,
-  report: reportCommand,
-  worker: workerCommand,
-  'slurm-workers': slurmWorkersCommand,
+const commands: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
+  validate: async () => (await import('./validate.ts')).validateCommand,
+  run: async () => (await import('./run.ts')).runCommand,
+  graph: async () => (await import('./graph.ts')).graphCommand,
+  inspect: async () => (await import('./inspect.ts')).inspectCommand,
+  schedule: async () => (await import('./schedule.ts')).scheduleCommand,
+  simulate: async () => (await import('./simulate.ts')).simulateCommand,
+  runs: async () => (await import('./runs.ts')).runsCommand,
+  rerun: async () => (await import('./rerun.ts')).rerunCommand,
+  cache: async () => (await import('./cache.ts')).cacheCommand,
+  export: async () => (await import('./export.ts')).exportCommand,
+  report: async () => (await import('./report.ts')).reportCommand,
+  worker: async () => (await import('./worker.ts')).workerCommand,
+  'slurm-workers': async () => (await import('./slurm-workers.ts')).slurmWorkersCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -69,13 +57,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage + '\n');
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
     process.stderr.write(`quiver: unknown command '${name}'\n\n${usage}\n`);
     return 2;
   }
   try {
-    return await command(args);
+    return await (await load())(args);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`quiver ${name}: ${message}\n`);

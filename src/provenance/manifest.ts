@@ -10,6 +10,7 @@ import { plannedBackend } from '../models/runtime.ts';
 import type { StageStats } from './stage-stats.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
 import type { ResolvedWorkflow } from '../workflow/validate.ts';
+import { packageRoot } from '../workflow/own-code.ts';
 
 export interface Manifest {
   manifestVersion: 1;
@@ -43,7 +44,6 @@ export interface Manifest {
   modelBackend?: string;
 }
 
-const packageRoot = new URL('../../', import.meta.url);
 
 /** Versions of quiver's dependencies as the lockfile resolved them. */
 export function lockedPackages(): { quiver: string; packages: Record<string, string> } {

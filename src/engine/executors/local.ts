@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { CatalogRef } from '../../workflow/catalog.ts';
 import { messageOf } from '../../workflow/errors.ts';
+import { codeRoot, compiled, packageRoot } from '../../workflow/own-code.ts';
 import { packRequest } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
 import type { Executor, TaskReply, TaskRequest, TaskResult } from '../task.ts';
@@ -15,7 +16,9 @@ export interface LocalExecutorOptions {
   memoryLimitMb?: number;
 }
 
-const workerFile = new URL('../../../workers/thread.mjs', import.meta.url).href;
+// Compiled (dist/), a thread loads the compiled task runner directly; from the sources, thread.mjs
+// registers tsx in the thread first.
+const workerFile = (compiled ? new URL('workers/task-worker.js', codeRoot) : new URL('workers/thread.mjs', packageRoot)).href;
 
 export class LocalExecutor implements Executor {
   readonly concurrency: number;
