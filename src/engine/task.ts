@@ -2,6 +2,7 @@
 // stage names, resolved params, schemas as IPC bytes and references to input data.
 import type { CatalogRef } from '../workflow/catalog.ts';
 import type { Chunk, PartitionInfo } from '../workflow/stage.ts';
+import type { BundleRef } from './executors/stage-bundle.ts';
 import type { TaskFailure } from './task-error.ts';
 
 export interface StageRef {
@@ -19,8 +20,12 @@ export interface StageRef {
 /** What a fused segment computes; the same for every task of the segment. */
 export interface SegmentSpec {
   key: string;
-  /** Folder of the workflow file, for relative paths and stage files. */
+  /** Folder of the workflow file, where relative data paths resolve (and stage files, unless `codeDir` says otherwise). */
   baseDir: string;
+  /** Where a worker process finds the stage files (`use: ./file.ts#name`): its unpacked copy of `bundle`. */
+  codeDir?: string;
+  /** The stage code of a distributed run, shipped as a blob of the shared store (stage-bundle.ts). */
+  bundle?: BundleRef;
   /** The stage catalog the worker loads to find each stage by its `use`. */
   catalog: CatalogRef;
   /** The source stage whose chunks the segment reads, or none when batches are sent in. */

@@ -13,6 +13,8 @@ export interface LocalExecutorOptions {
   workers?: number;
   /** Heap limit per worker thread in MiB: a thread past it dies alone (and its task may be retried). */
   memoryLimitMb?: number;
+  /** A worker process's unpacked stage bundles (stage-bundle.ts): its threads resolve the imports of stage files there. */
+  bundles?: string;
 }
 
 const workerFile = new URL('../../../workers/thread.mjs', import.meta.url).href;
@@ -33,6 +35,7 @@ export class LocalExecutor implements Executor {
         minThreads: this.concurrency,
         maxThreads: this.concurrency,
         idleTimeout: 60_000,
+        ...(this.options.bundles ? { workerData: { bundles: this.options.bundles } } : {}),
         ...(this.options.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryLimitMb } } : {}),
       });
       // A task aborted while its thread was already answering leaves piscina with a reply it does
