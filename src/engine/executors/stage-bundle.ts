@@ -158,7 +158,7 @@ export function bundleCache(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'quiver', 'bundles');
 }
 
-/** Bundles this process has opened, by sha256: each is fetched and unpacked once. */
+/** Bundles this process has opened, by cache folder and sha256: each is fetched and unpacked once. */
 const opened = new Map<string, Promise<string>>();
 
 /**
@@ -167,11 +167,12 @@ const opened = new Map<string, Promise<string>>();
  * refused (a BundleRefused), never run.
  */
 export function openBundle(sha256: string, blobs: Blobs, cache: string): Promise<string> {
-  let pending = opened.get(sha256);
+  const key = `${cache}\0${sha256}`;
+  let pending = opened.get(key);
   if (!pending) {
     pending = unpackInto(sha256, blobs, cache);
-    opened.set(sha256, pending);
-    pending.catch(() => opened.delete(sha256));
+    opened.set(key, pending);
+    pending.catch(() => opened.delete(key));
   }
   return pending;
 }
