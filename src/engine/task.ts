@@ -2,7 +2,6 @@
 // stage names, resolved params, schemas as IPC bytes and references to input data.
 import type { CatalogRef } from '../workflow/catalog.ts';
 import type { Chunk, PartitionInfo } from '../workflow/stage.ts';
-import type { BundleRef } from './executors/stage-bundle.ts';
 import type { TaskFailure } from './task-error.ts';
 
 export interface StageRef {
@@ -15,6 +14,12 @@ export interface StageRef {
   onError?: 'fail' | 'skip' | 'quarantine';
   /** The stage handles patient data before de-identification: row values are kept out of its errors (withheld-values.ts). */
   withholdValues?: boolean;
+}
+
+/** The stage code of a distributed run as a blob of the shared store (executors/stage-bundle.ts): its sha256, and the workflow folder's place in it ('' for its root; `/`-separated). */
+export interface BundleRef {
+  sha256: string;
+  dir: string;
 }
 
 /** What a fused segment computes; the same for every task of the segment. */

@@ -10,10 +10,10 @@ import type { Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
-import type { Executor, SegmentSpec, TaskReply, TaskRequest, TaskResult } from '../task.ts';
+import type { BundleRef, Executor, SegmentSpec, TaskReply, TaskRequest, TaskResult } from '../task.ts';
 import { CoordinatorLease } from './nats-lease.ts';
 import { doneKey, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
-import { makeBundle, stageFilesOf, type BundleRef } from './stage-bundle.ts';
+import { makeBundle, stageFilesOf } from './stage-bundle.ts';
 
 export interface NatsExecutorOptions {
   /** The broker, `nats://HOST:PORT`. */

@@ -15,12 +15,6 @@ import { isInside } from '../../workflow/paths.ts';
 import { StageCatalog } from '../../workflow/catalog.ts';
 import type { SegmentSpec } from '../task.ts';
 
-/** What a segment's request says of its bundle: the blob, and the workflow folder's place in it ('' for its root; `/`-separated). */
-export interface BundleRef {
-  sha256: string;
-  dir: string;
-}
-
 /** A bundle a worker will not use: damaged in the store, or holding a path that leaves its folder. */
 export class BundleRefused extends Error {}
 
