@@ -30,11 +30,13 @@ export async function resolve(specifier, context, nextResolve) {
   const files = join(bundles, sha, 'files');
   if (specifier.startsWith('./') || specifier.startsWith('../')) {
     const target = resolvePath(dirname(parent), specifier.split(/[?#]/)[0]);
-    if (inside(target, files)) return nextResolve(specifier, context);
     let origin = origins.get(sha);
     if (!origin) origins.set(sha, (origin = JSON.parse(readFileSync(join(bundles, sha, 'origin.json'), 'utf8'))));
+    // Where the import led on the coordinator. Quiver is never shipped (a folder holding it is packed without it).
     const there = resolvePath(origin.root, relative(files, target));
-    if (inside(there, origin.quiver)) return nextResolve(pathToFileURL(join(quiverRoot, relative(origin.quiver, there))).href, context);
+    const inQuiver = inside(there, origin.quiver);
+    if (inside(target, files) && (!inQuiver || inside(origin.root, origin.quiver))) return nextResolve(specifier, context);
+    if (inQuiver) return nextResolve(pathToFileURL(join(quiverRoot, relative(origin.quiver, there))).href, context);
     throw new Error(`${parent} imports '${specifier}' (${there} on the coordinator), which is outside the workflow folder shipped to workers `
       + 'and outside quiver: a stage file may import files of its workflow folder, packages, and quiver itself');
   }

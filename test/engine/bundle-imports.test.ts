@@ -41,6 +41,15 @@ test('an import that left both the workflow folder and quiver was not shipped: i
     "imports '../../../shared/util.ts' (/coordinator/shared/util.ts on the coordinator), which is outside the workflow folder shipped to workers and outside quiver");
 });
 
+test('a folder that held quiver was shipped without it: imports into it resolve to this worker\'s quiver', async () => {
+  const other = 'b'.repeat(64);
+  mkdirSync(join(bundles, other, 'files'), { recursive: true });
+  writeFileSync(join(bundles, other, 'origin.json'), JSON.stringify({ root: '/project', quiver: '/project/quiver' }));
+  const parentURL = pathToFileURL(join(bundles, other, 'files', 'stages.ts')).href;
+  expect(await resolveFrom('./quiver/src/workflow/stage.ts', parentURL)).toMatchObject({ specifier: pathToFileURL(join(repoRoot, 'src/workflow/stage.ts')).href });
+  expect(await resolveFrom('./lib/helper.ts', parentURL)).toEqual({ specifier: './lib/helper.ts', parentURL });
+});
+
 test('imports from modules outside the bundles are left alone', async () => {
   const elsewhere = pathToFileURL(join(repoRoot, 'src/index.ts')).href;
   expect(await resolveFrom('../../elsewhere.ts', elsewhere)).toEqual({ specifier: '../../elsewhere.ts', parentURL: elsewhere });

@@ -32,7 +32,7 @@ interface Header {
   /** Where the packed folder and quiver were on the coordinator, to map imports that leave the folder. */
   root: string;
   quiver: string;
-  /** The `type` of the package.json nearest above the folder (not shipped), which says how .js and .ts files load. */
+  /** The `type` of the package.json nearest the folder (in it or above), which says how its .js and .ts files load. */
   type: 'module' | 'commonjs';
   /** `/`-separated paths under root, sorted, with their sizes in bytes; the bytes follow in this order. */
   files: [string, number][];
@@ -93,13 +93,16 @@ function commonFolder(a: string, b: string): string {
   return a;
 }
 
-/** Source files under `folder`, absolute; symbolic links to files are followed, to folders not (no cycles). */
+/**
+ * Source files under `folder`, absolute; symbolic links to files are followed, to folders not (no
+ * cycles). Quiver itself is left out: a worker has its own (workers/bundle-imports.mjs).
+ */
 async function sourceFiles(folder: string, found: string[] = []): Promise<string[]> {
   const entries: Dirent[] = (await readdir(folder, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const entry of entries) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) await sourceFiles(path, found);
+      if (entry.name !== 'node_modules' && !entry.name.startsWith('.') && path !== quiverRoot) await sourceFiles(path, found);
     } else if (sourceExtensions.has(extname(entry.name)) && (entry.isFile() || (entry.isSymbolicLink() && statSync(path, { throwIfNoEntry: false })?.isFile()))) {
       found.push(path);
       if (found.length > maxBundleFiles) break; // the caller says why
