@@ -1,12 +1,13 @@
 // Stage bundles (issue 17): the source files of a workflow folder packed the same way every time,
 // unpacked by a worker once, and refused when damaged or when a path could leave their folder.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import type { Blobs } from '../../src/cache/blobs.ts';
-import { BundleRefused, fromBundle, makeBundle, maxBundleBytes, openBundle, packBundle, unpackBundle } from '../../src/engine/executors/stage-bundle.ts';
+import { BundleRefused, bundleCache, fromBundle, makeBundle, maxBundleBytes, openBundle, packBundle, unpackBundle } from '../../src/engine/executors/stage-bundle.ts';
 import type { SegmentSpec } from '../../src/engine/task.ts';
 import { builtinCatalog } from '../../src/stages/index.ts';
 import { scratchDir } from '../helpers.ts';
@@ -120,4 +121,10 @@ describe('unpacking', () => {
     await expect(openBundle(name, blobs, cache)).rejects.toThrow(new BundleRefused(`stage bundle ${name} in memory is damaged: its bytes hash to ${sha(changed)}: refused`));
     expect(() => readFileSync(join(cache, name, 'files', 'stages.ts'))).toThrow(/ENOENT/);
   });
+});
+
+test('workers unpack into $XDG_CACHE_HOME/quiver/bundles, or the temporary folder when that cannot be made', () => {
+  expect(bundleCache({ XDG_CACHE_HOME: join(dir, 'xdg') })).toBe(join(dir, 'xdg', 'quiver', 'bundles'));
+  writeFileSync(join(dir, 'not-a-folder'), '');
+  expect(bundleCache({ XDG_CACHE_HOME: join(dir, 'not-a-folder') })).toBe(join(realpathSync(tmpdir()), 'quiver', 'bundles'));
 });

@@ -14,7 +14,7 @@ import { TaskError, taskFailure } from '../task-error.ts';
 import type { TaskReply } from '../task.ts';
 import { LocalExecutor } from './local.ts';
 import { ackWaitMs, consumerName, doneKey, maxDeliveries, openQueue, streamName, type TaskMessage } from './nats-queue.ts';
-import { BundleRefused, bundleCache, fromBundle, openBundle, realCache } from './stage-bundle.ts';
+import { BundleRefused, bundleCache, fromBundle, openBundle } from './stage-bundle.ts';
 
 export interface NatsWorkerOptions {
   url: string;
@@ -49,7 +49,7 @@ interface WorkerContext {
 export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
   const { caps = ['cpu'], threads = 1, signal, log = () => undefined } = options;
   const nc = await connect({ servers: options.url, name: 'quiver worker' });
-  const bundles = realCache(bundleCache());
+  const bundles = bundleCache();
   const pool = new LocalExecutor({ workers: threads, bundles });
   try {
     const { kv } = await openQueue(nc, caps);

@@ -149,10 +149,24 @@ export function unpackBundle(bytes: Uint8Array, name: string): { header: Header;
   return { header, files };
 }
 
-/** Where a worker keeps unpacked bundles: $XDG_CACHE_HOME/quiver/bundles, else ~/.cache/..., else the temporary folder. */
+/**
+ * Where a worker keeps unpacked bundles, made: $XDG_CACHE_HOME/quiver/bundles, else
+ * ~/.cache/quiver/bundles, else (no home, or one it cannot write) the temporary folder's. Its links
+ * are resolved: module URLs are real paths, which the import hook compares with it.
+ */
 export function bundleCache(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : tmpdir());
-  return join(base, 'quiver', 'bundles');
+  const home = env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : '');
+  const bases = home ? [home, tmpdir()] : [tmpdir()];
+  for (const [i, base] of bases.entries()) {
+    const cache = join(base, 'quiver', 'bundles');
+    try {
+      mkdirSync(cache, { recursive: true });
+      return realpathSync(cache);
+    } catch (error) {
+      if (i === bases.length - 1) throw error;
+    }
+  }
+  return tmpdir(); // not reached: the last base returns or throws
 }
 
 /** Bundles this process has opened, by cache folder and sha256: each is fetched and unpacked once. */
@@ -176,7 +190,7 @@ export function openBundle(sha256: string, blobs: Blobs, cache: string): Promise
 
 async function unpackInto(sha256: string, blobs: Blobs, cache: string): Promise<string> {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new BundleRefused(`stage bundle '${sha256}' is not a sha256`);
-  const folder = join(realCache(cache), sha256);
+  const folder = join(cache, sha256);
   // Only a whole, checked bundle is ever renamed to its name.
   if (existsSync(folder)) return join(folder, 'files');
   const bytes = await blobs.get(sha256);
@@ -204,12 +218,6 @@ async function unpackInto(sha256: string, blobs: Blobs, cache: string): Promise<
     await rm(temp, { recursive: true, force: true });
   }
   return join(folder, 'files');
-}
-
-/** The cache folder, made, with its links resolved: module URLs are real paths, which the import hook compares with it. */
-export function realCache(cache: string): string {
-  mkdirSync(cache, { recursive: true });
-  return realpathSync(cache);
 }
 
 /** The segment as a worker runs it: its stage files (and a workflow-local catalog) from the unpacked bundle; data paths unchanged. */
