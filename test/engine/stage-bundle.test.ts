@@ -24,7 +24,14 @@ const segment = (baseDir: string, use: string, catalog = builtinCatalog.ref!): S
 /** Blobs in memory, as a store would keep them (get does not check what it returns). */
 function memoryBlobs(): Blobs & { kept: Map<string, Uint8Array> } {
   const kept = new Map<string, Uint8Array>();
-  return { kept, location: 'memory', put: async (b) => (kept.set(sha(b), b), sha(b)), get: async (s) => kept.get(s) };
+  return {
+    kept, location: 'memory',
+    put: async (b) => (kept.set(sha(b), b), sha(b)),
+    get: async (s) => kept.get(s),
+    has: async (s) => kept.has(s),
+    list: async function* () {},
+    remove: async () => undefined,
+  };
 }
 
 function workflowFolder(name: string): string {
