@@ -14,6 +14,8 @@ export interface LocalExecutorOptions {
   workers?: number;
   /** Heap limit per worker thread in MiB: a thread past it dies alone (and its task may be retried). */
   memoryLimitMb?: number;
+  /** A worker process's unpacked stage bundles (stage-bundle.ts): its threads resolve the imports of stage files there. */
+  bundles?: string;
 }
 
 // Compiled (dist/), a thread loads the compiled task runner directly; from the sources, thread.mjs
@@ -36,6 +38,7 @@ export class LocalExecutor implements Executor {
         minThreads: this.concurrency,
         maxThreads: this.concurrency,
         idleTimeout: 60_000,
+        ...(this.options.bundles ? { workerData: { bundles: this.options.bundles } } : {}),
         ...(this.options.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryLimitMb } } : {}),
       });
       // A task aborted while its thread was already answering leaves piscina with a reply it does

@@ -10,10 +10,11 @@ import type { Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { messageOf } from '../../workflow/errors.ts';
 import { replyToBytes, requestFromBytes, unpackSegment, unpackUnits } from '../task-codec.ts';
-import { TaskError } from '../task-error.ts';
+import { TaskError, taskFailure } from '../task-error.ts';
 import type { TaskReply } from '../task.ts';
 import { LocalExecutor } from './local.ts';
 import { ackWaitMs, consumerName, doneKey, maxDeliveries, openQueue, streamName, type TaskMessage } from './nats-queue.ts';
+import { BundleRefused, bundleCache, fromBundle, openBundle } from './stage-bundle.ts';
 
 export interface NatsWorkerOptions {
   url: string;
@@ -39,6 +40,8 @@ interface WorkerContext {
   kv: KV;
   blobs: Blobs;
   pool: LocalExecutor;
+  /** Where stage bundles are unpacked. */
+  bundles: string;
   signal?: AbortSignal;
   log: (line: string) => void;
 }
@@ -46,12 +49,13 @@ interface WorkerContext {
 export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
   const { caps = ['cpu'], threads = 1, signal, log = () => undefined } = options;
   const nc = await connect({ servers: options.url, name: 'quiver worker' });
-  const pool = new LocalExecutor({ workers: threads });
+  const bundles = bundleCache();
+  const pool = new LocalExecutor({ workers: threads, bundles });
   try {
     const { kv } = await openQueue(nc, caps);
     const js = jetstream(nc);
     const consumers = await Promise.all(caps.map((cap) => js.consumers.get(streamName, consumerName(cap))));
-    const worker: WorkerContext = { js, kv, blobs: openBlobs(options.store), pool, signal, log };
+    const worker: WorkerContext = { js, kv, blobs: openBlobs(options.store), pool, bundles, signal, log };
     log(`worker: ${options.url}, ${threads} thread(s), caps ${caps.join(',')}, store ${options.store}`);
     let lastTask = Date.now();
     let running = 0;
@@ -82,7 +86,8 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
  * Runs one task and commits its reply; acks only once `done.<key>` exists. A task delivered more
  * than maxDeliveries times is not run again: its failure is committed instead.
  */
-async function handle(msg: JsMsg, { js, kv, blobs, pool, signal, log }: WorkerContext): Promise<void> {
+async function handle(msg: JsMsg, worker: WorkerContext): Promise<void> {
+  const { js, kv, blobs, signal, log } = worker;
   const { request: key } = msg.json<TaskMessage>();
   const heartbeat = setInterval(() => {
     try {
@@ -99,7 +104,7 @@ async function handle(msg: JsMsg, { js, kv, blobs, pool, signal, log }: WorkerCo
     log(`worker: ${lost ? 'fails' : 'took'} ${key.slice(0, 12)}`);
     const reply: TaskReply = lost
       ? { failure: { kind: 'thread-died', cause: `lost with its worker process ${maxDeliveries} times: killed, or cut off from the broker` } }
-      : await compute(key, blobs, pool, signal);
+      : await compute(key, worker);
     const replySha = await blobs.put(replyToBytes(reply));
     try {
       await kv.create(doneKey(key), replySha);
@@ -120,13 +125,18 @@ async function handle(msg: JsMsg, { js, kv, blobs, pool, signal, log }: WorkerCo
 }
 
 /** The task's outcome on this worker's threads: its result, or its own failure (a value, committed like a result). */
-async function compute(key: string, blobs: Blobs, pool: LocalExecutor, signal?: AbortSignal): Promise<TaskReply> {
+async function compute(key: string, { blobs, pool, bundles, signal }: WorkerContext): Promise<TaskReply> {
   const request = await blobs.get(key);
   if (!request) throw new Error(`task ${key}: its request is not in ${blobs.location}: does this worker use the coordinator's --store?`);
   const packed = requestFromBytes(request);
+  let segment = unpackSegment(packed.segment);
   try {
-    return { result: await pool.run({ segment: unpackSegment(packed.segment), units: unpackUnits(packed), fresh: packed.fresh }, { signal }) };
+    // Stage code comes from the run's bundle, unpacked here once; data paths still resolve against baseDir.
+    if (segment.bundle) segment = fromBundle(segment, await openBundle(segment.bundle.sha256, blobs, bundles));
+    return { result: await pool.run({ segment, units: unpackUnits(packed), fresh: packed.fresh }, { signal }) };
   } catch (error) {
+    // A refused bundle fails the task (it would be refused again); a store that failed hands it back.
+    if (error instanceof BundleRefused) return { failure: taskFailure(error, [segment.source?.id ?? [], ...segment.maps.map((m) => m.id)].flat()) };
     if (!(error instanceof TaskError)) throw error;
     return { failure: error.failure };
   }

@@ -10,9 +10,10 @@ import type { Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
-import type { Executor, TaskReply, TaskRequest, TaskResult } from '../task.ts';
+import type { BundleRef, Executor, SegmentSpec, TaskReply, TaskRequest, TaskResult } from '../task.ts';
 import { CoordinatorLease } from './nats-lease.ts';
 import { doneKey, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
+import { makeBundle, stageFilesOf } from './stage-bundle.ts';
 
 export interface NatsExecutorOptions {
   /** The broker, `nats://HOST:PORT`. */
@@ -31,6 +32,9 @@ export class NatsExecutor implements Executor {
   private readonly watching: Promise<void>;
   /** Rejects once the watch ends (the connection was lost, or closed): no commit can be seen any more. */
   private readonly lost: Promise<never>;
+  /** Each segment as workers get it (with its stage bundle), and each bundle put in the store once per run. */
+  private readonly shipped = new WeakMap<SegmentSpec, Promise<SegmentSpec>>();
+  private readonly bundles = new Map<string, Promise<BundleRef | undefined>>();
 
   private constructor(
     readonly concurrency: number,
@@ -71,7 +75,7 @@ export class NatsExecutor implements Executor {
   }
 
   async run(request: TaskRequest, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
-    const key = await this.blobs.put(requestToBytes(packRequest(request)));
+    const key = await this.blobs.put(requestToBytes(packRequest({ ...request, segment: await this.ship(request.segment) })));
     const subject = taskSubject(taskCapability(request.segment, this.gpu));
     let reply = await this.reply(await this.completion(key, subject, !!request.fresh, options.signal));
     if (!reply) {
@@ -86,6 +90,22 @@ export class NatsExecutor implements Executor {
       throw new TaskError(reply.failure);
     }
     return reply.result;
+  }
+
+  /** The segment with its stage bundle named, once the bundle is in the store; as it is when it uses no stage file. */
+  private ship(segment: SegmentSpec): Promise<SegmentSpec> {
+    let shipped = this.shipped.get(segment);
+    if (!shipped) {
+      const files = JSON.stringify([segment.baseDir, ...stageFilesOf(segment)]);
+      let bundle = this.bundles.get(files);
+      if (!bundle) {
+        bundle = makeBundle(segment).then(async (made) => made && { sha256: await this.blobs.put(made.bytes), dir: made.dir });
+        this.bundles.set(files, bundle);
+      }
+      shipped = bundle.then((ref) => (ref ? { ...segment, bundle: ref } : segment));
+      this.shipped.set(segment, shipped);
+    }
+    return shipped;
   }
 
   private async reply(sha256: string): Promise<TaskReply | undefined> {
