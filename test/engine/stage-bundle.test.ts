@@ -28,7 +28,6 @@ function memoryBlobs(): Blobs & { kept: Map<string, Uint8Array> } {
     kept, location: 'memory',
     put: async (b) => (kept.set(sha(b), b), sha(b)),
     get: async (s) => kept.get(s),
-    has: async (s) => kept.has(s),
     list: async function* () {},
     remove: async () => undefined,
   };
