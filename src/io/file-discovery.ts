@@ -7,11 +7,14 @@
 import { messageOf } from '../workflow/errors.ts';
 import type { SourcePartition } from '../workflow/stage.ts';
 import { mapLimited, type InputFile } from './input-files.ts';
+import { s3Identity } from './s3-object.ts';
 
 /** The partition standing for `file` when discovery could not read it: one chunk, its reason. */
 export function unreadablePartition(file: InputFile, reason: unknown): SourcePartition {
   const why = messageOf(reason);
-  return { key: file.key, file: file.path, bytes: file.bytes, unreadable: why, chunks: () => [{ unreadable: why, bytes: file.bytes }] };
+  // An S3 object is no local file to hash: its identity (ETag, size) keys the partition instead.
+  const where = file.object ? { fingerprint: s3Identity(file.object) } : { file: file.path };
+  return { key: file.key, ...where, bytes: file.bytes, unreadable: why, chunks: () => [{ unreadable: why, bytes: file.bytes }] };
 }
 
 export type Described<T> = { file: InputFile; info: T } | { file: InputFile; error: unknown };
