@@ -14,7 +14,7 @@
 import { stat } from 'node:fs/promises';
 import { fileBytes } from '../../src/io/byte-reader.ts';
 import { matchS3Objects } from '../../src/io/s3-inputs.ts';
-import { S3ObjectBytes, s3Identity, transientS3, type S3ObjectRef } from '../../src/io/s3-object.ts';
+import { S3ObjectBytes, s3Identity, s3Url, transientS3, type S3ObjectRef } from '../../src/io/s3-object.ts';
 import { isS3 } from '../../src/io/s3-url.ts';
 import type * as pw from 'parquet-wasm';
 import { Schema } from 'apache-arrow';
@@ -93,10 +93,10 @@ const openFiles = new Map<string, Promise<Opened>>();
 async function openOf(chunk: ParquetChunk, file: string): Promise<Opened> {
   const { s3 } = chunk;
   if (s3) {
-    return cachedFile(s3Identity(s3), async () => {
+    return cachedFile(`${s3Url(s3)}\0${s3Identity(s3)}`, async () => {
       const bytes = new S3ObjectBytes(s3);
       await bytes.load(s3.size - s3.tail, s3.size, 'the footer');
-      return { ...(await openParquet(bytes)), s3: bytes };
+      return { ...(await openParquet(bytes, true)), s3: bytes };
     });
   }
   const info = await stat(chunk.path).catch(() => undefined);
@@ -175,8 +175,7 @@ export const parquetSource = defineSource({
       const s3 = info.s3;
       return [{
         key: f.key,
-        // An S3 object is no local file to hash: its identity (ETag, size, version) keys the partition.
-        ...(s3 ? { fingerprint: s3Identity(s3.ref) } : { file: f.path }),
+        ...(s3 ? { object: s3.ref } : { file: f.path }),
         bytes: f.bytes,
         *chunks(): Iterable<ParquetChunk> {
           for (const [rowGroup, g] of info.groups.entries()) {

@@ -7,13 +7,11 @@
 import { messageOf } from '../workflow/errors.ts';
 import type { SourcePartition } from '../workflow/stage.ts';
 import { mapLimited, type InputFile } from './input-files.ts';
-import { s3Identity } from './s3-object.ts';
 
 /** The partition standing for `file` when discovery could not read it: one chunk, its reason. */
 export function unreadablePartition(file: InputFile, reason: unknown): SourcePartition {
   const why = messageOf(reason);
-  // An S3 object is no local file to hash: its identity (ETag, size) keys the partition instead.
-  const where = file.object ? { fingerprint: s3Identity(file.object) } : { file: file.path };
+  const where = file.object ? { object: file.object } : { file: file.path };
   return { key: file.key, ...where, bytes: file.bytes, unreadable: why, chunks: () => [{ unreadable: why, bytes: file.bytes }] };
 }
 

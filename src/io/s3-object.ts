@@ -58,7 +58,7 @@ export class S3ObjectBytes implements ByteReader {
   }
 
   get identity(): string {
-    return s3Identity(this.ref);
+    return `${this.name}\0${s3Identity(this.ref)}`;
   }
 
   /** Fetches [start, end) in one GET and keeps it, for the reads that follow. */
