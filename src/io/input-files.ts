@@ -29,7 +29,7 @@ export interface InputFile {
  * error unless `noneIsEmpty`. With `readRoots`, a file whose real path lies outside them is refused.
  */
 export async function matchFiles(pattern: string, { baseDir, readRoots }: DiscoverContext, noneIsEmpty = false): Promise<InputFile[]> {
-  if (isS3(pattern)) throw new Error(`'${pattern}': this source reads local files; of S3 inputs, source.parquet reads them`);
+  if (isS3(pattern)) throw new Error(`'${pattern}': this source reads local files; of S3 inputs, source.parquet and source.fits read them`);
   let paths: string[];
   if (isDynamicPattern(pattern)) {
     paths = (await glob([pattern], { cwd: baseDir, absolute: true, onlyFiles: true, expandDirectories: false })).map((p) => resolve(p));

@@ -4,8 +4,6 @@
 // prefixes read only where allowed, and unreadable objects named by their s3:// URL (quarantined
 // under onError: quarantine).
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parquetSource } from '../../../connectors/parquet/source.ts';
@@ -17,33 +15,16 @@ import { s3PathOutside } from '../../../src/io/s3-url.ts';
 import { builtinCatalog } from '../../../src/stages/index.ts';
 import type { Chunk } from '../../../src/workflow/stage.ts';
 import { duckdb, scratchDir } from '../../helpers.ts';
-import { bucket, useS3Server } from '../../cache/s3-server.ts';
+import { bucket, useCountingProxy, useS3Environment, useS3Server } from '../../cache/s3-server.ts';
 import { outputHashes, taskCounts, writeText } from '../../cache/util.ts';
 
 const s3 = useS3Server();
 const root = scratchDir('quiver-s3-inputs-');
 
-/** What the proxy served: each request's method, path and Range, and the body bytes it sent back. */
-const served: { method: string; path: string; range?: string; bytes: number }[] = [];
-let proxy: Server;
+const proxy = useCountingProxy(s3);
+const served = proxy.served;
+useS3Environment(s3, () => proxy.endpoint);
 let executor: LocalExecutor;
-const saved = { ...process.env };
-
-/** Forwards every request to s3rver (which does not check signatures, so the host may differ). */
-function startProxy(target: string): Promise<string> {
-  const upstream = new URL(target);
-  proxy = createServer((req, res) => {
-    const entry = { method: req.method!, path: req.url!, range: req.headers.range, bytes: 0 };
-    served.push(entry);
-    const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode!, answer.headers);
-      answer.on('data', (chunk: Buffer) => (entry.bytes += chunk.byteLength));
-      answer.pipe(res);
-    });
-    req.pipe(forward);
-  });
-  return new Promise((resolve) => proxy.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`)));
-}
 
 const client = () => new S3Client(s3.config({ prefix: '' }));
 const put = (key: string, body: Uint8Array) => client().call('PUT', key, { body });
@@ -81,8 +62,6 @@ const allow = [`s3://${bucket}/in`];
 const run = (file: string, out: string, allowPaths = allow) => runWorkflow(file, { catalog: builtinCatalog, out: join(root, out), executor, allowPaths });
 
 beforeAll(async () => {
-  const endpoint = await startProxy(s3.endpoint);
-  Object.assign(process.env, s3.env(), { AWS_ENDPOINT_URL: endpoint });
   // After the environment is set: worker threads take theirs when they start.
   executor = new LocalExecutor({ workers: 2 });
   for (const [name, rows, group] of [['a.parquet', 200_000, 50_000], ['b.parquet', 10_000, 4_000]] as const) {
@@ -90,12 +69,7 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-afterAll(async () => {
-  await executor?.close();
-  proxy?.close();
-  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-  Object.assign(process.env, saved);
-});
+afterAll(() => executor?.close());
 
 describe('source.parquet reads s3://bucket/prefix/*.parquet', { timeout: 120_000 }, () => {
   test('the same outputs, byte for byte, as reading the same files locally', async () => {
