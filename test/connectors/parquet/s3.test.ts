@@ -11,7 +11,7 @@ import { S3Client } from '../../../src/cache/stores/s3-client.ts';
 import { LocalExecutor } from '../../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../../src/engine/run-workflow.ts';
 import type { Manifest } from '../../../src/provenance/manifest.ts';
-import { s3PathOutside } from '../../../src/io/s3-url.ts';
+import { parseS3, s3PathOutside } from '../../../src/io/s3-url.ts';
 import { builtinCatalog } from '../../../src/stages/index.ts';
 import type { Chunk } from '../../../src/workflow/stage.ts';
 import { duckdb, scratchDir } from '../../helpers.ts';
@@ -149,6 +149,18 @@ describe('S3 inputs are read only where allowed', () => {
     const refused = await run(workflow('unlisted', `s3://${bucket}/in/*.parquet`), 'out-refused', []).catch((e: Error) => e);
     expect(String(refused)).toContain(`--allow-path s3://${bucket}/in`);
     expect(served).toEqual([]);
+  });
+
+  test('globs on keys mean what they mean on local paths', () => {
+    const { prefix, matches } = parseS3(`s3://${bucket}/in/day-*/part-?.{parquet,pq}`);
+    expect(prefix).toBe('in/day-');
+    expect(['in/day-1/part-a.parquet', 'in/day-22/part-b.pq'].every(matches)).toBe(true);
+    expect(['in/day-1/x/part-a.parquet', 'in/day-1/part-ab.parquet', 'in/day-1/part-a.csv', 'in/day-1/part-/.pq'].some(matches)).toBe(false);
+    const deep = parseS3(`s3://${bucket}/in/**/*.parquet`);
+    expect(['in/a.parquet', 'in/x/y/a.parquet'].every(deep.matches)).toBe(true);
+    expect(deep.matches('inx/a.parquet')).toBe(false);
+    expect(parseS3(`s3://${bucket}/in/[ab].parquet`).matches('in/b.parquet')).toBe(true);
+    expect(parseS3(`s3://${bucket}/in/a.parquet`).matches('in/a.parquet')).toBe(true);
   });
 
   test('an allowed prefix covers whole segments of its bucket only', () => {
