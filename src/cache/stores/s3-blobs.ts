@@ -28,7 +28,7 @@ export class S3Blobs implements Blobs {
 
   async *list(): AsyncGenerator<BlobEntry> {
     const prefix = this.client.key('blobs/');
-    for await (const object of this.client.objects(prefix)) yield { name: object.key.slice(prefix.length), bytes: object.bytes, modifiedMs: object.modifiedMs };
+    for await (const object of this.client.list(prefix)) yield { name: object.key.slice(prefix.length), bytes: object.size, modifiedMs: Date.parse(object.lastModified) };
   }
 
   async remove(entry: BlobEntry): Promise<void> {

@@ -97,11 +97,11 @@ export class S3Store implements Store {
 
   async *list(): AsyncGenerator<StoreEntry> {
     const prefix = this.client.key('');
-    for await (const object of this.client.objects(prefix)) {
+    for await (const object of this.client.list(prefix)) {
       const [folder, file] = object.key.slice(prefix.length).split('/');
       const kind = (Object.keys(folders) as StoreEntry['kind'][]).find((k) => folders[k] === folder);
       // Names are KEY.qstream, KEY.json or SHA256: the key is what comes before the first dot.
-      if (kind && file) yield { kind, key: file.split('.')[0], bytes: object.bytes };
+      if (kind && file) yield { kind, key: file.split('.')[0], bytes: object.size };
     }
   }
 
