@@ -27,7 +27,7 @@ import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-dis
 import { matchFiles, type InputFile } from '../../src/io/input-files.ts';
 import { matchS3Objects } from '../../src/io/s3-inputs.ts';
 import { S3ObjectBytes, transientS3, type S3ObjectRef } from '../../src/io/s3-object.ts';
-import { isS3 } from '../../src/io/s3-url.ts';
+import { isS3 } from '../../src/workflow/s3-url.ts';
 
 const params = z.object({
   path: z.string().min(1).describe('a FITS file or a glob, relative to the workflow folder; or s3://bucket/key-glob'),

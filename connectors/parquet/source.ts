@@ -15,7 +15,7 @@ import { stat } from 'node:fs/promises';
 import { fileBytes } from '../../src/io/byte-reader.ts';
 import { matchS3Objects } from '../../src/io/s3-inputs.ts';
 import { S3ObjectBytes, s3Identity, s3Url, transientS3, type S3ObjectRef } from '../../src/io/s3-object.ts';
-import { isS3 } from '../../src/io/s3-url.ts';
+import { isS3 } from '../../src/workflow/s3-url.ts';
 import type * as pw from 'parquet-wasm';
 import { Schema } from 'apache-arrow';
 import { z } from 'zod';

@@ -29,7 +29,7 @@ import { planWorkflow, segmentMembers, type Plan } from './plan.ts';
 import { Privacy } from './privacy.ts';
 import { emptyStats, type StageStats } from '../provenance/stage-stats.ts';
 import type { Executor } from './task.ts';
-import { isS3 } from '../io/s3-url.ts';
+import { isS3 } from '../workflow/s3-url.ts';
 
 export interface RunWorkflowOptions {
   catalog: StageCatalog;

@@ -12,7 +12,7 @@ import { checkTaskMemory, MAX_READ_BYTES } from './limits.ts';
 import { realPathOutside } from '../workflow/paths.ts';
 import type { DiscoverContext } from '../workflow/stage.ts';
 import type { S3ObjectRef } from './s3-object.ts';
-import { isS3 } from './s3-url.ts';
+import { isS3 } from '../workflow/s3-url.ts';
 
 export interface InputFile {
   /** Absolute path: what workers open. */

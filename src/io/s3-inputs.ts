@@ -4,7 +4,7 @@
 import { messageOf } from '../workflow/errors.ts';
 import type { InputFile } from './input-files.ts';
 import { inputClient, s3Url } from './s3-object.ts';
-import { parseS3 } from './s3-url.ts';
+import { parseS3 } from '../workflow/s3-url.ts';
 
 export async function matchS3Objects(url: string, noneIsEmpty = false): Promise<InputFile[]> {
   const { bucket, prefix, matches } = parseS3(url);

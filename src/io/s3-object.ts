@@ -6,18 +6,12 @@
 // S3-compatible servers ignore If-Match), so a rewritten object fails the task instead of mixing
 // old and new bytes.
 import { InputError, messageOf } from '../workflow/errors.ts';
-import { configFromEnv, S3Client, S3Error } from '../cache/stores/s3-client.ts';
+import { configFromEnv, S3Client, S3Error } from './s3-client.ts';
+import type { S3ObjectRef } from '../workflow/stage.ts';
 import type { ByteReader } from './byte-reader.ts';
 import { checkTaskMemory } from './limits.ts';
 
-/** What identifies one S3 object as read: what a chunk carries instead of its bytes. */
-export interface S3ObjectRef {
-  bucket: string;
-  key: string;
-  size: number;
-  etag: string;
-  versionId?: string;
-}
+export type { S3ObjectRef };
 
 export const s3Url = (ref: { bucket: string; key: string }) => `s3://${ref.bucket}/${ref.key}`;
 

@@ -5,7 +5,7 @@
 // An S3 input (`s3://bucket/...`) needs an allowed `s3://bucket[/prefix]` of its own (io/s3-url.ts).
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { isS3, s3PathOutside } from '../io/s3-url.ts';
+import { isS3, s3PathOutside } from './s3-url.ts';
 
 const globMagic = /[*?[\]{}()!]/;
 

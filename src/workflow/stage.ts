@@ -2,7 +2,15 @@
 // Stages are plain objects; the engine only ever sees this interface, never a domain module.
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { z } from 'zod';
-import type { S3ObjectRef } from '../io/s3-object.ts';
+
+/** What identifies one S3 object as read: what a chunk carries instead of its bytes. */
+export interface S3ObjectRef {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  versionId?: string;
+}
 
 export type StageKind = 'source' | 'map' | 'reduce' | 'sink' | 'model';
 

@@ -5,7 +5,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
 import { afterAll, beforeAll } from 'vitest';
-import type { S3Config } from '../../src/cache/stores/s3-client.ts';
+import type { S3Config } from '../../src/io/s3-client.ts';
 import { scratchDir } from '../helpers.ts';
 
 export const bucket = 'quiver-test';

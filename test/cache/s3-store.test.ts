@@ -9,7 +9,7 @@ import { makeBatch } from '../../src/arrow/batch.ts';
 import type { Store } from '../../src/cache/store.ts';
 import { FsStore } from '../../src/cache/stores/fs.ts';
 import { openStore } from '../../src/cache/stores/open-store.ts';
-import { S3Client } from '../../src/cache/stores/s3-client.ts';
+import { S3Client } from '../../src/io/s3-client.ts';
 import { S3Store } from '../../src/cache/stores/s3.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/engine/run-workflow.ts';

@@ -10,7 +10,7 @@ import { makeBatch } from '../../src/arrow/batch.ts';
 import { pruneStore } from '../../src/cache/prune.ts';
 import type { Store, StoreEntry } from '../../src/cache/store.ts';
 import { FsStore } from '../../src/cache/stores/fs.ts';
-import { S3Client } from '../../src/cache/stores/s3-client.ts';
+import { S3Client } from '../../src/io/s3-client.ts';
 import { S3Store } from '../../src/cache/stores/s3.ts';
 import { sha256OfFile } from '../../src/io/file-hash.ts';
 import { scratchDir } from '../helpers.ts';

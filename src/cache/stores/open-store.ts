@@ -8,7 +8,7 @@ import { FsBlobs } from './fs-blobs.ts';
 import { FsStore } from './fs.ts';
 import { S3Blobs } from './s3-blobs.ts';
 import { S3Store } from './s3.ts';
-import { configFromEnv, type S3Config } from './s3-client.ts';
+import { configFromEnv, type S3Config } from '../../io/s3-client.ts';
 
 /** Where STORE is: a folder, or a bucket with the endpoint, region and credentials from `env`. */
 function locate(location: string, env: NodeJS.ProcessEnv): { folder: string } | { bucket: S3Config } {

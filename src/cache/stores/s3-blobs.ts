@@ -2,7 +2,7 @@
 // the broker told of a blob sees all of it; writing a name twice writes the same bytes.
 import { createHash } from 'node:crypto';
 import type { BlobEntry, Blobs } from '../blobs.ts';
-import { S3Client, type S3Config } from './s3-client.ts';
+import { S3Client, type S3Config } from '../../io/s3-client.ts';
 
 export class S3Blobs implements Blobs {
   private readonly client: S3Client;

@@ -6,7 +6,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { decodeBatches } from '../../arrow/ipc.ts';
 import type { StreamWriter } from '../store.ts';
 import { RecordPacker } from '../stream-file.ts';
-import { type S3Client, unescapeXml } from './s3-client.ts';
+import { type S3Client, unescapeXml } from '../../io/s3-client.ts';
 
 /** Parts of about 8 MiB (S3 wants at least 5 MiB but the last): 10,000 parts allow 80 GB a stream. */
 const partBytes = 8 << 20;

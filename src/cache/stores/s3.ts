@@ -15,7 +15,7 @@ import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { makeFolder } from '../../io/make-folder.ts';
 import type { FileStamp, RecordKind, Store, StoreEntry } from '../store.ts';
-import { S3Client, type S3Config } from './s3-client.ts';
+import { S3Client, type S3Config } from '../../io/s3-client.ts';
 import { readStreamObject, S3StreamWriter } from './s3-stream.ts';
 
 /** Kept files carry the stamp of the output they came from, for `hasFile`. */

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Blobs } from '../../cache/blobs.ts';
 import { isInside } from '../../workflow/paths.ts';
 import { StageCatalog } from '../../workflow/catalog.ts';
+import { packageRoot } from '../../workflow/own-code.ts';
 import type { SegmentSpec } from '../task.ts';
 
 /** A bundle a worker will not use: damaged in the store, or holding a path that leaves its folder. */
@@ -26,7 +27,7 @@ const sourceExtensions = new Set(['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', 
 const magic = Buffer.from('QVBUNDL1');
 
 /** The coordinator's quiver: imports of it from a stage file become the worker's own quiver. */
-const quiverRoot = fileURLToPath(new URL('../../../', import.meta.url)).replace(/[\\/]$/, '');
+const quiverRoot = fileURLToPath(packageRoot).replace(/[\\/]$/, '');
 
 interface Header {
   /** Where the packed folder and quiver were on the coordinator, to map imports that leave the folder. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type RecordBatch, Table, tableToIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { fitsSource } from '../../../connectors/fits/source.ts';
-import { S3Client } from '../../../src/cache/stores/s3-client.ts';
+import { S3Client } from '../../../src/io/s3-client.ts';
 import type { Chunk } from '../../../src/workflow/stage.ts';
 import { bucket, useCountingProxy, useS3Environment, useS3Server } from '../../cache/s3-server.ts';
 import { repoRoot } from '../../helpers.ts';
