@@ -1,8 +1,9 @@
 // Preloaded (node --import) into a process the memory benchmark starts: on exit, writes the
-// process's peak resident memory (main thread and worker threads together: getrusage ru_maxrss)
-// as JSON to the file PEAK_RSS_FILE names. With MEMORY_BREAKDOWN=1 it also samples, every 50 ms,
+// process's peak resident memory (main thread and worker threads together) as JSON to the file
+// PEAK_RSS_FILE names. From /proc/self/status VmHWM, not getrusage's ru_maxrss: Linux carries
+// ru_maxrss across exec, so a child would report its parent's size at the fork if that was larger. With MEMORY_BREAKDOWN=1 it also samples, every 50 ms,
 // what the main thread holds, and keeps the sample taken when resident memory was highest.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const file = process.env.PEAK_RSS_FILE;
 const MiB = (n) => Math.round(n / 2 ** 20);
@@ -16,5 +17,6 @@ if (file && process.env.MEMORY_BREAKDOWN) {
   }, 50).unref();
 }
 if (file) {
-  process.on('exit', () => writeFileSync(file, JSON.stringify({ peakRssMb: process.resourceUsage().maxRSS / 1024, ...(top.rss ? { atPeak: top } : {}) })));
+  const peakKb = () => Number(/VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? process.resourceUsage().maxRSS);
+  process.on('exit', () => writeFileSync(file, JSON.stringify({ peakRssMb: peakKb() / 1024, ...(top.rss ? { atPeak: top } : {}) })));
 }
