@@ -8,7 +8,7 @@
 // row group is full, long before the input ends; the footer comes when the input stream closes.
 import * as pw from 'parquet-wasm';
 import { RecordBatch, Struct, Type, makeBuilder, makeData, type Schema } from 'apache-arrow';
-import { encodeBatches } from '../../src/arrow/ipc.ts';
+import { batchBytes, encodeBatches } from '../../src/arrow/ipc.ts';
 import type { FormatWriter } from '../../src/io/file-sink.ts';
 import type { OutputFile } from '../../src/io/output-file.ts';
 import { conformBatch } from '../../src/io/input-files.ts';
@@ -36,13 +36,19 @@ function emptyBatch(schema: Schema): RecordBatch {
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 0, nullCount: 0, children }));
 }
 
+/** The most bytes of a batch handed to parquet-wasm at once (see write). */
+const pieceBytes = 4 << 20;
+
 export class ParquetStreamWriter implements FormatWriter {
   private controller!: ReadableStreamDefaultController<pw.RecordBatch>;
   private pulled?: () => void;
   private failure?: unknown;
   private readonly pump: Promise<void>;
 
+  private readonly rowGroupRows: number;
+
   constructor(private readonly file: OutputFile, private readonly schema: Schema, options: ParquetWriteOptions) {
+    this.rowGroupRows = options.rowGroupRows;
     const input = new ReadableStream<pw.RecordBatch>({
       start: (controller) => {
         this.controller = controller;
@@ -122,7 +128,17 @@ export class ParquetStreamWriter implements FormatWriter {
 
   async write(batch: RecordBatch): Promise<void> {
     if (batch.numRows === 0) return;
-    for (const b of this.toWasm(batch)) await this.send(b);
+    // parquet-wasm's linear memory grows to hold the largest batch it is handed (a copy of it, and
+    // the row group being encoded) and never shrinks: a big batch goes in slices of at most a row
+    // group and about `pieceBytes`, so that memory stays small whatever size batches arrive in.
+    const rows = Math.max(1, Math.min(this.rowGroupRows, Math.floor(pieceBytes / Math.max(1, batchBytes(batch) / batch.numRows))));
+    if (batch.numRows <= rows) {
+      for (const b of this.toWasm(batch)) await this.send(b);
+      return;
+    }
+    for (let start = 0; start < batch.numRows; start += rows) {
+      for (const b of this.toWasm(batch.slice(start, start + rows))) await this.send(b);
+    }
   }
 
   async finish(): Promise<void> {

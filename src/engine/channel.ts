@@ -40,6 +40,11 @@ export class Channel implements AsyncIterable<Item> {
 
   constructor(private readonly options: ChannelOptions) {}
 
+  /** Bytes of batches held past which a writer waits (or the channel spills). */
+  get budgetBytes(): number {
+    return this.options.budgetBytes;
+  }
+
   /** The reader has stopped; nothing more is wanted. */
   get isAbandoned(): boolean {
     return this.abandoned;

@@ -22,6 +22,8 @@ export interface RunContext {
   /** Input files as they were hashed (see SegmentRunner's check before a partition is kept). */
   inputStamps?: Map<string, InputStamp>;
   signal: AbortSignal;
+  /** Bytes of task requests and results a segment may have in flight beyond one per worker (default 64 MiB). */
+  windowBytes?: number;
   stats: Map<string, StageStats>;
   /** Channels carrying a stage's output to each of its consumers. */
   outputs(stageId: string): Channel[];

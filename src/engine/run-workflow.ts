@@ -43,6 +43,8 @@ export interface RunWorkflowOptions {
   executor?: Executor;
   /** Bytes each edge may hold before its producer waits (default 16 MiB). */
   edgeBudgetBytes?: number;
+  /** Bytes of task requests and results each segment may have in flight beyond one per worker (default 64 MiB). */
+  windowBytes?: number;
   /** Folders outside the workflow's own that it may read (the output folder always may be). */
   allowPaths?: string[];
   /** Where the task cache is kept (default: a folder store in OUT/.quiver/cache). */
@@ -141,7 +143,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
       }
     }
     const running = new Runner(plan, {
-      executor, tasks, outDir, log, privacy, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes, inputStamps,
+      executor, tasks, outDir, log, privacy, tempDir: join(outDir, '.quiver', 'tmp', runId), signal: options.signal, edgeBudgetBytes: options.edgeBudgetBytes, windowBytes: options.windowBytes, inputStamps,
     });
     runner = running;
     options.onStart?.(() => [...running.stats.values()]);

@@ -29,6 +29,8 @@ export interface RunOptions {
   tempDir: string;
   /** Bytes of batches each edge may hold before its producer waits (default 16 MiB). */
   edgeBudgetBytes?: number;
+  /** Bytes of task requests and results each segment may have in flight beyond one per worker (default 64 MiB). */
+  windowBytes?: number;
   signal?: AbortSignal;
   log?: Logger;
   /** Input files as they were hashed: a partition whose file changed since is not kept. */
@@ -69,6 +71,7 @@ export class Runner {
       log: options.log,
       inputStamps: options.inputStamps,
       signal: abort.signal,
+      windowBytes: options.windowBytes,
       stats: this.stats,
       outputs: (stageId) => plan.edges.filter((e) => e.from === stageId).map((e) => channels.get(channelId(e.to, e.input))!),
       input: (nodeId, index) => channels.get(channelId(nodeId, index))!,

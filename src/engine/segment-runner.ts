@@ -32,6 +32,15 @@ const spread = 8;
 /** Batches sent in from upstream are packed into units of about this size. */
 const unitTargetBytes = 1 << 20;
 const unknownChunkBytes = 64 << 10;
+/** Bytes of requests and their results in flight, beyond one request per worker (windowFull). */
+export const defaultWindowBytes = 64 << 20;
+
+const resultBytes = (r: TaskResult) => {
+  let bytes = 0;
+  for (const o of r.outputs) bytes += o?.byteLength ?? 0;
+  for (const x of r.rejected) bytes += x.bytes?.byteLength ?? 0;
+  return bytes;
+};
 
 /** What the emitter does, in order: open or close a partition, pass on a unit's output, or replay a cached partition. */
 type Step = { kind: 'start' | 'end' | 'replay'; partition: PartitionInfo } | { kind: 'unit'; index: number };
@@ -63,6 +72,13 @@ export class SegmentRunner {
   private readonly cache: PartitionCache;
   private readonly limits: { maxUnits: number; maxBytes: number };
   private readonly window: Group[] = [];
+  /** Bytes of requests in flight past which no more are sent, beyond one per worker (see windowFull). */
+  private readonly windowBytes: number;
+  /** The emitter had to wait for room in an output channel: in the group it is on, and in the last one it passed on (the consumer is slower than the workers). */
+  private outputWaited = false;
+  private outputBlocked = false;
+  /** Most bytes the window held at once, for tests. */
+  peakWindowBytes = 0;
   private group = newGroup();
   private readonly producerWakeup: Wakeup;
   private readonly emitterWakeup: Wakeup;
@@ -92,6 +108,7 @@ export class SegmentRunner {
     this.names = ctx.tasks.keys.stages.get(root.kind === 'source' ? root.stage.id : root.from)!.names;
     this.cache = new PartitionCache(ctx.tasks.store);
     this.limits = groupLimits(root.kind === 'source' ? root.stage.partitions ?? [] : undefined, ctx.executor.concurrency);
+    this.windowBytes = ctx.windowBytes ?? defaultWindowBytes;
     this.producerWakeup = new Wakeup(ctx.signal);
     this.emitterWakeup = new Wakeup(ctx.signal);
   }
@@ -217,13 +234,37 @@ export class SegmentRunner {
     this.group = newGroup();
     if (g.units.length > 0) {
       g.result = runAttempts(this.ctx.executor, { segment: this.spec, units: g.units }, this.policy, this.ctx.signal, this.ctx.log);
-      g.result.catch(() => undefined); // the emitter observes it, in order
+      // Once done, the request holds what it returned until the emitter takes it.
+      g.result.then((r) => {
+        g.bytes = resultBytes(r);
+      }, () => undefined); // the emitter observes failures, in order
       g.units = []; // their buffers now belong to the worker
     }
     this.window.push(g);
     this.emitterWakeup.wake();
-    const maxInFlight = this.ctx.executor.concurrency * 2 + 1;
-    while (this.window.filter((w) => w.result).length > maxInFlight) await this.producerWakeup.wait();
+    while (this.windowFull()) await this.producerWakeup.wait();
+  }
+
+  /**
+   * Too much is in flight: more requests than keep every worker busy with one queued behind it, or,
+   * beyond one per worker (beyond one, while the emitter waits on a slower consumer), more bytes
+   * than `windowBytes`: the inputs sent, or once a request is done, what it returned (results wait
+   * here for the emitter).
+   */
+  private windowFull(): boolean {
+    const { concurrency } = this.ctx.executor;
+    let requests = 0;
+    let bytes = 0;
+    for (const w of this.window) {
+      if (!w.result) continue;
+      requests++;
+      bytes += w.bytes;
+    }
+    this.peakWindowBytes = Math.max(this.peakWindowBytes, bytes);
+    // Waiting on a slower consumer, one request computing behind the one being passed on is enough.
+    // (The last group's waits tell: at the moment the emitter moves on, it is not waiting.)
+    const floor = this.outputBlocked ? 1 : concurrency;
+    return requests > concurrency * 2 + 1 || (requests > floor && bytes > this.windowBytes);
   }
 
   // Emitting: each request's steps in order, once its result is in.
@@ -246,6 +287,7 @@ export class SegmentRunner {
     const result = await g.result;
     const decoded = result?.outputs.map((bytes) => (bytes ? decodeBatches(bytes).batches : []));
     const offsets = this.node.exits.map(() => 0);
+    this.outputWaited = false;
     for (const step of g.steps) {
       // Thousands of tiny tasks: no promise per step unless a step has to wait.
       const waiting = step.kind === 'unit' ? this.emitUnit(step.index, result!, decoded!, offsets)
@@ -254,6 +296,7 @@ export class SegmentRunner {
         : this.endPartition(step.partition);
       if (waiting) await waiting;
     }
+    this.outputBlocked = this.outputWaited;
   }
 
   private startPartition(partition: PartitionInfo): Promise<void> | undefined {
@@ -302,10 +345,16 @@ export class SegmentRunner {
       const id = this.node.exits[exit];
       const schema = this.ctx.plan.workflow.byId.get(id)!.schema;
       const n = result.batchCounts[exit][index];
-      for (const batch of decoded[exit].slice(offsets[exit], offsets[exit] + n)) {
-        const writing = entry?.write(this.key(id, partition), schema, batch);
-        if (writing) await writing;
-        await send(channels, { kind: 'batch', batch });
+      for (const whole of decoded[exit].slice(offsets[exit], offsets[exit] + n)) {
+        for (const batch of piecesOf(whole, channels)) {
+          const writing = entry?.write(this.key(id, partition), schema, batch);
+          if (writing) await writing;
+          const full = putAll(channels, { kind: 'batch', batch });
+          if (full) {
+            this.outputWaited = true;
+            await full;
+          }
+        }
       }
       offsets[exit] += n;
     }
@@ -328,6 +377,24 @@ export class SegmentRunner {
       }
     }
   }
+}
+
+/**
+ * A batch as the channels take it: whole, or, when it is more than half the smallest channel's
+ * budget, in slices of about that size (views, not copies). A channel takes a batch bigger than its
+ * budget only when empty, so big batches whole would keep a whole result waiting in the channel
+ * besides the one its reader is on; in slices, the channel holds what its budget says.
+ */
+function* piecesOf(batch: RecordBatch, channels: Channel[]): Generator<RecordBatch> {
+  let budget = Infinity;
+  for (const c of channels) budget = Math.min(budget, c.budgetBytes);
+  const bytes = batchBytes(batch);
+  if (!(bytes > budget / 2) || batch.numRows < 2) {
+    yield batch;
+    return;
+  }
+  const rows = Math.max(1, Math.floor(batch.numRows / Math.ceil(bytes / (budget / 2))));
+  for (let start = 0; start < batch.numRows; start += rows) yield batch.slice(start, start + rows);
 }
 
 /** Puts an item into every channel, waiting only if one of them is full. */

@@ -102,6 +102,24 @@ describe('runner', { timeout: 60_000 }, () => {
     expect(readdirSync(join(dir, '.quiver')).includes('tmp') ? readdirSync(join(dir, '.quiver', 'tmp')) : []).toEqual([]);
   });
 
+  test('batches bigger than an edge\'s budget reach the consumer in slices that fit it, in order', async () => {
+    const dir = join(out, 'big-batches');
+    // 100,000-row batches of id int64 + x float64: 1.6 MB each, against a 256 KiB edge budget.
+    const wf = workflow('big-batches', { baseDir: fixtures })
+      .stage('gen', 'source.generate', gen(3, 200_000, 100_000))
+      .stage('dbl', './stages.ts#double', {}, { from: 'gen' })
+      .stage('rec', './stages.ts#record', { name: 'rec' }, { from: 'dbl' });
+    const summary = await runWorkflow(wf, { catalog: builtinCatalog, out: dir, executor, edgeBudgetBytes: 256 << 10 });
+    expect(summary.status).toBe('ok');
+    const rec = read(dir, 'rec');
+    expect(rec.maxBatchBytes).toBeGreaterThan(0);
+    expect(rec.maxBatchBytes).toBeLessThanOrEqual(128 << 10);
+    expect(rec.partitions.map((p: { rows: number }) => p.rows)).toEqual([200_000, 200_000, 200_000]);
+    expect(rec.idsAscending).toBe(true);
+    const n = 600_000;
+    expect(rec.sums.id).toBe((n * (n - 1)) / 2);
+  });
+
   test('a failing stage fails the run with its id and partition, and leaves no output', async () => {
     const dir = join(out, 'failing');
     const wf = workflow('failing', { baseDir: fixtures })
