@@ -1,13 +1,33 @@
-// Blobs in a folder every machine mounts: STORE/blobs/ab/SHA256. Written under a temporary name,
-// flushed and renamed, so a reader (on any machine, after the broker says the blob exists) sees
-// it whole or not at all.
+// Blobs in a folder every machine mounts: STORE/blobs/ab/SHA256. Written under a temporary name
+// and renamed, so a reader (on any machine, after the broker says the blob exists) sees it whole
+// or not at all.
+//
+// Not fsynced: every blob here can be made again (a request by its coordinator, a reply by
+// running its task again: the coordinator does so when `done.<key>` names a reply it cannot
+// read), and a flush per task was the largest part of a tiny task's cost. What a machine crash
+// can leave (a name renamed into place before its bytes reached the disk: empty, cut short or
+// zeros) is caught on reading, since a blob's name is its sha256: such a blob is removed and
+// reads as absent, so that it is written again.
+//
+// A small blob (a tiny task's reply) is read with synchronous calls: the four calls of a read
+// handed one by one to libuv's thread pool cost a thread switch and a wake-up each, more than the
+// calls themselves, and on a busy machine several times more. Writes stay in the thread pool: a
+// file's creation waits for the file system's journal, at times for many milliseconds.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Blobs } from '../blobs.ts';
 
+/** Blobs up to this size are read synchronously (see above). */
+const syncBytes = 256 * 1024;
+
+const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
 export class FsBlobs implements Blobs {
+  /** The fan-out folders this process has made or found: each is made once, not on every put. */
+  private readonly folders = new Set<string>();
+
   constructor(readonly location: string) {}
 
   private path(sha256: string): string {
@@ -15,7 +35,7 @@ export class FsBlobs implements Blobs {
   }
 
   async put(bytes: Uint8Array): Promise<string> {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = sha256Of(bytes);
     const path = this.path(sha256);
     if (existsSync(path)) {
       // Written again (a resumed coordinator, a duplicate task): temporaries of it that a writer
@@ -23,10 +43,22 @@ export class FsBlobs implements Blobs {
       await this.sweep(sha256);
       return sha256;
     }
-    await mkdir(dirname(path), { recursive: true });
+    const folder = dirname(path);
     // Unique per writer: two machines may write the same blob at once (the rename makes one win).
     const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, bytes, { flush: true });
+    const write = async () => {
+      if (!this.folders.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        this.folders.add(folder);
+      }
+      await writeFile(temp, bytes);
+    };
+    try {
+      await write();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !this.folders.delete(folder)) throw error;
+      await write(); // the folder went (the store was emptied while this process ran): made again
+    }
     try {
       await rename(temp, path);
     } catch (error) {
@@ -45,9 +77,20 @@ export class FsBlobs implements Blobs {
   }
 
   async get(sha256: string): Promise<Uint8Array | undefined> {
-    return readFile(this.path(sha256)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
+    const path = this.path(sha256);
+    const size = statSync(path, { throwIfNoEntry: false })?.size;
+    if (size === undefined) return undefined;
+    let bytes: Buffer;
+    try {
+      bytes = size <= syncBytes ? readFileSync(path) : await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // gone since (the store emptied)
       throw error;
-    });
+    }
+    if (sha256Of(bytes) === sha256) return bytes;
+    // Not the bytes it is named for: left so by a machine crash (see above). Removed, so that
+    // the next put writes it whole, and absent till then.
+    rmSync(path, { force: true });
+    return undefined;
   }
 }
