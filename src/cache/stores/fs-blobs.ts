@@ -2,25 +2,25 @@
 // and renamed, so a reader (on any machine, after the broker says the blob exists) sees it whole
 // or not at all.
 //
-// Not fsynced: every blob here can be made again (a request by its coordinator, a reply by
-// running its task again: the coordinator does so when `done.<key>` names a reply it cannot
-// read), and a flush per task was the largest part of a tiny task's cost. What a machine crash
-// can leave (a name renamed into place before its bytes reached the disk: empty, cut short or
-// zeros) is caught on reading, since a blob's name is its sha256: such a blob is removed and
-// reads as absent, so that it is written again.
-//
-// A small blob (a tiny task's reply) is read with synchronous calls: the four calls of a read
+// A small blob (up to smallBytes: a tiny task's reply, or a request too large for its message) is
+// not flushed to the disk before its rename: a flush per task was the largest part of a tiny
+// task's cost, and every blob here can be made again (a request by its coordinator, a reply by
+// running its task again: the coordinator does so when `done.<key>` names a reply it cannot read).
+// What a machine crash can leave of one (renamed into place before its bytes reached the disk:
+// empty, cut short or zeros) is caught on reading, since its name is its sha256: such a blob is
+// removed and reads as absent. It is also read with synchronous calls: the four calls of a read
 // handed one by one to libuv's thread pool cost a thread switch and a wake-up each, more than the
-// calls themselves, and on a busy machine several times more. Writes stay in the thread pool: a
-// file's creation waits for the file system's journal, at times for many milliseconds.
+// calls themselves. A large blob is flushed before its rename (where the flush costs little beside
+// the writing) and read beside the event loop, not hashed again. Writes stay in the thread pool:
+// creating a file waits for the file system's journal, at times for many milliseconds.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Blobs } from '../blobs.ts';
 
-/** Blobs up to this size are read synchronously (see above). */
-const syncBytes = 256 * 1024;
+/** Blobs up to this size are small (see above). */
+const smallBytes = 256 * 1024;
 
 const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -51,7 +51,7 @@ export class FsBlobs implements Blobs {
         await mkdir(folder, { recursive: true });
         this.folders.add(folder);
       }
-      await writeFile(temp, bytes);
+      await writeFile(temp, bytes, { flush: bytes.byteLength > smallBytes });
     };
     try {
       await write();
@@ -82,14 +82,15 @@ export class FsBlobs implements Blobs {
     if (size === undefined) return undefined;
     let bytes: Buffer;
     try {
-      bytes = size <= syncBytes ? readFileSync(path) : await readFile(path);
+      if (size > smallBytes) return await readFile(path);
+      bytes = readFileSync(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // gone since (the store emptied)
       throw error;
     }
     if (sha256Of(bytes) === sha256) return bytes;
-    // Not the bytes it is named for: left so by a machine crash (see above). Removed, so that
-    // the next put writes it whole, and absent till then.
+    // Not the bytes it is named for: a small blob cut short by a machine crash (see above).
+    // Removed, so that the next put writes it whole, and absent till then.
     rmSync(path, { force: true });
     return undefined;
   }
