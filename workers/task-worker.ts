@@ -1,12 +1,19 @@
 // Entry point of a worker thread: unpacks task requests, runs them with the stage catalog each one
 // names, and moves the output bytes back to the main thread without copying them. A failure comes
 // back as a value (errors lose their kind between threads).
+import { register } from 'node:module';
+import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { runTask } from '../src/engine/run-task.ts';
 import { unpackSegment, unpackUnits, type PackedRequest } from '../src/engine/task-codec.ts';
 import { taskFailure } from '../src/engine/task-error.ts';
 import type { SegmentSpec, TaskReply, TaskResult } from '../src/engine/task.ts';
 import { StageCatalog } from '../src/workflow/catalog.ts';
+import { compiled, packageRoot } from '../src/workflow/own-code.ts';
+
+// Compiled, this file is the thread's entry (no thread.mjs): in a worker process, the imports of
+// stage files unpacked from bundles are resolved against this quiver (bundle-imports.mjs) here.
+if (compiled && workerData?.bundles) register(new URL('workers/bundle-imports.mjs', packageRoot), { data: { bundles: workerData.bundles } });
 
 const segments = new Map<string, SegmentSpec>();
 

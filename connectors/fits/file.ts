@@ -3,9 +3,8 @@
 // left out of the product for random groups (NAXIS1 = 0), padded to whole 2880-byte blocks.
 // Every size is checked against the file before anything is allocated or read: a damaged header
 // can declare anything (a negative axis would walk backwards through the file forever).
-import type { FileHandle } from 'node:fs/promises';
+import type { ByteReader } from '../../src/io/byte-reader.ts';
 import { InputError } from '../../src/workflow/errors.ts';
-import { readAt } from '../../src/io/input-files.ts';
 import { BLOCK, FitsHeader, blockHasEnd, parseHeader } from './header.ts';
 import { bitpixes } from './image.ts';
 
@@ -67,7 +66,8 @@ function checkRows(header: FitsHeader, kind: HduKind): void {
 }
 
 /** The header at `start`: its blocks read one at a time up to the one holding END. */
-async function readHeader(handle: FileHandle, start: number, size: number, index: number, file: string): Promise<Uint8Array> {
+async function readHeader(bytes: ByteReader, start: number, index: number): Promise<Uint8Array> {
+  const { size, name: file } = bytes;
   const blocks: Uint8Array[] = [];
   do {
     if (blocks.length === MAX_HEADER_BLOCKS) {
@@ -75,22 +75,23 @@ async function readHeader(handle: FileHandle, start: number, size: number, index
     }
     const at = start + blocks.length * BLOCK;
     if (at + BLOCK > size) throw new InputError(file, `HDU ${index}: truncated header (no END card before the end of the file)`);
-    blocks.push(await readAt(handle, at, BLOCK, file, `HDU ${index}'s header`));
+    blocks.push(await bytes.read(at, BLOCK, `HDU ${index}'s header`));
   } while (!blockHasEnd(blocks[blocks.length - 1]));
   return Buffer.concat(blocks);
 }
 
-/** Every HDU of an open file of `size` bytes. */
-export async function listHdus(handle: FileHandle, size: number, file: string): Promise<Hdu[]> {
+/** Every HDU of a file (or S3 object): headers read, data only located. */
+export async function listHdus(bytes: ByteReader): Promise<Hdu[]> {
+  const { size, name: file } = bytes;
   const hdus: Hdu[] = [];
   for (let start = 0; start < size;) {
     const index = hdus.length;
     // Bytes after the last HDU that do not begin another (padding some writers leave) end the file.
     if (index > 0) {
-      const peek = await readAt(handle, start, Math.min(8, size - start), file, 'the next HDU');
+      const peek = await bytes.read(start, Math.min(8, size - start), 'the next HDU');
       if (String.fromCharCode(...peek) !== 'XTENSION') break;
     }
-    const text = await readHeader(handle, start, size, index, file);
+    const text = await readHeader(bytes, start, index);
     const length = text.length;
     let header: FitsHeader;
     let kind: HduKind;

@@ -5,7 +5,9 @@
 // `rows`; the last block padded with NaN), so a large image streams with bounded memory. A table
 // HDU → one row per table row, columns named by TTYPE with TUNIT as field metadata. Random groups
 // → one row per group: its parameters and `data`. CHECKSUM and DATASUM are verified when present.
-import { open } from 'node:fs/promises';
+// In S3 (`path: s3://bucket/glob`): discovery reads the headers by ranged GETs, and a chunk carries
+// the object's reference and HDU offsets; the worker fetches that HDU's header and the data it
+// decodes (its rows, or the whole HDU's data to verify CHECKSUM), never the rest of the object.
 import { Field, Int32, makeData, Schema, Utf8, vectorFromArray, type Data, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../src/arrow/batch.ts';
@@ -20,11 +22,15 @@ import { listHdus, pickHdu, type Hdu, type HduKind } from './file.ts';
 import { decodeGroups, groupParamFields, groupsLayout } from './groups.ts';
 import { BLOCK, parseHeader, type FitsHeader } from './header.ts';
 import { decodePixels, imageLayout } from './image.ts';
+import { fileBytes, type ByteReader } from '../../src/io/byte-reader.ts';
 import { describeEach, firstReadable, partitionsOf } from '../../src/io/file-discovery.ts';
-import { matchFiles, readAt } from '../../src/io/input-files.ts';
+import { matchFiles, type InputFile } from '../../src/io/input-files.ts';
+import { matchS3Objects } from '../../src/io/s3-inputs.ts';
+import { S3ObjectBytes, transientS3, type S3ObjectRef } from '../../src/io/s3-object.ts';
+import { isS3 } from '../../src/io/s3-url.ts';
 
 const params = z.object({
-  path: z.string().min(1).describe('a FITS file or a glob; relative to the workflow folder'),
+  path: z.string().min(1).describe('a FITS file or a glob, relative to the workflow folder; or s3://bucket/key-glob'),
   hdu: z.union([z.number().int().min(0), z.string().min(1)]).optional()
     .describe('an HDU index or EXTNAME (NAME,VER for one version); default the first HDU holding data'),
   block_rows: z.number().int().min(1).optional().describe('images: emit blocks of this many rows instead of the whole image'),
@@ -42,6 +48,21 @@ interface FitsChunk extends Chunk {
   first: number;
   count: number;
   verify: boolean;
+  /** In S3: the object, whose HDU header and data the worker fetches by ranged GETs. */
+  s3?: S3ObjectRef;
+}
+
+/** The bytes of a local file or an S3 object, to read by range. */
+const bytesOf = (path: string, name: string, object?: S3ObjectRef): Promise<ByteReader> =>
+  object ? Promise.resolve(new S3ObjectBytes(object)) : fileBytes(path, name);
+
+/** A FITS file's first bytes, where its primary header (usually) is, in one GET for an S3 object. */
+const HEAD_GUESS = 64 * 1024;
+
+async function openInput(f: InputFile): Promise<ByteReader> {
+  const bytes = await bytesOf(f.path, f.key, f.object);
+  if (bytes instanceof S3ObjectBytes) await bytes.load(0, HEAD_GUESS, 'the primary header');
+  return bytes;
 }
 
 const sourceFields = [new Field('_source', new Utf8(), false), new Field('header', new Utf8(), false)];
@@ -82,33 +103,36 @@ export const fitsSource = defineSource({
   extensions: ['.fits', '.fit', '.fts', '.fz', '.uvfits'],
   params,
   async discover(p, ctx) {
-    const files = await matchFiles(p.path, ctx);
+    const files = isS3(p.path) ? await matchS3Objects(p.path) : await matchFiles(p.path, ctx);
     const described = await describeEach(files, 8, async (f) => {
-      const handle = await open(f.path, 'r');
+      const bytes = await openInput(f);
       try {
-        const hdus = await listHdus(handle, f.bytes, f.key);
+        const hdus = await listHdus(bytes);
         const hdu = p.hdu === undefined ? hdus.find((h) => h.dataBytes > 0) ?? hdus[0] : pickHdu(hdus, p.hdu, f.key);
         try {
-          return { hdu, schema: schemaOf(hdu, p.block_rows, p.header, p.data) };
+          return { hdu, schema: schemaOf(hdu, p.block_rows, p.header, p.data), object: bytes instanceof S3ObjectBytes ? bytes.ref : undefined };
         } catch (error) {
           throw new InputError(f.key, `HDU ${hdu.index}: ${messageOf(error)}`);
         }
       } finally {
-        await handle.close();
+        await bytes.close();
       }
     });
+    // The server unreachable or failing is no fault of one object's: the run fails, to be tried again.
+    const down = described.find((d) => 'error' in d && transientS3(d.error));
+    if (down) throw (down as { error: unknown }).error;
     const first = firstReadable(described);
     const schema = first.info.schema;
-    const partitions = partitionsOf(described, (f, { hdu, schema: other }) => {
+    const partitions = partitionsOf(described, (f, { hdu, schema: other, object }) => {
       if (describe(other) !== describe(schema)) {
         throw new InputError(f.key, `HDU ${hdu.index} holds (${describe(other)}), unlike ${first.file.key} (${describe(schema)}): read files of different shapes with separate sources`);
       }
       return [{
         key: f.key,
-        file: f.path,
+        ...(object ? { object } : { file: f.path }),
         bytes: f.bytes,
         *chunks(): Iterable<FitsChunk> {
-          const base = { path: f.path, key: f.key, hdu: { index: hdu.index, start: hdu.start, dataStart: hdu.dataStart, dataBytes: hdu.dataBytes, kind: hdu.kind } };
+          const base = { path: f.path, key: f.key, hdu: { index: hdu.index, start: hdu.start, dataStart: hdu.dataStart, dataBytes: hdu.dataBytes, kind: hdu.kind }, ...(object ? { s3: object } : {}) };
           const total = hdu.kind === 'bintable' || hdu.kind === 'table' ? hdu.header.integer('NAXIS2', 0)
             : hdu.kind === 'groups' ? hdu.header.integer('GCOUNT', 1) : p.block_rows !== undefined ? imageRows(hdu) : 1;
           const step = hdu.kind === 'image' || hdu.kind === 'compressed-image' ? p.block_rows ?? 1 : p.batchRows;
@@ -122,13 +146,13 @@ export const fitsSource = defineSource({
   },
   async *read(raw, p, { schema }) {
     const chunk = raw as FitsChunk;
-    const handle = await open(chunk.path, 'r');
+    const handle = await bytesOf(chunk.path, chunk.key, chunk.s3);
     try {
       const { hdu } = chunk;
-      const headerBytes = await readAt(handle, hdu.start, hdu.dataStart - hdu.start, chunk.key, `HDU ${hdu.index}'s header`);
+      const headerBytes = await handle.read(hdu.start, hdu.dataStart - hdu.start, `HDU ${hdu.index}'s header`);
       const header = parseHeader(headerBytes, `HDU ${hdu.index}`);
       if (chunk.verify && (header.has('CHECKSUM') || header.has('DATASUM'))) {
-        const problem = await verifyChecksum(handle, headerBytes, hdu, header, chunk.key);
+        const problem = await verifyChecksum(handle, headerBytes, hdu, header);
         if (problem) throw new InputError(chunk.key, `HDU ${hdu.index}: ${problem}`);
       }
       try {
@@ -154,20 +178,20 @@ function sourceColumns(schema: Schema, chunk: FitsChunk, header: FitsHeader): Da
   return [repeat(chunk.key), repeat(JSON.stringify(header.toJSON()))];
 }
 
-async function verifyChecksum(handle: import('node:fs/promises').FileHandle, headerBytes: Uint8Array, hdu: FitsChunk['hdu'], header: FitsHeader, file: string) {
+async function verifyChecksum(handle: ByteReader, headerBytes: Uint8Array, hdu: FitsChunk['hdu'], header: FitsHeader) {
   // The data's sum, read in slices so a large HDU is never held whole.
   const padded = Math.ceil(hdu.dataBytes / BLOCK) * BLOCK;
   let dataSum = 0;
   const slice = 2880 * 4096;
   for (let at = 0; at < padded; at += slice) {
-    dataSum = onesComplementSum(await readAt(handle, hdu.dataStart + at, Math.min(slice, padded - at), file, `HDU ${hdu.index}'s data`), dataSum);
+    dataSum = onesComplementSum(await handle.read(hdu.dataStart + at, Math.min(slice, padded - at), `HDU ${hdu.index}'s data`), dataSum);
   }
   return checksumProblem(headerBytes, dataSum, header.get('CHECKSUM'), header.get('DATASUM'));
 }
 
-async function decodeChunk(handle: import('node:fs/promises').FileHandle, header: FitsHeader, chunk: FitsChunk, schema: Schema, blockRows?: number): Promise<RecordBatch> {
+async function decodeChunk(handle: ByteReader, header: FitsHeader, chunk: FitsChunk, schema: Schema, blockRows?: number): Promise<RecordBatch> {
   const { hdu } = chunk;
-  const read = (offset: number, length: number, what: string) => readAt(handle, hdu.dataStart + offset, length, chunk.key, what);
+  const read = (offset: number, length: number, what: string) => handle.read(hdu.dataStart + offset, length, what);
   if (hdu.kind === 'bintable' || hdu.kind === 'table') {
     const rowBytes = header.integer('NAXIS1');
     const rows = await read(chunk.first * rowBytes, chunk.count * rowBytes, `rows ${chunk.first + 1}-${chunk.first + chunk.count}`);

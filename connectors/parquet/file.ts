@@ -1,46 +1,45 @@
 // Opening Parquet files with parquet-wasm: a check of the magic and footer length first (so that
 // a file that is not Parquet, or cut short, gets a sentence saying so), then parquet-wasm's
-// ParquetFile over a file-backed Blob, which reads the footer and later only the byte ranges of
-// the row groups asked for. Every call goes through a guarded instance (wasm.ts): a panic on a
+// ParquetFile over a Blob of the bytes (a local file, or an S3 object read by ranged GETs: see
+// src/io/byte-reader.ts), which reads the footer and later only the byte ranges of the row groups
+// asked for. Every call goes through a guarded instance (wasm.ts): a panic on a
 // corrupt file is an error, not a crash or a hang.
-import { openAsBlob } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type * as pw from 'parquet-wasm';
 import type { Schema } from 'apache-arrow';
 import { decodeBatches } from '../../src/arrow/ipc.ts';
+import type { ByteReader } from '../../src/io/byte-reader.ts';
 import { InputError, messageOf } from '../../src/workflow/errors.ts';
 import { ParquetPanic, WasmInstance, parquetWasm } from './wasm.ts';
 
 const PAR1 = 0x31524150; // 'PAR1' little-endian
 const PARE = 0x45524150; // encrypted footer
 
-/** Checks what parquet-wasm would otherwise report vaguely: magic bytes and footer length. */
-export async function checkParquetFile(path: string, file: string): Promise<number> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) throw new InputError(file, 'not a Parquet file (empty)');
-    const head = Buffer.alloc(4);
-    await handle.read(head, 0, Math.min(4, size), 0);
-    if (size < 4 || head.readUInt32LE(0) !== PAR1) {
-      throw new InputError(file, head.readUInt32LE(0) === PARE
-        ? 'encrypted Parquet files are not supported'
-        : 'not a Parquet file (bad magic: it does not start with PAR1)');
-    }
-    if (size < 12) throw new InputError(file, `truncated: a Parquet file needs at least 12 bytes, this one has ${size}`);
-    const tail = Buffer.alloc(8);
-    await handle.read(tail, 0, 8, size - 8);
-    if (tail.readUInt32LE(4) !== PAR1) {
-      throw new InputError(file, tail.readUInt32LE(4) === PARE
-        ? 'encrypted Parquet files are not supported'
-        : 'truncated: it starts with PAR1 but does not end with it (cut short, or still being written?)');
-    }
-    const footer = tail.readUInt32LE(0);
-    if (footer + 12 > size) throw new InputError(file, `truncated: footer says ${footer} bytes but the file has ${size}`);
-    return size;
-  } finally {
-    await handle.close();
+/**
+ * Checks what parquet-wasm would otherwise report vaguely: magic bytes and footer length. Returns
+ * the bytes the footer takes at the end, its length and magic included.
+ */
+export async function checkParquetFile(bytes: ByteReader): Promise<number> {
+  const { size, name: file } = bytes;
+  if (size === 0) throw new InputError(file, 'not a Parquet file (empty)');
+  const head = new Uint8Array(4);
+  head.set(await bytes.read(0, Math.min(4, size), 'the magic bytes'));
+  const magic = new DataView(head.buffer).getUint32(0, true);
+  if (size < 4 || magic !== PAR1) {
+    throw new InputError(file, magic === PARE
+      ? 'encrypted Parquet files are not supported'
+      : 'not a Parquet file (bad magic: it does not start with PAR1)');
   }
+  if (size < 12) throw new InputError(file, `truncated: a Parquet file needs at least 12 bytes, this one has ${size}`);
+  const tail = await bytes.read(size - 8, 8, 'the footer length');
+  const view = new DataView(tail.buffer, tail.byteOffset, 8);
+  if (view.getUint32(4, true) !== PAR1) {
+    throw new InputError(file, view.getUint32(4, true) === PARE
+      ? 'encrypted Parquet files are not supported'
+      : 'truncated: it starts with PAR1 but does not end with it (cut short, or still being written?)');
+  }
+  const footer = view.getUint32(0, true);
+  if (footer + 12 > size) throw new InputError(file, `truncated: footer says ${footer} bytes but the file has ${size}`);
+  return footer + 8;
 }
 
 /** An open file: parquet-wasm's ParquetFile, and the instance it lives in (its calls go through it). */
@@ -49,10 +48,14 @@ export interface OpenParquet {
   file: pw.ParquetFile;
 }
 
-/** A ParquetFile over the file (footer read, data not). */
-export async function openParquet(path: string, file: string): Promise<OpenParquet> {
-  await checkParquetFile(path, file);
-  const blob = await openAsBlob(path);
+/**
+ * A ParquetFile over the bytes (footer read, data not). `checked`: checkParquetFile passed on these
+ * very bytes already (an S3 object's, at discovery, pinned by its ETag), so its reads are spared.
+ */
+export async function openParquet(bytes: ByteReader, checked = false): Promise<OpenParquet> {
+  const file = bytes.name;
+  if (!checked) await checkParquetFile(bytes);
+  const blob = await bytes.blob();
   const wasm = parquetWasm();
   try {
     return { wasm, file: await wasm.run((pw) => pw.ParquetFile.fromFile(blob)) };
@@ -67,10 +70,11 @@ export interface FooterInfo {
   groups: { rows: number; bytes: number }[];
 }
 
-/** Reads a file's footer (checked first) and closes the file again. */
-export async function readFooter(path: string, file: string, columns?: string[]): Promise<FooterInfo> {
-  await checkParquetFile(path, file);
-  const blob = await openAsBlob(path);
+/** Reads a file's footer (checked first) and frees what parquet-wasm made of it again. */
+export async function readFooter(bytes: ByteReader, columns?: string[]): Promise<FooterInfo> {
+  const file = bytes.name;
+  await checkParquetFile(bytes);
+  const blob = await bytes.blob();
   const attempt = async (wasm: WasmInstance) => {
     const handle = await wasm.run((pw) => pw.ParquetFile.fromFile(blob));
     try {

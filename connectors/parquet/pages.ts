@@ -4,8 +4,7 @@
 // the column chunks it is about to read (a small read each; bodies skipped) and checks every
 // declared size against the bytes that hold it, what its codec can expand them to, and the task's
 // memory. The footer and page headers are Thrift compact protocol, read by a small reader here.
-import { open, type FileHandle } from 'node:fs/promises';
-import { readAt } from '../../src/io/input-files.ts';
+import type { ByteReader } from '../../src/io/byte-reader.ts';
 import { checkTaskMemory } from '../../src/io/limits.ts';
 import { InputError } from '../../src/workflow/errors.ts';
 
@@ -105,18 +104,17 @@ interface ColumnChunk {
   bytes: number;
 }
 
-// Per file (path, size and time): its column chunks, as every row group of it needs them.
+// Per file (its identity: path, size and time, or an S3 object's ETag): its column chunks, as every row group of it needs them.
 const footers = new Map<string, ColumnChunk[][]>();
 
-/** The column chunks of every row group, from the footer of the file open as `handle`. */
-async function columnChunks(handle: FileHandle, path: string, file: string): Promise<ColumnChunk[][]> {
-  const { size, mtimeMs } = await handle.stat();
-  const key = `${path}\0${size}\0${mtimeMs}`;
+/** The column chunks of every row group, from the footer of `bytes`. */
+async function columnChunks(bytes: ByteReader): Promise<ColumnChunk[][]> {
+  const { size, identity: key } = bytes;
   const known = footers.get(key);
   if (known) return known;
-  const tail = await readAt(handle, size - 8, 8, file, 'the footer length');
-  const length = new DataView(tail.buffer).getUint32(0, true);
-  const footer = await readAt(handle, size - 8 - length, length, file, 'the footer');
+  const tail = await bytes.read(size - 8, 8, 'the footer length');
+  const length = new DataView(tail.buffer, tail.byteOffset, 8).getUint32(0, true);
+  const footer = await bytes.read(size - 8 - length, length, 'the footer');
   const meta = new CompactReader(footer).struct();
   const groups = ((meta.get(4) ?? []) as Struct[]).map((group) => ((group.get(1) ?? []) as Struct[]).map((chunk) => {
     const m = (chunk.get(3) ?? new Map()) as Struct;
@@ -136,10 +134,10 @@ async function columnChunks(handle: FileHandle, path: string, file: string): Pro
 }
 
 /** The page header at `at`: its own length, and the sizes it declares. */
-async function pageHeader(handle: FileHandle, at: number, end: number, file: string): Promise<{ length: number; compressed: number; uncompressed: number }> {
+async function pageHeader(source: ByteReader, at: number, end: number): Promise<{ length: number; compressed: number; uncompressed: number }> {
   // Most headers take a few dozen bytes; statistics can make them longer.
   for (let window = 256; ; window *= 4) {
-    const bytes = await readAt(handle, at, Math.min(window, end - at), file, `the page header at byte ${at}`);
+    const bytes = await source.read(at, Math.min(window, end - at), `the page header at byte ${at}`);
     const reader = new CompactReader(bytes);
     try {
       const header = reader.struct();
@@ -150,49 +148,60 @@ async function pageHeader(handle: FileHandle, at: number, end: number, file: str
   }
 }
 
-/** Checks the page headers of row group `rowGroup` (of `columns`, or all) before it is read. */
-export async function checkPages(path: string, file: string, rowGroup: number, columns?: string[]): Promise<void> {
-  const handle = await open(path, 'r');
+/** columnChunks, with what is wrong with the footer said as an InputError. */
+async function parsedChunks(bytes: ByteReader): Promise<ColumnChunk[][]> {
   try {
-    const size = (await handle.stat()).size;
-    let chunks: ColumnChunk[];
-    try {
-      chunks = (await columnChunks(handle, path, file))[rowGroup] ?? [];
-    } catch (error) {
-      if (error instanceof InputError) throw error;
-      throw new InputError(file, `corrupt footer: ${error instanceof Truncated ? 'it is cut short' : (error as Error).message}`);
+    return await columnChunks(bytes);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(bytes.name, `corrupt footer: ${error instanceof Truncated ? 'it is cut short' : (error as Error).message}`);
+  }
+}
+
+/**
+ * Per row group, the bytes [start, end) that hold its column chunks (of `columns`, or all): what
+ * a reader of one row group fetches from an S3 object, and no more.
+ */
+export async function rowGroupSpans(bytes: ByteReader, columns?: string[]): Promise<[number, number][]> {
+  return (await parsedChunks(bytes)).map((chunks) => {
+    const read = chunks.filter((c) => !columns || columns.includes(c.column));
+    if (read.length === 0) return [0, 0];
+    return [Math.min(...read.map((c) => c.start)), Math.max(...read.map((c) => c.start + c.bytes))];
+  });
+}
+
+/** Checks the page headers of row group `rowGroup` (of `columns`, or all) before it is read. */
+export async function checkPages(bytes: ByteReader, rowGroup: number, columns?: string[]): Promise<void> {
+  const { size, name: file } = bytes;
+  const chunks = (await parsedChunks(bytes))[rowGroup] ?? [];
+  for (const c of chunks) {
+    if (columns && !columns.includes(c.column)) continue;
+    const where = `row group ${rowGroup}, column '${c.column}'`;
+    const end = c.start + c.bytes;
+    if (!(Number.isSafeInteger(c.start) && c.start >= 4 && c.bytes >= 0 && end <= size)) {
+      throw new InputError(file, `${where}: the footer puts it at bytes ${c.start}-${end}, outside the file's ${size}`);
     }
-    for (const c of chunks) {
-      if (columns && !columns.includes(c.column)) continue;
-      const where = `row group ${rowGroup}, column '${c.column}'`;
-      const end = c.start + c.bytes;
-      if (!(Number.isSafeInteger(c.start) && c.start >= 4 && c.bytes >= 0 && end <= size)) {
-        throw new InputError(file, `${where}: the footer puts it at bytes ${c.start}-${end}, outside the file's ${size}`);
+    for (let at = c.start; at < end;) {
+      let page;
+      try {
+        page = await pageHeader(bytes, at, end);
+      } catch (error) {
+        if (error instanceof InputError) throw error;
+        throw new InputError(file, `${where}: corrupt page header at byte ${at}${error instanceof Truncated ? ' (cut short)' : `: ${(error as Error).message}`}`);
       }
-      for (let at = c.start; at < end;) {
-        let page;
-        try {
-          page = await pageHeader(handle, at, end, file);
-        } catch (error) {
-          if (error instanceof InputError) throw error;
-          throw new InputError(file, `${where}: corrupt page header at byte ${at}${error instanceof Truncated ? ' (cut short)' : `: ${(error as Error).message}`}`);
-        }
-        const { length, compressed, uncompressed } = page;
-        const body = at + length;
-        if (!(compressed >= 0 && body + compressed <= end)) {
-          throw new InputError(file, `${where}: the page at byte ${at} says it has ${compressed} bytes, past the column chunk's end at byte ${end}`);
-        }
-        if (!(uncompressed >= 0)) throw new InputError(file, `${where}: the page at byte ${at} declares ${uncompressed} uncompressed bytes`);
-        const ratio = maxRatio[c.codec];
-        if (ratio && uncompressed > compressed * ratio + 64) {
-          throw new InputError(file, `${where}: the page at byte ${at} declares ${uncompressed} uncompressed bytes, `
-            + `more than its ${compressed} bytes of ${codecNames[c.codec] ?? `codec ${c.codec}`} can hold`);
-        }
-        checkTaskMemory(file, `${where}: the page at byte ${at} uncompressed`, uncompressed);
-        at = body + compressed;
+      const { length, compressed, uncompressed } = page;
+      const body = at + length;
+      if (!(compressed >= 0 && body + compressed <= end)) {
+        throw new InputError(file, `${where}: the page at byte ${at} says it has ${compressed} bytes, past the column chunk's end at byte ${end}`);
       }
+      if (!(uncompressed >= 0)) throw new InputError(file, `${where}: the page at byte ${at} declares ${uncompressed} uncompressed bytes`);
+      const ratio = maxRatio[c.codec];
+      if (ratio && uncompressed > compressed * ratio + 64) {
+        throw new InputError(file, `${where}: the page at byte ${at} declares ${uncompressed} uncompressed bytes, `
+          + `more than its ${compressed} bytes of ${codecNames[c.codec] ?? `codec ${c.codec}`} can hold`);
+      }
+      checkTaskMemory(file, `${where}: the page at byte ${at} uncompressed`, uncompressed);
+      at = body + compressed;
     }
-  } finally {
-    await handle.close();
   }
 }

@@ -19,5 +19,6 @@ export async function pruneStore(store: Store, keep: (key: string) => boolean): 
     result.removed++;
     result.freedBytes += entry.bytes;
   }
+  if (result.removed > 0) await store.compact?.();
   return result;
 }

@@ -58,4 +58,6 @@ export interface Store {
   restoreFile(sha256: string, path: string): Promise<void>;
   list(): AsyncGenerator<StoreEntry>;
   remove(entry: StoreEntry): Promise<void>;
+  /** Gives back the space of what was removed, where removing only marks it (after pruning). */
+  compact?(): Promise<void>;
 }

@@ -6,7 +6,6 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { open } from 'node:fs/promises';
 import { batchBytes, decodeBatches, encodeBatches } from '../arrow/ipc.ts';
 import { OutputFile } from '../io/output-file.ts';
-import type { StreamWriter } from './store.ts';
 
 const recordTargetBytes = 1 << 20;
 
@@ -38,24 +37,21 @@ export class RecordPacker {
   }
 }
 
-export class StreamFileWriter implements StreamWriter {
-  private readonly packer: RecordPacker;
+/**
+ * A stream entry in a file of its own: the packer's records written as they come (by a writer
+ * thread), the file moved into place at commit.
+ */
+export class StreamFileWriter {
   private readonly file: OutputFile;
 
-  constructor(path: string, schema: Schema) {
-    this.packer = new RecordPacker(schema);
+  constructor(path: string) {
     // No fsync: a killed process loses nothing from the page cache, and after a machine crash a cut
     // entry is told by its missing end marker. No sha256: the key names the entry.
     this.file = new OutputFile(path, { durable: false, hashed: false });
   }
 
   /** Returns a promise only when the writer thread is behind. */
-  write(batch: RecordBatch): Promise<void> | undefined {
-    const record = this.packer.add(batch);
-    return record && this.writeRecord(record);
-  }
-
-  private writeRecord(parts: Uint8Array[]): Promise<void> | undefined {
+  write(parts: Uint8Array[]): Promise<void> | undefined {
     // Failures surface on the last write's promise and in commit(); the others are not needed.
     let written: Promise<void> | undefined;
     for (const part of parts) {
@@ -66,9 +62,9 @@ export class StreamFileWriter implements StreamWriter {
     return this.file.backlogged ? written : undefined;
   }
 
-  /** Writes the end marker and moves the file into place. */
-  async commit(): Promise<void> {
-    this.writeRecord(this.packer.end());
+  /** Writes the last records (the end marker among them) and moves the file into place. */
+  async commit(last: Uint8Array[]): Promise<void> {
+    this.write(last);
     await this.file.finish();
     await this.file.commit();
   }
@@ -105,6 +101,21 @@ export async function* readStreamFile(path: string): AsyncGenerator<RecordBatch>
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** The batches of a stream held in memory (a packed entry), in order; fails if it is cut short. */
+export function* decodeStreamBytes(bytes: Uint8Array, where: string): Generator<RecordBatch> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let position = 0;
+  for (;;) {
+    if (position + 8 > bytes.byteLength) throw cutShort(where, position);
+    const length = Number(view.getBigUint64(position, true));
+    position += 8;
+    if (length === 0) return;
+    if (position + length > bytes.byteLength) throw cutShort(where, position);
+    yield* decodeBatches(bytes.subarray(position, position + length)).batches;
+    position += length;
   }
 }
 

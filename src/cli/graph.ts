@@ -1,6 +1,6 @@
 // `quiver graph FILE`: the stage graph as Mermaid (default) or Graphviz dot.
 import { formatProblem } from '../engine/run-workflow.ts';
-import { builtinCatalog } from '../stages/index.ts';
+import { builtinCatalog } from '../stages/catalog.ts';
 import { toDot, toMermaid } from '../workflow/graph.ts';
 import { loadWorkflowFile } from '../workflow/load.ts';
 import { validateWorkflow } from '../workflow/validate.ts';

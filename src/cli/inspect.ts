@@ -5,7 +5,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { parse as parseYaml } from 'yaml';
 import { typeName } from '../arrow/types.ts';
 import { previewRows, textTable } from '../observe/preview.ts';
-import { builtinCatalog } from '../stages/index.ts';
+import { builtinCatalog } from '../stages/catalog.ts';
 import { describeIssue } from '../workflow/load.ts';
 import type { SourceStage } from '../workflow/stage.ts';
 import { parseFlags } from './args.ts';
@@ -19,7 +19,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
   }, 'one file');
   const rows = Number(values.rows);
   if (!Number.isInteger(rows) || rows < 0) throw new UsageError(`--rows must be a whole number, not '${values.rows}'`);
-  const source = sourceFor(target);
+  const source = await sourceFor(target);
   const settings: Record<string, unknown> = { path: resolve(target) };
   for (const kv of values.with ?? []) {
     const eq = kv.indexOf('=');
@@ -57,9 +57,10 @@ export async function inspectCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-function sourceFor(path: string): SourceStage {
+async function sourceFor(path: string): Promise<SourceStage> {
   const extension = extname(path.replace(/\.gz$/, '')).toLowerCase();
-  const sources = builtinCatalog.all().filter((s): s is SourceStage => s.kind === 'source');
+  const sources = (await Promise.all(builtinCatalog.names().filter((n) => n.startsWith('source.')).map((n) => builtinCatalog.resolve(n, '.'))))
+    .filter((s): s is SourceStage => s.kind === 'source');
   const source = sources.find((s) => s.extensions?.includes(extension));
   if (!source) {
     const known = sources.flatMap((s) => s.extensions ?? []);

@@ -1,26 +1,14 @@
 // Dispatches `quiver COMMAND ...` and turns failures into exit codes (DESIGN.md §3):
-// 0 ok, 1 failed, 2 invalid workflow or usage.
-import { cacheCommand } from './cache.ts';
-import { exportCommand } from './export.ts';
-import { graphCommand } from './graph.ts';
-import { inspectCommand } from './inspect.ts';
-import { rerunCommand } from './rerun.ts';
-import { reportCommand } from './report.ts';
-import { runCommand } from './run.ts';
-import { scheduleCommand } from './schedule.ts';
-import { simulateCommand } from './simulate.ts';
-import { slurmWorkersCommand } from './slurm-workers.ts';
-import { runsCommand } from './runs.ts';
+// 0 ok, 1 failed, 2 invalid workflow or usage. Each command's module is imported only when that
+// command runs, so that `quiver --help` (or `quiver runs`) loads no stage, Arrow or Parquet code.
 import { UsageError } from './usage-error.ts';
-import { validateCommand } from './validate.ts';
-import { workerCommand } from './worker.ts';
 
 const usage = `quiver — Arrow-native workflows for scientific data
 
   quiver validate FILE [--set k=v]... [--allow-path DIR]...
                                                   check a workflow without reading data
   quiver run FILE|DIR... [--set k=v]... [--out DIR] [--workers N] [--executor local|nats://HOST:PORT]
-                  [--store DIR] [--json] [--explain] [--no-cache] [--allow-path DIR]...
+                  [--store DIR] [--json] [--explain] [--no-cache] [--allow-path DIR|s3://BUCKET/PREFIX]...
   quiver worker --nats nats://HOST:PORT --store DIR [--caps cpu,gpu] [--threads N] [--idle-exit S]
                                                   run tasks of distributed runs (until a signal)
   quiver slurm-workers N --nats nats://HOST:PORT --store DIR [--partition P] [--time T] [--caps cpu,gpu]
@@ -37,6 +25,9 @@ const usage = `quiver — Arrow-native workflows for scientific data
   quiver runs [--out DIR] [--json]                the runs recorded in DIR, newest first
   quiver rerun RUN --verify [--out DIR] [--keep]  run a recorded run again, uncached; compare outputs
   quiver cache prune [--out DIR] [--keep-runs N]  keep only what the last N runs used (default 3)
+  quiver cache prune --store DIR [--older-than AGE] [--nats nats://HOST:PORT]
+                                                  remove task requests and replies of distributed runs
+                                                  older than AGE (default 7d), and the commits naming them
   quiver export RUN --to DEST [--out DIR] [--with-inputs] [--inputs-from DIR] [--license ID]
                                                   one run (id, id prefix or latest) as a Workflow Run RO-Crate
   quiver report RUN [--out DIR] [--to FILE]     one run as a self-contained HTML page
@@ -44,20 +35,20 @@ const usage = `quiver — Arrow-native workflows for scientific data
 
 Exit codes: 0 ok, 1 failed, 2 invalid workflow or usage.`;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  validate: validateCommand,
-  run: runCommand,
-  graph: graphCommand,
-  inspect: inspectCommand,
-  schedule: scheduleCommand,
-  simulate: simulateCommand,
-  runs: runsCommand,
-  rerun: rerunCommand,
-  cache: cacheCommand,
-  export: exportCommand,
-  report: reportCommand,
-  worker: workerCommand,
-  'slurm-workers': slurmWorkersCommand,
+const commands: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
+  validate: async () => (await import('./validate.ts')).validateCommand,
+  run: async () => (await import('./run.ts')).runCommand,
+  graph: async () => (await import('./graph.ts')).graphCommand,
+  inspect: async () => (await import('./inspect.ts')).inspectCommand,
+  schedule: async () => (await import('./schedule.ts')).scheduleCommand,
+  simulate: async () => (await import('./simulate.ts')).simulateCommand,
+  runs: async () => (await import('./runs.ts')).runsCommand,
+  rerun: async () => (await import('./rerun.ts')).rerunCommand,
+  cache: async () => (await import('./cache.ts')).cacheCommand,
+  export: async () => (await import('./export.ts')).exportCommand,
+  report: async () => (await import('./report.ts')).reportCommand,
+  worker: async () => (await import('./worker.ts')).workerCommand,
+  'slurm-workers': async () => (await import('./slurm-workers.ts')).slurmWorkersCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -66,13 +57,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage + '\n');
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
     process.stderr.write(`quiver: unknown command '${name}'\n\n${usage}\n`);
     return 2;
   }
   try {
-    return await command(args);
+    return await (await load())(args);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`quiver ${name}: ${message}\n`);

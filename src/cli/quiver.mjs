@@ -1,8 +1,34 @@
 #!/usr/bin/env node
-// The `quiver` command. quiver is written in TypeScript and runs it directly: tsx is registered
-// first, then the real entry point is loaded.
-import { register } from 'tsx/esm/api';
+// The `quiver` command. quiver is written in TypeScript. `npm ci` / `npm install` compile it into
+// dist/ (scripts/build.mjs, the `prepare` script); the command runs that JavaScript when dist/ was
+// built from exactly the sources here (dist/build-stamp.json: every source file's size and mtime).
+// Otherwise (no build, or a source edited since: stale compiled code must never run) it runs the
+// sources through tsx, as before, slower to start; `npm run build` brings dist/ up to date.
+// QUIVER_FROM_SOURCE=1 runs the sources regardless.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sourceStamp } from './build-stamp.mjs';
 
-register();
-const { main } = await import('./main.ts');
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function builtStamp() {
+  try {
+    return readFileSync(`${root}dist/build-stamp.json`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+let main;
+const built = process.env.QUIVER_FROM_SOURCE === '1' ? undefined : builtStamp();
+if (built !== undefined && JSON.parse(built) === sourceStamp(root)) {
+  ({ main } = await import('../../dist/src/cli/main.js'));
+} else {
+  if (built !== undefined && process.stderr.isTTY) {
+    process.stderr.write('quiver: dist/ is older than the sources, so they run through tsx (slower to start); `npm run build` updates it\n');
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('./main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -1,7 +1,7 @@
 // `quiver rerun RUN --verify [--out DIR] [--keep]`: reproduce a recorded run and say, per output,
 // whether the bytes are the same. Exit 0 when every output is identical, 1 otherwise.
 import { verifyRun } from '../engine/rerun.ts';
-import { builtinCatalog } from '../stages/index.ts';
+import { builtinCatalog } from '../stages/catalog.ts';
 import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';
 

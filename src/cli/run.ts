@@ -3,15 +3,13 @@
 // live progress on a terminal and a summary at the end.
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { openStore } from '../cache/stores/open-store.ts';
 import { LocalExecutor } from '../engine/executors/local.ts';
-import { NatsExecutor } from '../engine/executors/nats.ts';
-import { LeaseHeldError, runIdentity, type CoordinatorLease } from '../engine/executors/nats-lease.ts';
+import type { CoordinatorLease } from '../engine/executors/nats-lease.ts';
 import { formatProblem, InvalidWorkflowError, runWorkflow } from '../engine/run-workflow.ts';
 import { ProgressDisplay } from '../observe/progress.ts';
 import { summaryTable, type RunSummary } from '../observe/summary.ts';
 import type { Explanation } from '../engine/explain.ts';
-import { builtinCatalog } from '../stages/index.ts';
+import { builtinCatalog } from '../stages/catalog.ts';
 import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -53,10 +51,11 @@ export async function runCommand(args: string[]): Promise<number> {
   if (memoryLimitMb !== undefined && !(memoryLimitMb >= 16)) throw new UsageError(`--worker-memory is MiB of heap per worker thread (16 or more), not '${values['worker-memory']}'`);
   // Distributed: --workers bounds the tasks queued or running at once, and the shared store holds
   // the task cache too, so that any coordinator finds what the workers computed.
-  const executor = distributed
-    ? await NatsExecutor.connect({ url: values.executor!, store: values.store!, concurrency: workers, gpu: values.gpu })
+  const nats = distributed ? await distributedParts() : undefined;
+  const executor = nats
+    ? await nats.NatsExecutor.connect({ url: values.executor!, store: values.store!, concurrency: workers, gpu: values.gpu })
     : new LocalExecutor({ workers, memoryLimitMb });
-  const store = distributed ? openStore(values.store!) : undefined;
+  const store = nats ? nats.openStore(values.store!) : undefined;
   // Distributed: a signal stops the run, which takes its queued tasks back from the workers.
   const interrupted = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => interrupted.abort(new Error(`interrupted (${signal})`));
@@ -76,9 +75,9 @@ export async function runCommand(args: string[]): Promise<number> {
     // Distributed: one coordinator per workflow and out folder; a rerun takes a killed one's place.
     let lease: CoordinatorLease | undefined;
     try {
-      lease = executor instanceof NatsExecutor ? await executor.lease(runIdentity(file, out)) : undefined;
+      lease = nats && executor instanceof nats.NatsExecutor ? await executor.lease(nats.runIdentity(file, out)) : undefined;
     } catch (error) {
-      if (!(error instanceof LeaseHeldError)) throw error;
+      if (!nats || !(error instanceof nats.LeaseHeldError)) throw error;
       process.stderr.write(`quiver run ${file}: ${error.message}\n`);
       return 1;
     }
@@ -129,4 +128,12 @@ function workflowFiles(dir: string): string[] {
 function explanationText(list: Explanation[]): string {
   if (list.length === 0) return 'nothing to compute: every task is in the cache\n';
   return list.map((e) => `runs  ${e.task}: ${e.reason}\n`).join('');
+}
+
+/** What a distributed run needs (NATS client, S3 store), imported only for one. */
+async function distributedParts() {
+  const [{ NatsExecutor }, { LeaseHeldError, runIdentity }, { openStore }] = await Promise.all([
+    import('../engine/executors/nats.ts'), import('../engine/executors/nats-lease.ts'), import('../cache/stores/open-store.ts'),
+  ]);
+  return { NatsExecutor, LeaseHeldError, runIdentity, openStore };
 }

@@ -6,7 +6,7 @@ import { LocalExecutor } from '../engine/executors/local.ts';
 import { formatProblem, InvalidWorkflowError, resolveWorkflow, runWorkflow } from '../engine/run-workflow.ts';
 import { journalPath, ScheduleJournal } from '../schedule/journal.ts';
 import { Scheduler, type ScheduleRecord } from '../schedule/scheduler.ts';
-import { builtinCatalog } from '../stages/index.ts';
+import { builtinCatalog } from '../stages/catalog.ts';
 import { messageOf } from '../workflow/errors.ts';
 import type { ScheduleSpec } from '../schedule/spec.ts';
 import { parseFlags } from './args.ts';

@@ -5,12 +5,13 @@
 // workers; it never runs the tasks themselves (a job per task costs seconds of scheduling each).
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags } from './args.ts';
 import { UsageError } from './usage-error.ts';
+import { packageRoot } from '../workflow/own-code.ts';
 
-const quiverEntry = join(dirname(fileURLToPath(import.meta.url)), 'quiver.mjs');
+const quiverEntry = fileURLToPath(new URL('src/cli/quiver.mjs', packageRoot));
 
 export interface SlurmWorkersPlan {
   count: number;

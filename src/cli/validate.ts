@@ -1,7 +1,7 @@
 // `quiver validate FILE`: every problem as one sentence with file and line; exit 2 if any.
 import { formatProblem, InvalidWorkflowError, resolveWorkflow } from '../engine/run-workflow.ts';
 import { describeSchema } from '../arrow/types.ts';
-import { builtinCatalog } from '../stages/index.ts';
+import { builtinCatalog } from '../stages/catalog.ts';
 import { parseFlags } from './args.ts';
 
 export async function validateCommand(args: string[]): Promise<number> {

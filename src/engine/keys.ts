@@ -10,6 +10,7 @@ import type { ReduceStage, SinkStage } from '../workflow/stage.ts';
 import { StageCatalog } from '../workflow/catalog.ts';
 import type { ResolvedStage, ResolvedWorkflow } from '../workflow/validate.ts';
 import { canonicalJson, hashParts } from '../cache/hash.ts';
+import { s3Identity } from '../io/s3-object.ts';
 
 export interface StageKeys {
   /** Per output partition: the key of the stage's output for it. */
@@ -73,7 +74,7 @@ export function workflowKeys(workflow: ResolvedWorkflow, contentOf: (file: strin
     if (kind === 'source') {
       const partitions = s.partitions ?? [];
       stages.set(s.id, {
-        keys: partitions.map((p) => hashParts(desc, p.key, p.file ? contentOf(p.file) : '', ...(p.fingerprint ? [p.fingerprint] : []))),
+        keys: partitions.map((p) => hashParts(desc, p.key, p.file ? contentOf(p.file) : p.object ? s3Identity(p.object) : '', ...(p.fingerprint ? [p.fingerprint] : []))),
         names: partitions.map((p) => p.key),
       });
     } else if (kind === 'map' || kind === 'model') {

@@ -31,14 +31,14 @@ async function instantiate(spec: SegmentSpec): Promise<Instance> {
   let source: Instance['source'];
   if (spec.source) {
     const ref = spec.source;
-    const stage = await building(ref.id, () => catalog.resolve(ref.use, spec.baseDir));
+    const stage = await building(ref.id, () => catalog.resolve(ref.use, spec.codeDir ?? spec.baseDir));
     if (stage.kind !== 'source') throw new StageRunError(ref.id, `'${ref.use}' is not a source`);
     source = { id: ref.id, stage, params: ref.params, schema: inputSchema, onError: ref.onError ?? 'fail' };
   }
   const maps: Instance['maps'] = [];
   for (const [i, ref] of spec.maps.entries()) {
     const map = await building(ref.id, async () => {
-      const stage = await catalog.resolve(ref.use, spec.baseDir);
+      const stage = await catalog.resolve(ref.use, spec.codeDir ?? spec.baseDir);
       if (stage.kind !== 'map' && stage.kind !== 'model') throw new Error(`'${ref.use}' is not a map`);
       const input = schemas.get(ref.parent)!;
       const schema = stage.outputSchema({ params: ref.params, inputs: [input], baseDir: spec.baseDir });

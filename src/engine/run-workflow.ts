@@ -29,6 +29,7 @@ import { planWorkflow, segmentMembers, type Plan } from './plan.ts';
 import { Privacy } from './privacy.ts';
 import { emptyStats, type StageStats } from '../provenance/stage-stats.ts';
 import type { Executor } from './task.ts';
+import { isS3 } from '../io/s3-url.ts';
 
 export interface RunWorkflowOptions {
   catalog: StageCatalog;
@@ -160,7 +161,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   const recordError = await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
     executor: { kind: executor.constructor.name, workers: executor.concurrency },
-    inputHashes, changedInputs, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => resolve(p)),
+    inputHashes, changedInputs, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => (isS3(p) ? p : resolve(p))),
   })).then(() => undefined, messageOf);
   // No room for the record (a full, read-only or vanished disk): the run fails, saying so.
   if (recordError) [status, error] = ['failed', error === undefined ? recordError : `${error} (the run record could not be written either)`];

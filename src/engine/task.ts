@@ -16,11 +16,21 @@ export interface StageRef {
   withholdValues?: boolean;
 }
 
+/** The stage code of a distributed run as a blob of the shared store (executors/stage-bundle.ts): its sha256, and the workflow folder's place in it ('' for its root; `/`-separated). */
+export interface BundleRef {
+  sha256: string;
+  dir: string;
+}
+
 /** What a fused segment computes; the same for every task of the segment. */
 export interface SegmentSpec {
   key: string;
-  /** Folder of the workflow file, for relative paths and stage files. */
+  /** Folder of the workflow file, where relative data paths resolve (and stage files, unless `codeDir` says otherwise). */
   baseDir: string;
+  /** Where a worker process finds the stage files (`use: ./file.ts#name`): its unpacked copy of `bundle`. */
+  codeDir?: string;
+  /** The stage code of a distributed run, shipped as a blob of the shared store (stage-bundle.ts). */
+  bundle?: BundleRef;
   /** The stage catalog the worker loads to find each stage by its `use`. */
   catalog: CatalogRef;
   /** The source stage whose chunks the segment reads, or none when batches are sent in. */

@@ -11,7 +11,8 @@ import { mapLimited, type InputFile } from './input-files.ts';
 /** The partition standing for `file` when discovery could not read it: one chunk, its reason. */
 export function unreadablePartition(file: InputFile, reason: unknown): SourcePartition {
   const why = messageOf(reason);
-  return { key: file.key, file: file.path, bytes: file.bytes, unreadable: why, chunks: () => [{ unreadable: why, bytes: file.bytes }] };
+  const where = file.object ? { object: file.object } : { file: file.path };
+  return { key: file.key, ...where, bytes: file.bytes, unreadable: why, chunks: () => [{ unreadable: why, bytes: file.bytes }] };
 }
 
 export type Described<T> = { file: InputFile; info: T } | { file: InputFile; error: unknown };

@@ -11,6 +11,8 @@ import { InputError } from '../workflow/errors.ts';
 import { checkTaskMemory, MAX_READ_BYTES } from './limits.ts';
 import { realPathOutside } from '../workflow/paths.ts';
 import type { DiscoverContext } from '../workflow/stage.ts';
+import type { S3ObjectRef } from './s3-object.ts';
+import { isS3 } from './s3-url.ts';
 
 export interface InputFile {
   /** Absolute path: what workers open. */
@@ -18,6 +20,8 @@ export interface InputFile {
   /** The partition key and the name errors use: relative to the workflow folder. */
   key: string;
   bytes: number;
+  /** For an S3 input (io/s3-inputs.ts), the object: then `path` and `key` are its s3:// URL. */
+  object?: S3ObjectRef;
 }
 
 /**
@@ -25,6 +29,7 @@ export interface InputFile {
  * error unless `noneIsEmpty`. With `readRoots`, a file whose real path lies outside them is refused.
  */
 export async function matchFiles(pattern: string, { baseDir, readRoots }: DiscoverContext, noneIsEmpty = false): Promise<InputFile[]> {
+  if (isS3(pattern)) throw new Error(`'${pattern}': this source reads local files; of S3 inputs, source.parquet and source.fits read them`);
   let paths: string[];
   if (isDynamicPattern(pattern)) {
     paths = (await glob([pattern], { cwd: baseDir, absolute: true, onlyFiles: true, expandDirectories: false })).map((p) => resolve(p));

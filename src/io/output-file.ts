@@ -6,6 +6,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { makeFolder } from './make-folder.ts';
+import { packageRoot } from '../workflow/own-code.ts';
 
 const gatherBytes = 1 << 20;
 /** Bytes handed to the writer thread and not yet written, per file, before `write` waits. */
@@ -23,7 +24,7 @@ class WriterThread {
     const id = this.nextId++;
     this.listeners.set(id, listener);
     if (!this.worker) {
-      this.worker = new Worker(new URL('../../workers/file-writer.mjs', import.meta.url));
+      this.worker = new Worker(new URL('workers/file-writer.mjs', packageRoot));
       this.worker.on('message', (reply: Reply) => this.listeners.get(reply.id)?.(reply));
       this.worker.on('error', (error) => {
         for (const listener of this.listeners.values()) listener({ op: 'error', id: -1, message: error.message });

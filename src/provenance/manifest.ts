@@ -10,6 +10,7 @@ import { plannedBackend } from '../models/runtime.ts';
 import type { StageStats } from './stage-stats.ts';
 import type { OutputRecord } from '../workflow/stage.ts';
 import type { ResolvedWorkflow } from '../workflow/validate.ts';
+import { packageRoot } from '../workflow/own-code.ts';
 
 export interface Manifest {
   manifestVersion: 1;
@@ -24,7 +25,8 @@ export interface Manifest {
   /** Every stage param named `seed`, by stage id: what made random choices repeatable. */
   seeds: Record<string, unknown>;
   stages: { id: string; use: string; kind: string; version: string; params: unknown; stats: Omit<StageStats, 'id' | 'use' | 'kind'> }[];
-  inputs: { stage: string; path: string; sha256?: string; changed?: true; bytes?: number; modified?: string }[];
+  /** An S3 input has its s3:// URL for `path`, and its ETag (and version id) instead of a sha256. */
+  inputs: { stage: string; path: string; sha256?: string; changed?: true; bytes?: number; modified?: string; etag?: string; versionId?: string }[];
   /**
    * Every task's cache key: per stage output partition (`partition` is its name), and per sink
    * (`partition` '*'). `status` says whether this run computed it, took it from the cache, or
@@ -43,7 +45,6 @@ export interface Manifest {
   modelBackend?: string;
 }
 
-const packageRoot = new URL('../../', import.meta.url);
 
 /** Versions of quiver's dependencies as the lockfile resolved them. */
 export function lockedPackages(): { quiver: string; packages: Record<string, string> } {
@@ -74,6 +75,10 @@ export function buildManifest(args: {
   const inputs: Manifest['inputs'] = [];
   for (const s of workflow.stages) {
     for (const p of s.partitions ?? []) {
+      if (p.object) {
+        inputs.push({ stage: s.id, path: p.key, bytes: p.object.size, etag: p.object.etag, ...(p.object.versionId ? { versionId: p.object.versionId } : {}) });
+        continue;
+      }
       if (!p.file) continue; // generated partitions have no file
       const st = statSync(p.file, { throwIfNoEntry: false });
       // Changed since it was hashed: the old hash would describe bytes no longer there.

@@ -94,7 +94,8 @@ export async function exportRunCrate(record: RunRecord, dest: string, options: E
     seen.add(input.path);
     const recorded = (input as { sha256?: string }).sha256;
     const described = { name: input.path, alternateName: input.path, ...(input.bytes !== undefined ? { contentSize: String(input.bytes) } : {}), ...(input.modified ? { dateModified: input.modified } : {}), ...format(input.path) };
-    if (options.withInputs) {
+    // An S3 input is described by its URL and ETag: copying it would mean reading the object whole.
+    if (options.withInputs && !input.etag) {
       const source = resolve(baseDir, input.path);
       if (!existsSync(source)) throw new Error(`input ${input.path} is not at ${source}; pass the folder it is relative to, or export without inputs`);
       const sha256 = await sha256OfFile(source);
@@ -111,7 +112,9 @@ export async function exportRunCrate(record: RunRecord, dest: string, options: E
     } else {
       // Not in the crate, so not a data entity: a contextual entity naming the file as the run saw it.
       const id = `#input-${seen.size}`;
-      graph.push({ '@id': id, '@type': 'CreativeWork', ...described, description: `Input read by stage '${input.stage}' (path relative to the workflow file); not included in the crate.`, ...(recorded ? { sha256: recorded } : {}) });
+      graph.push({ '@id': id, '@type': 'CreativeWork', ...described, description: input.etag
+        ? `Input read by stage '${input.stage}' from S3 (ETag ${input.etag}${input.versionId ? `, version ${input.versionId}` : ''}); not included in the crate.`
+        : `Input read by stage '${input.stage}' (path relative to the workflow file); not included in the crate.`, ...(recorded ? { sha256: recorded } : {}) });
       objects.push(id);
     }
   }

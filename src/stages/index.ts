@@ -1,5 +1,5 @@
-// The built-in stage library: every name a workflow file can `use` without a stage file. Each
-// file format brings its own source and sink (connectors/); each domain its stages (index.ts).
+// The built-in stage library, every stage imported: every name a workflow file can `use` without
+// a stage file. Each file format brings its own source and sink (connectors/); each domain its stages (index.ts).
 import { arrowSink } from '../../connectors/arrow-ipc/sink.ts';
 import { arrowSource } from '../../connectors/arrow-ipc/source.ts';
 import { csvSink } from '../../connectors/csv/sink.ts';
@@ -12,7 +12,6 @@ import { niftiSource } from '../../connectors/nifti/source.ts';
 import { parquetSink } from '../../connectors/parquet/sink.ts';
 import { parquetSource } from '../../connectors/parquet/source.ts';
 import { sigmfSource } from '../../connectors/sigmf/source.ts';
-import { StageCatalog } from '../workflow/catalog.ts';
 import type { Stage } from '../workflow/stage.ts';
 import { astroStages } from './astro/index.ts';
 import { financeStages } from './finance/index.ts';
@@ -29,4 +28,5 @@ export const builtinStages: Stage[] = [
   ...formatStages, ...tableStages, ...radarStages, ...modelStages, ...astroStages, ...medicalStages, ...financeStages,
 ];
 
-export const builtinCatalog = new StageCatalog(builtinStages, { module: import.meta.url, export: 'builtinCatalog' });
+// The catalog workflows resolve names in: lazy, each stage's module imported on first use.
+export { builtinCatalog } from './catalog.ts';

@@ -1,10 +1,16 @@
 // Finds the stage a workflow `use`s: a built-in name, or a stage exported by a file
 // (`./my-stage.ts#normalise`, relative to the workflow file). A catalog also says which module
 // exports it, so that worker threads, which share no objects with the main thread, can load it.
+// A catalog may hold loaders instead of stages (`StageCatalog.lazy`): a stage's module is then
+// imported only when a workflow uses it (the built-in one: src/stages/catalog.ts).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importModule } from './own-code.ts';
 import { isStage, type Stage } from './stage.ts';
+
+/** Imports the module that exports one stage, and returns that stage. */
+export type StageLoader = () => Promise<Stage>;
 
 /** Where a catalog is exported: `module` is a file URL (`import.meta.url`), `export` the name. */
 export interface CatalogRef {
@@ -16,27 +22,47 @@ export interface CatalogRef {
 const catalogModules = new Map<string, Promise<Record<string, unknown>>>();
 
 export class StageCatalog {
-  private readonly builtins = new Map<string, Stage>();
+  private readonly builtins = new Map<string, StageLoader>();
 
   /** Without `ref` the catalog serves validation only: workers cannot find it. */
   constructor(stages: Stage[], readonly ref?: CatalogRef) {
-    for (const stage of stages) {
-      if (this.builtins.has(stage.name)) throw new Error(`two built-in stages are named '${stage.name}'`);
-      this.builtins.set(stage.name, stage);
+    for (const stage of stages) this.add(stage.name, async () => stage);
+  }
+
+  /** A catalog whose stages are imported on first use: `loaders` maps each name to its loader. */
+  static lazy(loaders: Record<string, StageLoader>, ref?: CatalogRef): StageCatalog {
+    const catalog = new StageCatalog([], ref);
+    for (const [name, load] of Object.entries(loaders)) {
+      let loaded: Promise<Stage> | undefined;
+      catalog.add(name, () => {
+        loaded ??= load().then((stage) => {
+          if (stage.name !== name) throw new Error(`the stage catalog's loader for '${name}' gave the stage '${stage.name}'`);
+          return stage;
+        });
+        loaded.catch(() => { loaded = undefined; });
+        return loaded;
+      });
     }
+    return catalog;
+  }
+
+  private add(name: string, load: StageLoader): void {
+    if (this.builtins.has(name)) throw new Error(`two built-in stages are named '${name}'`);
+    this.builtins.set(name, load);
   }
 
   /** The catalog `ref` names, imported where it is needed: in a worker thread (or process). */
   static async load(ref: CatalogRef): Promise<StageCatalog> {
     let module = catalogModules.get(ref.module);
     if (!module) {
-      module = import(ref.module) as Promise<Record<string, unknown>>;
+      module = importModule(ref.module);
       catalogModules.set(ref.module, module);
       module.catch(() => catalogModules.delete(ref.module));
     }
     const catalog = (await module)[ref.export];
-    if (!(catalog instanceof StageCatalog)) throw new Error(`${ref.module} exports no stage catalog named '${ref.export}'`);
-    return catalog;
+    // Duck-typed: a catalog module of TypeScript (a test's) may bring its own copy of this class.
+    if (!(catalog instanceof StageCatalog) && !isCatalog(catalog)) throw new Error(`${ref.module} exports no stage catalog named '${ref.export}'`);
+    return catalog as StageCatalog;
   }
 
   /** `ref`, which running a workflow in workers needs; an Error saying how to give one if absent. */
@@ -50,8 +76,9 @@ export class StageCatalog {
     return [...this.builtins.keys()].sort();
   }
 
-  all(): Stage[] {
-    return [...this.builtins.values()];
+  /** Every stage, each module imported (a lazy catalog's included). */
+  async all(): Promise<Stage[]> {
+    return Promise.all([...this.builtins.values()].map((load) => load()));
   }
 
   /** A stage file path (`./stages.ts#name`); `file:` URLs are not one (validation refuses them). */
@@ -67,15 +94,15 @@ export class StageCatalog {
   /** The stage for `use`; throws an Error whose message says why none was found. */
   async resolve(use: string, baseDir: string): Promise<Stage> {
     if (!StageCatalog.isFileReference(use)) {
-      const stage = this.builtins.get(use);
-      if (stage) return stage;
+      const load = this.builtins.get(use);
+      if (load) return load();
       const near = closest(use, this.names());
       throw new Error(`unknown stage '${use}'${near ? ` (did you mean '${near}'?)` : ''}`);
     }
     const [file, exportName = 'default'] = use.split('#');
     const path = StageCatalog.stageFile(use, baseDir);
     if (!existsSync(path)) throw new Error(`stage file '${file}' does not exist (looked for ${path})`);
-    const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    const module = await importModule(pathToFileURL(path).href);
     const stage = module[exportName];
     if (stage === undefined) {
       const exported = Object.keys(module).filter((k) => isStage(module[k]));
@@ -84,6 +111,11 @@ export class StageCatalog {
     if (!isStage(stage)) throw new Error(`'${use}' is not a stage (export an object made with defineMap, defineReduce, ...)`);
     return stage;
   }
+}
+
+function isCatalog(value: unknown): boolean {
+  const v = value as Partial<StageCatalog> | undefined;
+  return !!v && typeof v.resolve === 'function' && typeof v.names === 'function' && typeof v.requireRef === 'function';
 }
 
 /** The known name nearest to `name` by edit distance, if it is near enough to be a typo. */

@@ -2,8 +2,10 @@
 // allowed with --allow-path. Paths are judged twice: by their text before anything is looked at
 // (`..`, absolute paths), and by their real path (links followed) before a file is opened or a
 // stage file imported, so a link inside the folder cannot lead a workflow to the rest of the machine.
+// An S3 input (`s3://bucket/...`) needs an allowed `s3://bucket[/prefix]` of its own (io/s3-url.ts).
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isS3, s3PathOutside } from '../io/s3-url.ts';
 
 const globMagic = /[*?[\]{}()!]/;
 
@@ -41,16 +43,17 @@ export function realPath(path: string): string {
 }
 
 /** The real paths of the folders a workflow in `baseDir` may read, given the others it is allowed. */
-export const readRoots = (baseDir: string, allowed: string[]): string[] => [baseDir, ...allowed].map(realPath);
+export const readRoots = (baseDir: string, allowed: string[]): string[] => [baseDir, ...allowed.filter((a) => !isS3(a))].map(realPath);
 
 /** Why `pattern` (relative to `baseDir`) may not be read, or undefined when its text is fine. */
 export function pathOutside(pattern: string, baseDir: string, allowed: string[]): string | undefined {
+  if (isS3(pattern)) return s3PathOutside(pattern, allowed);
   const fixed = fixedPart(pattern);
   if (pattern.split(/[\\/]/).slice(fixed === '.' ? 0 : fixed.split(sep).length).includes('..')) {
     return `'${pattern}' has '..' after a wildcard, which could lead anywhere; write the folder before the wildcard`;
   }
   const target = resolve(baseDir, fixed);
-  if ([baseDir, ...allowed].some((root) => isInside(target, resolve(root)))) return undefined;
+  if ([baseDir, ...allowed.filter((a) => !isS3(a))].some((root) => isInside(target, resolve(root)))) return undefined;
   return `'${pattern}' leads outside the workflow's folder (${baseDir}); ` +
     `to read there, allow it: --allow-path ${relative(process.cwd(), target) || '.'}`;
 }
@@ -68,6 +71,7 @@ export function realPathOutside(path: string, shown: string, roots: string[]): s
  * or undefined: the output folder may neither hold the folder a source reads nor a file it matched.
  */
 export function outOverlap(out: string, pattern: string, baseDir: string, files: string[]): string | undefined {
+  if (isS3(pattern)) return undefined; // the output folder is local
   const realOut = realPath(out);
   const read = realPath(resolve(baseDir, fixedPart(pattern)));
   if (isInside(read, realOut)) {

@@ -2,6 +2,7 @@
 // Stages are plain objects; the engine only ever sees this interface, never a domain module.
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { z } from 'zod';
+import type { S3ObjectRef } from '../io/s3-object.ts';
 
 export type StageKind = 'source' | 'map' | 'reduce' | 'sink' | 'model';
 
@@ -74,6 +75,11 @@ export interface SourcePartition {
   key: string;
   /** The input file, absolute, when the partition is one. */
   file?: string;
+  /**
+   * The S3 object, when the partition is one (then `key` is its s3:// URL): its ETag, size and
+   * version stand for its content in the cache key, as a content hash would mean reading it whole.
+   */
+  object?: S3ObjectRef;
   /** Anything else that decides the partition's output besides `file`'s bytes (a sidecar's text): part of its cache key. */
   fingerprint?: string;
   /** Input file sizes etc., for progress and planning. */

@@ -180,7 +180,7 @@ describe('task cache', { timeout: 120_000 }, () => {
     const fresh = join(root, 'no-cache');
     await run(pipeline, fresh, { noCache: true });
     expect(outputHashes(fresh)).toEqual(firstHashes);
-    expect(existsSync(join(fresh, '.quiver', 'cache', 'records'))).toBe(false);
+    expect(existsSync(join(fresh, '.quiver', 'cache', 'packs'))).toBe(false);
     // And a cached run after the uncached one still takes everything from the cache.
     const cached = await run(pipeline, out);
     for (const s of cached.stages) expect([s.id, s.tasks], s.id).toEqual([s.id, s.cached]);

@@ -3,7 +3,7 @@
 // random (seeded; the seed is printed: rerun one with QUIVER_RESUME_SEED=<seed>) and spread over
 // the whole run, so they land while sources are read, maps and reduces run, and sinks commit.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
@@ -67,11 +67,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Anchor = 'lock' | 'record';
 
 /** How many complete cache records there are (cheap enough to poll). */
-const recordCount = (out: string) => {
-  const dir = join(out, '.quiver', 'cache', 'records');
-  if (!existsSync(dir)) return 0;
-  return readdirSync(dir).reduce((n, fan) => n + readdirSync(join(dir, fan)).filter((f) => f.endsWith('.json')).length, 0);
-};
+const recordCount = (out: string) => cacheRecords(out).size;
 
 /**
  * Starts `quiver run` in a child process and kills it with SIGKILL `delayMs` after the anchor: its

@@ -2,7 +2,7 @@
 // local S3 server). What the engine relies on: a stream is invisible until committed and gone when
 // aborted, it reads back batch for batch, records round trip and a damaged one reads as absent, a
 // kept file is served only while its stamp holds, and pruning removes exactly what is not kept.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Field, Float64, Int32, Schema, vectorFromArray } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
@@ -42,6 +42,8 @@ interface Subject {
   open(): Store;
   /** Replaces a task record's bytes, as a crash or another program could. */
   damageRecord(store: Store, key: string, text: string): Promise<void>;
+  /** The same store as another process opens it. */
+  reopen(store: Store): Store;
   /** Changes a kept file's bytes without the store (`output`: the file it was kept from). */
   changeKeptFile(store: Store, output: string, sha256: string): Promise<void>;
 }
@@ -53,7 +55,13 @@ const subjects: Subject[] = [
   {
     name: 'the folder store',
     open: () => new FsStore(join(scratchDir(), 'cache')),
-    damageRecord: async (store, k, text) => writeFileSync(join(store.location, 'records', k.slice(0, 2), `${k}.json`), text),
+    // A crash while the record was appended: its pack ends inside it.
+    damageRecord: async (store, k) => {
+      const pack = join(store.location, 'packs', readdirSync(join(store.location, 'packs'))[0]);
+      const bytes = readFileSync(pack);
+      truncateSync(pack, bytes.indexOf(k) + k.length + 5);
+    },
+    reopen: (store) => new FsStore(store.location),
     // Rewritten in place, the output rewrites the kept file too: they are one hard link.
     changeKeptFile: async (_, output) => writeFileSync(output, 'edited in place, same link\n'),
   },
@@ -66,6 +74,7 @@ const subjects: Subject[] = [
       return store;
     },
     damageRecord: (store, k, text) => putObject(store, `records/${k}.json`, text),
+    reopen: (store) => store,
     // Another program overwrites the object.
     changeKeptFile: (store, _, sha) => putObject(store, `files/${sha}`, 'other bytes\n'),
   },
@@ -106,7 +115,7 @@ describe.each(subjects)('$name', (subject) => {
     expect(await store.readRecord('sink', key('c'))).toEqual({ outputs: [], rowsIn: 3, partitions: 1 });
     expect(await store.readRecord('task', key('d'))).toBeUndefined();
     await subject.damageRecord(store, key('c'), '{"rowsIn": 3, "rows'); // cut short
-    expect(await store.readRecord('task', key('c'))).toBeUndefined();
+    expect(await subject.reopen(store).readRecord('task', key('c'))).toBeUndefined();
   });
 
   test('a kept file is served while its stamp holds; one changed since is not', async () => {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { RunSummary } from '../../src/observe/summary.ts';
+import { PackIndex } from '../../src/cache/stores/pack-file.ts';
 import type { Manifest } from '../../src/provenance/manifest.ts';
 import { repoRoot } from '../helpers.ts';
 
@@ -36,11 +37,11 @@ export function outputHashes(out: string): Record<string, string> {
   return Object.fromEntries(filesUnder(out).map((p) => [p, sha256(join(out, p))]));
 }
 
-/** Complete task records in the cache (a temporary `.tmp` file is not one). */
+/** The keys of the complete task records in the cache (an entry a crash cut short is not one), as a new process reads them. */
 export function cacheRecords(out: string): Set<string> {
-  return new Set(filesUnder(join(out, '.quiver', 'cache', 'records'), { withQuiver: true })
-    .filter((p) => p.endsWith('.json'))
-    .map((p) => p.split('/').pop()!.replace(/\.json$/, '')));
+  const packs = new PackIndex(join(out, '.quiver', 'cache', 'packs'));
+  packs.refresh();
+  return new Set([...packs.list()].filter((e) => e.kind === 'task').map((e) => e.key));
 }
 
 export const readManifestFile = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Manifest;

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { rejectedKey } from '../../src/engine/keys.ts';
+import { PackIndex } from '../../src/cache/stores/pack-file.ts';
 import { FsStore } from '../../src/cache/stores/fs.ts';
 import { pruneCache } from '../../src/cli/cache.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
@@ -34,9 +35,12 @@ const project = (name: string, text: string) => {
 
 const burnWorkflow = burnedWorkflow({ name: 'burned', sums: 'sums.parquet' });
 
-/** Every file of the cache that names `key` (stream, record, sink record or kept file). */
+/** Every entry of the cache under `key` (a packed stream, record or sink record; a stream or kept file of its own), as a new process reads them. */
 function entriesOf(out: string, key: string): string[] {
-  return filesUnder(join(out, '.quiver', 'cache'), { withQuiver: true }).filter((p) => p.split('/').pop()!.split('.')[0] === key);
+  const packs = new PackIndex(join(out, '.quiver', 'cache', 'packs'));
+  packs.refresh();
+  const packed = [...packs.list()].filter((e) => e.key === key).map((e) => `${e.kind} in ${e.entry.pack}`);
+  return [...packed, ...filesUnder(join(out, '.quiver', 'cache'), { withQuiver: true }).filter((p) => p.split('/').pop()!.split('.')[0] === key)];
 }
 
 describe('quiver cache prune', { timeout: 120_000 }, () => {

@@ -2,13 +2,16 @@
 // free port, real `quiver worker` processes and a real coordinator (`quiver run --executor nats://`),
 // sharing a folder store. What a distributed run writes must be byte for byte what a local run writes.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { duckdb, scratchDir } from '../helpers.ts';
+import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
 import { bucket, useS3Server } from '../cache/s3-server.ts';
 import { connect } from '@nats-io/transport-node';
+import { FsBlobs } from '../../src/cache/stores/fs-blobs.ts';
 import { maxDeliveries, openQueue, streamName } from '../../src/engine/executors/nats-queue.ts';
+import { makeBundle } from '../../src/engine/executors/stage-bundle.ts';
+import { builtinCatalog } from '../../src/stages/index.ts';
 import { haveNatsServer, quiver, quiverRun, quiverRunWith, quiverWith, startNats, stopAll, type Started } from './processes.ts';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -25,7 +28,9 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
 
   afterAll(stopAll);
 
-  const worker = (store: string, ...more: string[]) => quiver('worker', '--nats', url, '--store', store, '--threads', '1', ...more);
+  // Workers unpack stage bundles into a cache of the test's own, not the user's.
+  const cache = { XDG_CACHE_HOME: join(dir, 'cache') };
+  const worker = (store: string, ...more: string[]) => quiverWith(cache, 'worker', '--nats', url, '--store', store, '--threads', '1', ...more);
 
   describe('two workers', () => {
     const store = join(dir, 'store');
@@ -88,9 +93,119 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
       expect(await gpu.exited).toBe(0);
     });
 
+    test('training with a fixed seed (wasm backend): the model and its scores byte-identical to a local run', async () => {
+      const file = fixture('train.yaml');
+      const local = await quiverRun('run', file, '--out', join(dir, 'local', 'train'));
+      expect(local.code, local.stderr).toBe(0);
+      const remote = await quiverRun('run', file, '--out', join(dir, 'remote', 'train'), '--executor', url, '--store', store, '--json');
+      expect(remote.code, remote.stderr).toBe(0);
+      for (const output of ['cnn/weights.bin', 'cnn/model.json', 'cnn/quiver-model.json', 'scored.parquet']) {
+        expect(sha256(join(dir, 'remote', 'train', output)), output).toBe(sha256(join(dir, 'local', 'train', output)));
+      }
+      // Trained on the patches the workers simulated, and scored rows came back from them.
+      const stages = JSON.parse(remote.stdout).stages as { id: string; tasks: number; rowsOut: number }[];
+      expect(stages.find((s) => s.id === 'patches')).toMatchObject({ tasks: 24 });
+      expect(stages.find((s) => s.id === 'margin')!.rowsOut).toBeGreaterThan(300);
+    });
+
     test('workers stop on SIGTERM with exit code 0', async () => {
       for (const w of workers) w.child.kill('SIGTERM');
       expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    });
+  });
+
+  describe('stage files shipped as a bundle', () => {
+    // A workflow folder as a user has it: stage files importing quiver and packages through
+    // node_modules, and a helper of their own; the worker imports them from its unpacked bundle.
+    const wf = join(dir, 'bundled');
+    const store = join(dir, 'store-bundled');
+    const bundles = join(dir, 'cache-bundled');
+
+    beforeAll(() => {
+      mkdirSync(join(wf, 'lib'), { recursive: true });
+      mkdirSync(join(wf, 'node_modules'));
+      writeFileSync(join(wf, 'package.json'), '{ "type": "module" }\n');
+      symlinkSync(repoRoot, join(wf, 'node_modules', 'quiver'));
+      for (const name of ['apache-arrow', 'zod']) symlinkSync(join(repoRoot, 'node_modules', name), join(wf, 'node_modules', name));
+      writeFileSync(join(wf, 'stages.ts'), readFileSync(fixture('stages.ts'), 'utf8').replaceAll("'../../src/", "'quiver/src/"));
+      writeFileSync(join(wf, 'lib', 'label.ts'), "export const label = (url: string) => `from ${url}`;\n");
+      writeFileSync(join(wf, 'where.ts'), `
+import { Field, makeData, RecordBatch, Schema, Struct, Utf8, vectorFromArray } from 'apache-arrow';
+import { z } from 'zod';
+import { defineMap } from 'quiver/src/workflow/stage.ts';
+import { label } from './lib/label.ts';
+
+/** Adds \`module\`: where this file was imported from. */
+export const where = defineMap({
+  name: 'test.where', kind: 'map', version: '1', description: 'module = where this stage file was imported from',
+  params: z.object({}).strict(),
+  outputSchema: ({ inputs }) => new Schema([...inputs[0].fields, new Field('module', new Utf8(), false)]),
+  create: (_params, { outputSchema }) => (batch) => {
+    const module = vectorFromArray(Array.from({ length: batch.numRows }, () => label(import.meta.url)), new Utf8());
+    const children = [...batch.data.children, module.data[0]];
+    return new RecordBatch(outputSchema, makeData({ type: new Struct(outputSchema.fields), length: batch.numRows, children }));
+  },
+});
+`);
+      writeFileSync(join(wf, 'wf.yaml'), `name: bundled
+stages:
+  - id: gen
+    use: source.generate
+    with: { partitions: 2, rows: 500, columns: { id: int64, x: float64 } }
+  - id: dbl
+    use: ./stages.ts#double
+    from: gen
+  - id: doubled
+    use: sink.parquet
+    from: dbl
+    with: { path: doubled.parquet }
+  - id: where
+    use: ./where.ts#where
+    from: gen
+  - id: where-csv
+    use: sink.csv
+    from: where
+    with: { path: where.csv }
+`);
+    });
+
+    test('a worker imports the stage files from the bundle it unpacked, not from the workflow folder; outputs byte-identical to a local run', async () => {
+      const file = join(wf, 'wf.yaml');
+      const local = await quiverRun('run', file, '--out', join(dir, 'local', 'bundled'));
+      expect(local.code, local.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'local', 'bundled', 'where.csv'), 'utf8')).toContain(`from file://${realpathSync(wf)}/where.ts`);
+
+      const w = quiverWith({ XDG_CACHE_HOME: bundles }, 'worker', '--nats', url, '--store', store, '--threads', '2');
+      await w.says(/^worker: nats:/m);
+      const remote = await quiverRun('run', file, '--out', join(dir, 'remote', 'bundled'), '--executor', url, '--store', store);
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(sha256(join(dir, 'remote', 'bundled', 'doubled.parquet'))).toBe(sha256(join(dir, 'local', 'bundled', 'doubled.parquet')));
+      // One bundle, kept in the store under its sha256 and unpacked once by the worker, which imported from there.
+      const [sha, ...more] = readdirSync(join(bundles, 'quiver', 'bundles'));
+      expect(more).toEqual([]);
+      expect(sha256(join(store, 'blobs', sha.slice(0, 2), sha))).toBe(sha);
+      const unpacked = join(realpathSync(bundles), 'quiver', 'bundles', sha, 'files');
+      expect(readdirSync(unpacked).sort()).toEqual(['lib', 'package.json', 'stages.ts', 'where.ts']); // no node_modules, no wf.yaml
+      const modules = new Set(readFileSync(join(dir, 'remote', 'bundled', 'where.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').pop()));
+      expect([...modules]).toEqual([`from file://${unpacked}/where.ts`]);
+
+      // Changed code is a new bundle; one whose bytes were changed in the store is refused, naming it.
+      writeFileSync(join(wf, 'lib', 'label.ts'), "export const label = (url: string) => `seen ${url}`;\n");
+      const made = (await makeBundle({ key: 'k', baseDir: wf, catalog: builtinCatalog.ref!, inputSchema: new Uint8Array(), exits: [], maps: [{ id: 'w', use: './where.ts#where', version: '1', params: {}, parent: -1 }] }))!;
+      const changed = createHash('sha256').update(made.bytes).digest('hex');
+      expect(changed).not.toBe(sha);
+      const tampered = Buffer.from(made.bytes);
+      tampered[tampered.length - 3] ^= 1;
+      const blob = join(store, 'blobs', changed.slice(0, 2), changed);
+      mkdirSync(dirname(blob), { recursive: true });
+      writeFileSync(blob, tampered);
+      // --no-cache: the task cache keys stage files, not what they import, so the tasks would be cached.
+      const refused = await quiverRun('run', file, '--out', join(dir, 'remote', 'bundled-tampered'), '--executor', url, '--store', store, '--no-cache');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`^quiver run \\S+wf\\.yaml: stage '[\\w+-]+'.*: stage bundle ${changed} in \\S+ is damaged: its bytes hash to [0-9a-f]{64}: refused$`, 'm'));
+      expect(readdirSync(join(bundles, 'quiver', 'bundles'))).toEqual([sha]);
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
     });
   });
 
@@ -185,13 +300,56 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
     }
   });
 
+  test('pruning a shared store: blobs older than the age go with the commits naming them, younger ones stay; the tasks are then computed again, identical', async () => {
+    const store = join(dir, 'store-prune');
+    const w = worker(store);
+    await w.says(/^worker: nats:/m);
+    const took = () => w.stderr().match(/^worker: took /gm)?.length ?? 0;
+    const params = ['--set', 'partitions=3', '--set', 'rounds=10'];
+    const first = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'prune-1'), '--executor', url, '--store', store, ...params);
+    expect(first.code, first.stderr).toBe(0);
+    expect(took()).toBe(3);
+    // Committed and kept: run again without the cache, nothing is computed.
+    const again = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'prune-2'), '--executor', url, '--store', store, '--no-cache', ...params);
+    expect(again.code, again.stderr).toBe(0);
+    expect(took()).toBe(3);
+
+    // Everything the runs wrote is made 8 days old, then one blob is written now.
+    const blobs = new FsBlobs(store);
+    const old = new Date(Date.now() - 8 * 86400e3);
+    const written: string[] = [];
+    for await (const entry of blobs.list()) {
+      written.push(entry.name);
+      utimesSync(join(store, 'blobs', entry.name.slice(0, 2), entry.name), old, old);
+    }
+    expect(written.length).toBeGreaterThanOrEqual(6); // 3 requests, 3 replies
+    const young = await blobs.put(new TextEncoder().encode('written just now'));
+    const prune = await quiverRun('cache', 'prune', '--store', store, '--older-than', '7d', '--nats', url);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout).toMatch(new RegExp(`^kept 1 task blobs written in the last 7d; removed ${written.length}, freeing `, 'm'));
+    expect(prune.stdout).toMatch(/removed 3 whose replies were pruned$/m);
+    const left: string[] = [];
+    for await (const entry of blobs.list()) left.push(entry.name);
+    expect(left).toEqual([young]);
+
+    const third = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'prune-3'), '--executor', url, '--store', store, '--no-cache', ...params);
+    expect(third.code, third.stderr).toBe(0);
+    expect(took()).toBe(6);
+    expect(sha256(join(dir, 'remote', 'prune-3', 'burned.parquet'))).toBe(sha256(join(dir, 'remote', 'prune-1', 'burned.parquet')));
+    const bad = await quiverRun('cache', 'prune', '--store', store, '--older-than', 'a week');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--older-than must be an age such as 30m, 12h or 7d, not 'a week'/);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  });
+
   describe('an S3 store (s3rver)', () => {
     const s3 = useS3Server();
 
     test('the workers and the coordinator share a bucket for the cache and the task bytes: outputs identical to a local run', async () => {
       const env = s3.env();
       const store = `s3://${bucket}/distributed`;
-      const w = quiverWith(env, 'worker', '--nats', url, '--store', store, '--threads', '1');
+      const w = quiverWith({ ...env, ...cache }, 'worker', '--nats', url, '--store', store, '--threads', '1');
       await w.says(/^worker: nats:/m);
       const local = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'local', 's3'));
       expect(local.code, local.stderr).toBe(0);
@@ -199,6 +357,11 @@ describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { ti
       expect(remote.code, remote.stderr).toBe(0);
       expect(sha256(join(dir, 'remote', 's3', 'burned.parquet'))).toBe(sha256(join(dir, 'local', 's3', 'burned.parquet')));
       expect(w.stderr()).toMatch(/^worker: took /m);
+      // The bucket's blobs listed and pruned: all of them at age 0, none left to a second pass.
+      const prune = await quiverRunWith(env, 'cache', 'prune', '--store', store, '--older-than', '0s');
+      expect(prune.code, prune.stderr).toBe(0);
+      expect(prune.stdout).toMatch(/^kept 0 task blobs written in the last 0s; removed [1-9]\d*, freeing /m);
+      expect((await quiverRunWith(env, 'cache', 'prune', '--store', store, '--older-than', '0s')).stdout).toMatch(/^kept 0 task blobs .*; removed 0, /m);
       w.child.kill('SIGTERM');
       expect(await w.exited).toBe(0);
     });

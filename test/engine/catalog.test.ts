@@ -57,3 +57,15 @@ describe('stage catalogs in worker threads', { timeout: 60_000 }, () => {
     expect(summary.error).toMatch(/^stage 'gen\+neg': .*test\/fixtures\/catalog\.ts exports no stage catalog named 'negate'$/);
   });
 });
+
+describe('the built-in catalog, lazy', () => {
+  test('names exactly the built-in stages, and each loader gives that very stage', async () => {
+    expect(builtinCatalog.names()).toEqual(builtinStages.map((s) => s.name).sort());
+    for (const stage of builtinStages) expect(await builtinCatalog.resolve(stage.name, '.')).toBe(stage);
+  });
+
+  test('a loader that gives another stage is refused, naming both', async () => {
+    const wrong = StageCatalog.lazy({ 'test.negate': async () => builtinStages[0] });
+    await expect(wrong.resolve('test.negate', '.')).rejects.toThrow(`the stage catalog's loader for 'test.negate' gave the stage '${builtinStages[0].name}'`);
+  });
+});

@@ -1,9 +1,10 @@
 // `quiver run --explain`: every task that runs says why, compared with the previous run in the
 // same output folder — new input, input changed, param X changed from A to B, stage version
 // changed, upstream changed, not in the cache (DESIGN.md §5: Snakemake's rerun triggers, readable).
-import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { FsStore } from '../../src/cache/stores/fs.ts';
 import type { Explanation } from '../../src/engine/explain.ts';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/engine/run-workflow.ts';
@@ -113,12 +114,14 @@ describe('--explain', { timeout: 120_000 }, () => {
 
   test('not in the cache: entries removed (pruned, or an earlier run stopped before them)', async () => {
     // One partition's records gone, and the sinks' records: that partition's task runs again.
-    const cache = join(out, '.quiver', 'cache');
-    rmSync(join(cache, 'sinks'), { recursive: true });
+    const store = new FsStore(join(out, '.quiver', 'cache'));
+    const removeAll = async (kinds: string[]) => {
+      for await (const entry of store.list()) if (kinds.includes(entry.kind)) await store.remove(entry);
+    };
+    await removeAll(['sink']);
     const list = await explain({ workflow: file });
     expect(list).toEqual(sinks([1, 2, 3, 4], 'its file is not in the cache', 'its files are not in the cache'));
-    rmSync(join(cache, 'sinks'), { recursive: true });
-    rmSync(join(cache, 'records'), { recursive: true });
+    await removeAll(['sink', 'task']);
     const again = await explain();
     expect(again).toEqual([
       ...[1, 2, 3, 4].map((i) => `src+burn × data/f${i}.csv: its output is not in the cache (an earlier run stopped before it, the cache was pruned, or --no-cache)`),

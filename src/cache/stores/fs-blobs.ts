@@ -3,7 +3,7 @@
 // or not at all.
 //
 // A small blob (up to smallBytes: a tiny task's reply, or a request too large for its message) is
-// not flushed to the disk before its rename: a flush per task was the largest part of a tiny
+// not flushed to the disk before its rename, unless put as durable (a stage bundle): a flush per task was the largest part of a tiny
 // task's cost, and every blob here can be made again (a request by its coordinator, a reply by
 // running its task again: the coordinator does so when `done.<key>` names a reply it cannot read).
 // What a machine crash can leave of one (renamed into place before its bytes reached the disk:
@@ -15,9 +15,9 @@
 // creating a file waits for the file system's journal, at times for many milliseconds.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Blobs } from '../blobs.ts';
+import type { BlobEntry, Blobs } from '../blobs.ts';
 
 /** Blobs up to this size are small (see above). */
 const smallBytes = 256 * 1024;
@@ -34,13 +34,16 @@ export class FsBlobs implements Blobs {
     return join(this.location, 'blobs', sha256.slice(0, 2), sha256);
   }
 
-  async put(bytes: Uint8Array): Promise<string> {
+  async put(bytes: Uint8Array, { durable = false }: { durable?: boolean } = {}): Promise<string> {
     const sha256 = sha256Of(bytes);
     const path = this.path(sha256);
     if (existsSync(path)) {
       // Written again (a resumed coordinator, a duplicate task): temporaries of it that a writer
-      // killed mid-write left behind go now; the usual write reads no folder listing.
+      // killed mid-write left behind go now; the usual write reads no folder listing. Its time is
+      // renewed, so that pruning by age spares a blob a run has just asked for again.
       await this.sweep(sha256);
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined);
       return sha256;
     }
     const folder = dirname(path);
@@ -51,7 +54,7 @@ export class FsBlobs implements Blobs {
         await mkdir(folder, { recursive: true });
         this.folders.add(folder);
       }
-      await writeFile(temp, bytes, { flush: bytes.byteLength > smallBytes });
+      await writeFile(temp, bytes, { flush: durable || bytes.byteLength > smallBytes });
     };
     try {
       await write();
@@ -93,5 +96,20 @@ export class FsBlobs implements Blobs {
     // Removed, so that the next put writes it whole, and absent till then.
     rmSync(path, { force: true });
     return undefined;
+  }
+
+  async *list(): AsyncGenerator<BlobEntry> {
+    const root = join(this.location, 'blobs');
+    if (!existsSync(root)) return;
+    for (const folder of (await readdir(root)).sort()) {
+      for (const name of (await readdir(join(root, folder)).catch(() => [])).sort()) {
+        const info = await stat(join(root, folder, name)).catch(() => undefined);
+        if (info?.isFile()) yield { name, bytes: info.size, modifiedMs: info.mtimeMs };
+      }
+    }
+  }
+
+  async remove(entry: BlobEntry): Promise<void> {
+    await rm(join(this.location, 'blobs', entry.name.slice(0, 2), entry.name), { force: true });
   }
 }

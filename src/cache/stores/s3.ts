@@ -15,7 +15,7 @@ import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { makeFolder } from '../../io/make-folder.ts';
 import type { FileStamp, RecordKind, Store, StoreEntry } from '../store.ts';
-import { S3Client, type S3Config, unescapeXml } from './s3-client.ts';
+import { S3Client, type S3Config } from './s3-client.ts';
 import { readStreamObject, S3StreamWriter } from './s3-stream.ts';
 
 /** Kept files carry the stamp of the output they came from, for `hasFile`. */
@@ -97,19 +97,11 @@ export class S3Store implements Store {
 
   async *list(): AsyncGenerator<StoreEntry> {
     const prefix = this.client.key('');
-    // ListObjects (v1), page after page from the last key listed: s3rver's v2 continuation tokens
-    // need DES, which Node 20's OpenSSL 3 lacks, so v2 could not be tested past one page.
-    let marker = '';
-    for (;;) {
-      const text = await (await this.client.send('GET', '', { query: { prefix, marker } })).text();
-      for (const [, contents] of text.matchAll(/<Contents>(.*?)<\/Contents>/gs)) {
-        marker = unescapeXml(/<Key>(.*?)<\/Key>/s.exec(contents)![1]);
-        const [folder, file] = marker.slice(prefix.length).split('/');
-        const kind = (Object.keys(folders) as StoreEntry['kind'][]).find((k) => folders[k] === folder);
-        // Names are KEY.qstream, KEY.json or SHA256: the key is what comes before the first dot.
-        if (kind && file) yield { kind, key: file.split('.')[0], bytes: Number(/<Size>(\d+)<\/Size>/.exec(contents)?.[1] ?? 0) };
-      }
-      if (!/<IsTruncated>true<\/IsTruncated>/.test(text)) return;
+    for await (const object of this.client.list(prefix)) {
+      const [folder, file] = object.key.slice(prefix.length).split('/');
+      const kind = (Object.keys(folders) as StoreEntry['kind'][]).find((k) => folders[k] === folder);
+      // Names are KEY.qstream, KEY.json or SHA256: the key is what comes before the first dot.
+      if (kind && file) yield { kind, key: file.split('.')[0], bytes: object.size };
     }
   }
 

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { CatalogRef } from '../../workflow/catalog.ts';
 import { messageOf } from '../../workflow/errors.ts';
+import { codeRoot, compiled, packageRoot } from '../../workflow/own-code.ts';
 import { packRequest } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
 import type { Executor, TaskReply, TaskRequest, TaskResult } from '../task.ts';
@@ -13,9 +14,13 @@ export interface LocalExecutorOptions {
   workers?: number;
   /** Heap limit per worker thread in MiB: a thread past it dies alone (and its task may be retried). */
   memoryLimitMb?: number;
+  /** A worker process's unpacked stage bundles (stage-bundle.ts): its threads resolve the imports of stage files there. */
+  bundles?: string;
 }
 
-const workerFile = new URL('../../../workers/thread.mjs', import.meta.url).href;
+// Compiled (dist/), a thread loads the compiled task runner directly; from the sources, thread.mjs
+// registers tsx in the thread first.
+const workerFile = (compiled ? new URL('workers/task-worker.js', codeRoot) : new URL('workers/thread.mjs', packageRoot)).href;
 
 export class LocalExecutor implements Executor {
   readonly concurrency: number;
@@ -33,6 +38,7 @@ export class LocalExecutor implements Executor {
         minThreads: this.concurrency,
         maxThreads: this.concurrency,
         idleTimeout: 60_000,
+        ...(this.options.bundles ? { workerData: { bundles: this.options.bundles } } : {}),
         ...(this.options.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryLimitMb } } : {}),
       });
       // A task aborted while its thread was already answering leaves piscina with a reply it does

@@ -12,10 +12,11 @@ import type { Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { messageOf } from '../../workflow/errors.ts';
 import { replyToBytes, requestFromBytes, unpackSegment, unpackUnits } from '../task-codec.ts';
-import { TaskError } from '../task-error.ts';
+import { TaskError, taskFailure } from '../task-error.ts';
 import type { TaskReply } from '../task.ts';
 import { LocalExecutor } from './local.ts';
 import { ackWaitMs, consumerName, doneKey, maxDeliveries, openQueue, streamName, type TaskMessage } from './nats-queue.ts';
+import { BundleRefused, bundleCache, fromBundle, openBundle } from './stage-bundle.ts';
 
 export interface NatsWorkerOptions {
   url: string;
@@ -51,6 +52,8 @@ interface WorkerContext {
   blobs: Blobs;
   pool: LocalExecutor;
   threads: Threads;
+  /** Where stage bundles are unpacked. */
+  bundles: string;
   signal?: AbortSignal;
   log: (line: string) => void;
 }
@@ -59,12 +62,13 @@ export async function runNatsWorker(options: NatsWorkerOptions): Promise<void> {
   const { caps = ['cpu'], threads = 1, signal, log = () => undefined } = options;
   // No async traces: see nats.ts.
   const nc = await connect({ servers: options.url, name: 'quiver worker', noAsyncTraces: true });
-  const pool = new LocalExecutor({ workers: threads });
+  const bundles = bundleCache();
+  const pool = new LocalExecutor({ workers: threads, bundles });
   try {
     const { kv } = await openQueue(nc, caps);
     const js = jetstream(nc);
     const consumers = await Promise.all(caps.map((cap) => js.consumers.get(streamName, consumerName(cap))));
-    const worker: WorkerContext = { js, kv, blobs: openBlobs(options.store), pool, threads: new Threads(threads), signal, log };
+    const worker: WorkerContext = { js, kv, blobs: openBlobs(options.store), pool, threads: new Threads(threads), bundles, signal, log };
     log(`worker: ${options.url}, ${threads} thread(s), caps ${caps.join(',')}, store ${options.store}`);
     let lastTask = Date.now();
     let running = 0;
@@ -156,7 +160,8 @@ class Threads {
  * than maxDeliveries times is not run again: its failure is committed instead. `taken` is called
  * once the task needs its taker no more: its compute is done, or there is none to do.
  */
-async function handle(msg: JsMsg, { js, kv, blobs, pool, threads, signal, log }: WorkerContext, taken: () => void): Promise<void> {
+async function handle(msg: JsMsg, worker: WorkerContext, taken: () => void): Promise<void> {
+  const { js, kv, blobs, threads, signal, log } = worker;
   const { request: key, bytes } = msg.json<TaskMessage>();
   const heartbeat = setInterval(() => {
     try {
@@ -189,7 +194,7 @@ async function handle(msg: JsMsg, { js, kv, blobs, pool, threads, signal, log }:
       log(`worker: took ${key.slice(0, 12)}`);
       const started = performance.now();
       try {
-        reply = await compute(request, pool, signal);
+        reply = await compute(request, worker);
       } finally {
         threads.release(performance.now() - started);
       }
@@ -215,11 +220,16 @@ async function handle(msg: JsMsg, { js, kv, blobs, pool, threads, signal, log }:
 }
 
 /** The task's outcome on this worker's threads: its result, or its own failure (a value, committed like a result). */
-async function compute(request: Uint8Array, pool: LocalExecutor, signal?: AbortSignal): Promise<TaskReply> {
+async function compute(request: Uint8Array, { blobs, pool, bundles, signal }: WorkerContext): Promise<TaskReply> {
   const packed = requestFromBytes(request);
+  let segment = unpackSegment(packed.segment);
   try {
-    return { result: await pool.run({ segment: unpackSegment(packed.segment), units: unpackUnits(packed), fresh: packed.fresh }, { signal }) };
+    // Stage code comes from the run's bundle, unpacked here once; data paths still resolve against baseDir.
+    if (segment.bundle) segment = fromBundle(segment, await openBundle(segment.bundle.sha256, blobs, bundles));
+    return { result: await pool.run({ segment, units: unpackUnits(packed), fresh: packed.fresh }, { signal }) };
   } catch (error) {
+    // A refused bundle fails the task (it would be refused again); a store that failed hands it back.
+    if (error instanceof BundleRefused) return { failure: taskFailure(error, [segment.source?.id ?? [], ...segment.maps.map((m) => m.id)].flat()) };
     if (!(error instanceof TaskError)) throw error;
     return { failure: error.failure };
   }

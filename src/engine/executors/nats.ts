@@ -1,7 +1,8 @@
 // Runs tasks in worker processes (`quiver worker`) through NATS JetStream: the coordinator's side.
 // A task's key is its request's sha256; the message carries the key, and the request itself when
-// it is small, else the request is kept in the shared store under that key. The task is done when `done.<key>` appears in the KV bucket, naming the
-// reply blob a worker wrote: acks and redeliveries are the workers' business, never the truth here.
+// it is small, else the request is kept in the shared store under that key. The task is done when
+// `done.<key>` appears in the KV bucket, naming the reply blob a worker wrote: acks and
+// redeliveries are the workers' business, never the truth here.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -11,9 +12,10 @@ import type { Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
-import type { Executor, TaskReply, TaskRequest, TaskResult } from '../task.ts';
+import type { BundleRef, Executor, SegmentSpec, TaskReply, TaskRequest, TaskResult } from '../task.ts';
 import { CoordinatorLease } from './nats-lease.ts';
 import { doneKey, inlineRequestBytes, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
+import { makeBundle, stageFilesOf } from './stage-bundle.ts';
 
 export interface NatsExecutorOptions {
   /** The broker, `nats://HOST:PORT`. */
@@ -32,6 +34,9 @@ export class NatsExecutor implements Executor {
   private readonly watching: Promise<void>;
   /** Rejects once the watch ends (the connection was lost, or closed): no commit can be seen any more. */
   private readonly lost: Promise<never>;
+  /** Each segment as workers get it (with its stage bundle), and each bundle put in the store once per run. */
+  private readonly shipped = new WeakMap<SegmentSpec, Promise<SegmentSpec>>();
+  private readonly bundles = new Map<string, Promise<BundleRef | undefined>>();
 
   private constructor(
     readonly concurrency: number,
@@ -74,7 +79,7 @@ export class NatsExecutor implements Executor {
   }
 
   async run(request: TaskRequest, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
-    const bytes = requestToBytes(packRequest(request));
+    const bytes = requestToBytes(packRequest({ ...request, segment: await this.ship(request.segment) }));
     const inline = bytes.byteLength <= inlineRequestBytes;
     const key = inline ? createHash('sha256').update(bytes).digest('hex') : await this.blobs.put(bytes);
     const message = JSON.stringify({ request: key, ...(inline ? { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } : {}) } satisfies TaskMessage);
@@ -92,6 +97,23 @@ export class NatsExecutor implements Executor {
       throw new TaskError(reply.failure);
     }
     return reply.result;
+  }
+
+  /** The segment with its stage bundle named, once the bundle is in the store; as it is when it uses no stage file. */
+  private ship(segment: SegmentSpec): Promise<SegmentSpec> {
+    let shipped = this.shipped.get(segment);
+    if (!shipped) {
+      const files = JSON.stringify([segment.baseDir, ...stageFilesOf(segment)]);
+      let bundle = this.bundles.get(files);
+      if (!bundle) {
+        // Flushed whatever its size: written once per run, a bundle is not written again when lost.
+        bundle = makeBundle(segment).then(async (made) => made && { sha256: await this.blobs.put(made.bytes, { durable: true }), dir: made.dir });
+        this.bundles.set(files, bundle);
+      }
+      shipped = bundle.then((ref) => (ref ? { ...segment, bundle: ref } : segment));
+      this.shipped.set(segment, shipped);
+    }
+    return shipped;
   }
 
   private async reply(sha256: string): Promise<TaskReply | undefined> {

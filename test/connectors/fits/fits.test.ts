@@ -2,7 +2,7 @@
 // REFERENCE.json records it (astropy's card counts, shapes, and per-array statistics and first
 // values), to 1e-6 relative; plus headers, checksums and damaged files made here.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { fileBytes } from '../../../src/io/byte-reader.ts';
 import { join } from 'node:path';
 import { Field, Schema, TimestampMillisecond, Type, type RecordBatch } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
@@ -52,8 +52,8 @@ describe.skipIf(!data)('source.fits against astropy (REFERENCE.json)', { timeout
   for (const file of fitsFiles) {
     test(file, async () => {
       const path = join(data!, file);
-      const handle = await open(path, 'r');
-      const hdus = await listHdus(handle, (await handle.stat()).size, file).finally(() => handle.close());
+      const handle = await fileBytes(path, file);
+      const hdus = await listHdus(handle).finally(() => handle.close());
       expect(hdus.map((h) => h.index)).toEqual(reference[file].hdus.map((h) => h.index));
       for (const ref of reference[file].hdus) {
         const hdu = hdus[ref.index];

@@ -3,7 +3,8 @@
 // Of those above 5σ (by the errors the pipeline states), ≥ 95 % must come back, placed to 0.1 px
 // rms, with fluxes whose deviations from the truth scatter as their stated errors say (a unit
 // normal: mean near 0, spread near 1, ~95 % within 2σ), and sizes near the image's seeing.
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { fileBytes } from '../../../src/io/byte-reader.ts';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { listHdus, pickHdu } from '../../../connectors/fits/file.ts';
@@ -16,8 +17,8 @@ const workflow = new URL('../../../workflows/astronomy/survey-reduce.yaml', impo
 const file = new URL('../../../data/astronomy/astroquery_ukidss_wfcam_K_cutout.fits', import.meta.url).pathname;
 
 async function realImage() {
-  const handle = await open(file);
-  const hdus = await listHdus(handle, (await handle.stat()).size, file).finally(() => handle.close());
+  const handle = await fileBytes(file, file);
+  const hdus = await listHdus(handle).finally(() => handle.close());
   const hdu = pickHdu(hdus, 'WSAIMAGE', file);
   const layout = imageLayout(hdu.header);
   const bytes = (await readFile(file)).subarray(hdu.dataStart, hdu.dataStart + hdu.dataBytes);
