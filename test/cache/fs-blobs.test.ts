@@ -1,10 +1,11 @@
 // The folder store's blobs (requests and replies of distributed runs): a blob reads back as
 // written; a small one that is not the bytes it is named for (what a machine crash can leave of a
-// blob written without a flush) reads as absent and is written again by the next put; a large one
-// (flushed, read beside the event loop) round trips too.
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// blob written without a flush) is told apart by `whole` and written again by the next put; a
+// large one (flushed, read beside the event loop) round trips too.
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect, test } from 'vitest';
+import { whole } from '../../src/cache/blobs.ts';
 import { FsBlobs } from '../../src/cache/stores/fs-blobs.ts';
 import { scratchDir } from '../helpers.ts';
 
@@ -24,18 +25,22 @@ test('a blob reads back as written, small or large; an unknown one is absent', {
   expect(readdirSync(dirname(pathOf(store, a))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
 });
 
-test('a small blob cut short (a crash before its bytes reached the disk) reads as absent, and the next put writes it whole', async () => {
+test('a small blob cut short (a crash before its bytes reached the disk) is not whole, and the next put writes it whole; a durable one is kept as it is', async () => {
   const store = scratchDir('fs-blobs-torn');
   const blobs = new FsBlobs(store);
   const bytes = new TextEncoder().encode('a reply whose rename outlived its bytes');
   const sha256 = await blobs.put(bytes);
+  expect(whole((await blobs.get(sha256))!, sha256)).toBe(true);
   for (const damaged of [new Uint8Array(0), bytes.subarray(0, 7), new Uint8Array(bytes.length)]) {
     writeFileSync(pathOf(store, sha256), damaged);
-    expect(await blobs.get(sha256)).toBeUndefined();
-    expect(existsSync(pathOf(store, sha256))).toBe(false);
+    expect(whole((await blobs.get(sha256))!, sha256)).toBe(false);
     expect(await blobs.put(bytes)).toBe(sha256);
     expect(Buffer.from((await blobs.get(sha256))!)).toEqual(Buffer.from(bytes));
   }
+  // A stage bundle is put durable: one changed in the store stays changed, for its reader to refuse.
+  writeFileSync(pathOf(store, sha256), bytes.subarray(0, 7));
+  await blobs.put(bytes, { durable: true });
+  expect(whole((await blobs.get(sha256))!, sha256)).toBe(false);
 });
 
 test('a store emptied while it is in use: the next put makes its folder again', async () => {

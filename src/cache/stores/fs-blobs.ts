@@ -2,25 +2,22 @@
 // and renamed, so a reader (on any machine, after the broker says the blob exists) sees it whole
 // or not at all.
 //
-// A small blob (up to smallBytes: a tiny task's reply, or a request too large for its message) is
-// not flushed to the disk before its rename, unless put as durable (a stage bundle): a flush per task was the largest part of a tiny
-// task's cost, and every blob here can be made again (a request by its coordinator, a reply by
-// running its task again: the coordinator does so when `done.<key>` names a reply it cannot read).
-// What a machine crash can leave of one (renamed into place before its bytes reached the disk:
-// empty, cut short or zeros) is caught on reading, since its name is its sha256: such a blob is
-// removed and reads as absent. It is also read with synchronous calls: the four calls of a read
-// handed one by one to libuv's thread pool cost a thread switch and a wake-up each, more than the
-// calls themselves. A large blob is flushed before its rename (where the flush costs little beside
-// the writing) and read beside the event loop, not hashed again. Writes stay in the thread pool:
-// creating a file waits for the file system's journal, at times for many milliseconds.
+// A small blob (up to unflushedBytes: a tiny task's reply, or a request too large for its
+// message) is not flushed to the disk before its rename, unless put as durable (a stage bundle): a
+// flush per task was the largest part of a tiny task's cost, and every such blob can be made again
+// (a request by its coordinator, a reply by running its task again: the coordinator does so when
+// `done.<key>` names a reply that is not whole). What a machine crash can leave of one (renamed
+// into place before its bytes reached the disk: empty, cut short or zeros) is told by its name,
+// its sha256 (`whole` in blobs.ts): its readers check, and a put of the same bytes writes it again.
+// A small blob is also read with synchronous calls: the four calls of a read handed one by one to
+// libuv's thread pool cost a thread switch and a wake-up each, more than the calls themselves.
+// Writes stay in the thread pool: creating a file waits for the file system's journal, at times
+// for many milliseconds.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BlobEntry, Blobs } from '../blobs.ts';
-
-/** Blobs up to this size are small (see above). */
-const smallBytes = 256 * 1024;
+import { unflushedBytes, whole, type BlobEntry, type Blobs } from '../blobs.ts';
 
 const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -37,7 +34,9 @@ export class FsBlobs implements Blobs {
   async put(bytes: Uint8Array, { durable = false }: { durable?: boolean } = {}): Promise<string> {
     const sha256 = sha256Of(bytes);
     const path = this.path(sha256);
-    if (existsSync(path)) {
+    const small = bytes.byteLength <= unflushedBytes;
+    // Kept already, and whole: a small blob put without a flush is read to be sure (see above).
+    if (existsSync(path) && (durable || !small || this.wholeAt(path, sha256))) {
       // Written again (a resumed coordinator, a duplicate task): temporaries of it that a writer
       // killed mid-write left behind go now; the usual write reads no folder listing. Its time is
       // renewed, so that pruning by age spares a blob a run has just asked for again.
@@ -54,7 +53,7 @@ export class FsBlobs implements Blobs {
         await mkdir(folder, { recursive: true });
         this.folders.add(folder);
       }
-      await writeFile(temp, bytes, { flush: durable || bytes.byteLength > smallBytes });
+      await writeFile(temp, bytes, { flush: durable || !small });
     };
     try {
       await write();
@@ -81,21 +80,22 @@ export class FsBlobs implements Blobs {
 
   async get(sha256: string): Promise<Uint8Array | undefined> {
     const path = this.path(sha256);
-    const size = statSync(path, { throwIfNoEntry: false })?.size;
-    if (size === undefined) return undefined;
-    let bytes: Buffer;
     try {
-      if (size > smallBytes) return await readFile(path);
-      bytes = readFileSync(path);
+      const size = statSync(path, { throwIfNoEntry: false })?.size;
+      if (size === undefined) return undefined;
+      return size <= unflushedBytes ? readFileSync(path) : await readFile(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // gone since (the store emptied)
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // gone since (pruned, or the store emptied)
       throw error;
     }
-    if (sha256Of(bytes) === sha256) return bytes;
-    // Not the bytes it is named for: a small blob cut short by a machine crash (see above).
-    // Removed, so that the next put writes it whole, and absent till then.
-    rmSync(path, { force: true });
-    return undefined;
+  }
+
+  private wholeAt(path: string, sha256: string): boolean {
+    try {
+      return whole(readFileSync(path), sha256);
+    } catch {
+      return false;
+    }
   }
 
   async *list(): AsyncGenerator<BlobEntry> {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, nuid, type NatsConnection } from '@nats-io/transport-node';
-import type { Blobs } from '../../cache/blobs.ts';
+import { whole, type Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { messageOf } from '../../workflow/errors.ts';
 import { replyToBytes, requestFromBytes, unpackSegment, unpackUnits } from '../task-codec.ts';
@@ -185,7 +185,9 @@ async function handle(msg: JsMsg, worker: WorkerContext, taken: () => void): Pro
     } else {
       const request = bytes === undefined ? await blobs.get(key) : Buffer.from(bytes, 'base64');
       if (!request) throw new Error(`task ${key}: its request is not in ${blobs.location}: does this worker use the coordinator's --store?`);
-      if (bytes !== undefined && createHash('sha256').update(request).digest('hex') !== key) throw new Error(`task ${key}: its message does not hold its request`);
+      if (bytes === undefined ? !whole(request, key) : createHash('sha256').update(request).digest('hex') !== key) {
+        throw new Error(`task ${key}: its request (${bytes === undefined ? `in ${blobs.location}` : 'in its message'}) is damaged`);
+      }
       // A thread at once, unless this task was taken ahead: then a thread within holdMs, or back to the queue.
       if (!(await threads.acquire(holdMs, signal))) {
         signal?.throwIfAborted();

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { connect, errors, nuid, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
-import type { Blobs } from '../../cache/blobs.ts';
+import { whole, type Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
@@ -118,7 +118,8 @@ export class NatsExecutor implements Executor {
 
   private async reply(sha256: string): Promise<TaskReply | undefined> {
     const bytes = await this.blobs.get(sha256);
-    return bytes && replyFromBytes(bytes);
+    // Not whole: cut short by a machine crash (fs-blobs.ts), as good as absent.
+    return bytes && whole(bytes, sha256) ? replyFromBytes(bytes) : undefined;
   }
 
   /** The reply blob's sha256, once a worker has committed the task; published unless already done. */
