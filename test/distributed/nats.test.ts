@@ -322,7 +322,7 @@ stages:
       written.push(entry.name);
       utimesSync(join(store, 'blobs', entry.name.slice(0, 2), entry.name), old, old);
     }
-    expect(written.length).toBeGreaterThanOrEqual(6); // 3 requests, 3 replies
+    expect(written.length).toBeGreaterThanOrEqual(4); // 3 replies and the stage bundle (small requests travel in their messages)
     const young = await blobs.put(new TextEncoder().encode('written just now'));
     const prune = await quiverRun('cache', 'prune', '--store', store, '--older-than', '7d', '--nats', url);
     expect(prune.code, prune.stderr).toBe(0);

@@ -1,23 +1,42 @@
-// Blobs in a folder every machine mounts: STORE/blobs/ab/SHA256. Written under a temporary name,
-// flushed and renamed, so a reader (on any machine, after the broker says the blob exists) sees
-// it whole or not at all.
+// Blobs in a folder every machine mounts: STORE/blobs/ab/SHA256. Written under a temporary name
+// and renamed, so a reader (on any machine, after the broker says the blob exists) sees it whole
+// or not at all.
+//
+// A small blob (up to unflushedBytes: a tiny task's reply, or a request too large for its
+// message) is not flushed to the disk before its rename, unless put as durable (a stage bundle): a
+// flush per task was the largest part of a tiny task's cost, and every such blob can be made again
+// (a request by its coordinator, a reply by running its task again: the coordinator does so when
+// `done.<key>` names a reply that is not whole). What a machine crash can leave of one (renamed
+// into place before its bytes reached the disk: empty, cut short or zeros) is told by its name,
+// its sha256 (`whole` in blobs.ts): its readers check, and a put of the same bytes writes it again.
+// A small blob is also read with synchronous calls: the four calls of a read handed one by one to
+// libuv's thread pool cost a thread switch and a wake-up each, more than the calls themselves.
+// Writes stay in the thread pool: creating a file waits for the file system's journal, at times
+// for many milliseconds.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BlobEntry, Blobs } from '../blobs.ts';
+import { unflushedBytes, whole, type BlobEntry, type Blobs } from '../blobs.ts';
+
+const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 export class FsBlobs implements Blobs {
+  /** The fan-out folders this process has made or found: each is made once, not on every put. */
+  private readonly folders = new Set<string>();
+
   constructor(readonly location: string) {}
 
   private path(sha256: string): string {
     return join(this.location, 'blobs', sha256.slice(0, 2), sha256);
   }
 
-  async put(bytes: Uint8Array): Promise<string> {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+  async put(bytes: Uint8Array, { durable = false }: { durable?: boolean } = {}): Promise<string> {
+    const sha256 = sha256Of(bytes);
     const path = this.path(sha256);
-    if (existsSync(path)) {
+    const small = bytes.byteLength <= unflushedBytes;
+    // Kept already, and whole: a small blob put without a flush is read to be sure (see above).
+    if (existsSync(path) && (durable || !small || this.wholeAt(path, sha256))) {
       // Written again (a resumed coordinator, a duplicate task): temporaries of it that a writer
       // killed mid-write left behind go now; the usual write reads no folder listing. Its time is
       // renewed, so that pruning by age spares a blob a run has just asked for again.
@@ -26,10 +45,22 @@ export class FsBlobs implements Blobs {
       await utimes(path, now, now).catch(() => undefined);
       return sha256;
     }
-    await mkdir(dirname(path), { recursive: true });
+    const folder = dirname(path);
     // Unique per writer: two machines may write the same blob at once (the rename makes one win).
     const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, bytes, { flush: true });
+    const write = async () => {
+      if (!this.folders.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        this.folders.add(folder);
+      }
+      await writeFile(temp, bytes, { flush: durable || !small });
+    };
+    try {
+      await write();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !this.folders.delete(folder)) throw error;
+      await write(); // the folder went (the store was emptied while this process ran): made again
+    }
     try {
       await rename(temp, path);
     } catch (error) {
@@ -48,10 +79,23 @@ export class FsBlobs implements Blobs {
   }
 
   async get(sha256: string): Promise<Uint8Array | undefined> {
-    return readFile(this.path(sha256)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
+    const path = this.path(sha256);
+    try {
+      const size = statSync(path, { throwIfNoEntry: false })?.size;
+      if (size === undefined) return undefined;
+      return size <= unflushedBytes ? readFileSync(path) : await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // gone since (pruned, or the store emptied)
       throw error;
-    });
+    }
+  }
+
+  private wholeAt(path: string, sha256: string): boolean {
+    try {
+      return whole(readFileSync(path), sha256);
+    } catch {
+      return false;
+    }
   }
 
   async *list(): AsyncGenerator<BlobEntry> {

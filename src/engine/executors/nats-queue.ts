@@ -39,10 +39,19 @@ export function taskCapability(segment: SegmentSpec, gpu: boolean): 'cpu' | 'gpu
   return gpu && [segment.source, ...segment.maps].some((s) => s && modelStages.has(s.use)) ? 'gpu' : 'cpu';
 }
 
-/** A message: the sha256 of the task's request blob, which is also the task's key. */
+/** A message: the sha256 of the task's request, which is also the task's key. */
 export interface TaskMessage {
   request: string;
+  /**
+   * The request itself (base64), when it is small (a tiny task's is about 1 KB): it travels in the
+   * message rather than through the store, which saves a file written and read per task. A larger
+   * one is the blob named `request` in the store.
+   */
+  bytes?: string;
 }
+
+/** Requests up to this size travel in their message (TaskMessage.bytes). */
+export const inlineRequestBytes = 16 * 1024;
 
 export async function openQueue(nc: NatsConnection, caps: string[]): Promise<{ jsm: JetStreamManager; kv: KV }> {
   const jsm = await jetstreamManager(nc);

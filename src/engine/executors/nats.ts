@@ -1,18 +1,20 @@
 // Runs tasks in worker processes (`quiver worker`) through NATS JetStream: the coordinator's side.
-// A request is kept in the shared store under its sha256, which is the task's key; the message
-// carries only that key. The task is done when `done.<key>` appears in the KV bucket, naming the
-// reply blob a worker wrote: acks and redeliveries are the workers' business, never the truth here.
+// A task's key is its request's sha256; the message carries the key, and the request itself when
+// it is small, else the request is kept in the shared store under that key. The task is done when
+// `done.<key>` appears in the KV bucket, naming the reply blob a worker wrote: acks and
+// redeliveries are the workers' business, never the truth here.
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { connect, errors, nuid, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
-import type { Blobs } from '../../cache/blobs.ts';
+import { whole, type Blobs } from '../../cache/blobs.ts';
 import { openBlobs } from '../../cache/stores/open-store.ts';
 import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
 import type { BundleRef, Executor, SegmentSpec, TaskReply, TaskRequest, TaskResult } from '../task.ts';
 import { CoordinatorLease } from './nats-lease.ts';
-import { doneKey, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
+import { doneKey, inlineRequestBytes, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
 import { makeBundle, stageFilesOf } from './stage-bundle.ts';
 
 export interface NatsExecutorOptions {
@@ -54,7 +56,9 @@ export class NatsExecutor implements Executor {
   }
 
   static async connect(options: NatsExecutorOptions): Promise<NatsExecutor> {
-    const nc = await connect({ servers: options.url });
+    // No async traces: the stack captured in advance for every request (an Error or two each) was
+    // about 7% of a worker's CPU for tiny tasks; a failed request still says what failed.
+    const nc = await connect({ servers: options.url, noAsyncTraces: true });
     try {
       const { jsm, kv } = await openQueue(nc, ['cpu']);
       // One watch for every task, started before any is published: a commit made after a task's
@@ -75,13 +79,16 @@ export class NatsExecutor implements Executor {
   }
 
   async run(request: TaskRequest, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
-    const key = await this.blobs.put(requestToBytes(packRequest({ ...request, segment: await this.ship(request.segment) })));
+    const bytes = requestToBytes(packRequest({ ...request, segment: await this.ship(request.segment) }));
+    const inline = bytes.byteLength <= inlineRequestBytes;
+    const key = inline ? createHash('sha256').update(bytes).digest('hex') : await this.blobs.put(bytes);
+    const message = JSON.stringify({ request: key, ...(inline ? { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } : {}) } satisfies TaskMessage);
     const subject = taskSubject(taskCapability(request.segment, this.gpu));
-    let reply = await this.reply(await this.completion(key, subject, !!request.fresh, options.signal));
+    let reply = await this.reply(await this.completion(key, message, subject, !!request.fresh, options.signal));
     if (!reply) {
       // Committed into another store (the broker outlived it, or the store was emptied): computed again.
       await this.kv.delete(doneKey(key));
-      reply = await this.reply(await this.completion(key, subject, true, options.signal));
+      reply = await this.reply(await this.completion(key, message, subject, true, options.signal));
       if (!reply) throw new Error(`task ${key}: its reply is not in ${this.blobs.location}: do the workers use the same --store?`);
     }
     if ('failure' in reply) {
@@ -99,7 +106,8 @@ export class NatsExecutor implements Executor {
       const files = JSON.stringify([segment.baseDir, ...stageFilesOf(segment)]);
       let bundle = this.bundles.get(files);
       if (!bundle) {
-        bundle = makeBundle(segment).then(async (made) => made && { sha256: await this.blobs.put(made.bytes), dir: made.dir });
+        // Flushed whatever its size: written once per run, a bundle is not written again when lost.
+        bundle = makeBundle(segment).then(async (made) => made && { sha256: await this.blobs.put(made.bytes, { durable: true }), dir: made.dir });
         this.bundles.set(files, bundle);
       }
       shipped = bundle.then((ref) => (ref ? { ...segment, bundle: ref } : segment));
@@ -110,11 +118,12 @@ export class NatsExecutor implements Executor {
 
   private async reply(sha256: string): Promise<TaskReply | undefined> {
     const bytes = await this.blobs.get(sha256);
-    return bytes && replyFromBytes(bytes);
+    // Not whole: cut short by a machine crash (fs-blobs.ts), as good as absent.
+    return bytes && whole(bytes, sha256) ? replyFromBytes(bytes) : undefined;
   }
 
   /** The reply blob's sha256, once a worker has committed the task; published unless already done. */
-  private async completion(key: string, subject: string, retry: boolean, signal?: AbortSignal): Promise<string> {
+  private async completion(key: string, message: string, subject: string, retry: boolean, signal?: AbortSignal): Promise<string> {
     let tell!: (reply: string) => void;
     const done = new Promise<string>((resolve) => (tell = resolve));
     const waiters = this.waiting.get(key) ?? new Set();
@@ -123,7 +132,7 @@ export class NatsExecutor implements Executor {
     try {
       const committed = await this.patiently(() => this.kv.get(doneKey(key)));
       if (committed?.operation === 'PUT') return committed.string();
-      const seq = await this.publish(key, subject, retry);
+      const seq = await this.publish(key, message, subject, retry);
       const aborted = new Promise<never>((_, reject) => {
         if (signal?.aborted) reject(signal.reason);
         signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true });
@@ -144,8 +153,7 @@ export class NatsExecutor implements Executor {
   }
 
   /** Queues the task unless it is queued already; the sequence number of its message. */
-  private async publish(key: string, subject: string, retry: boolean): Promise<number> {
-    const message = JSON.stringify({ request: key } satisfies TaskMessage);
+  private async publish(key: string, message: string, subject: string, retry: boolean): Promise<number> {
     // The key as message id: a task published twice (by two coordinators, or a rerun) is queued
     // once. A retry follows a failure that was consumed, so it is a new message.
     const id = retry ? `${key}.${nuid.next()}` : key;
