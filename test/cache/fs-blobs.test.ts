@@ -2,7 +2,8 @@
 // written; a small one that is not the bytes it is named for (what a machine crash can leave of a
 // blob written without a flush) is told apart by `whole` and written again by the next put; a
 // large one (flushed, read beside the event loop) round trips too.
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect, test } from 'vitest';
 import { whole } from '../../src/cache/blobs.ts';
@@ -50,4 +51,16 @@ test('a store emptied while it is in use: the next put makes its folder again', 
   rmSync(join(store, 'blobs'), { recursive: true });
   const again = await blobs.put(new TextEncoder().encode('first'));
   expect(new TextDecoder().decode((await blobs.get(again))!)).toBe('first');
+});
+
+test('what a writer killed mid-write left (its temporary, never renamed) goes with the next write of the same bytes', async () => {
+  const store = scratchDir('fs-blobs-killed');
+  const blobs = new FsBlobs(store);
+  const bytes = new TextEncoder().encode('a request whose writer was killed');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  mkdirSync(dirname(pathOf(store, sha256)), { recursive: true });
+  writeFileSync(`${pathOf(store, sha256)}.tmp`, bytes.subarray(0, 5)); // cut short by the kill
+  expect(await blobs.put(bytes)).toBe(sha256);
+  expect(Buffer.from((await blobs.get(sha256))!)).toEqual(Buffer.from(bytes));
+  expect(readdirSync(dirname(pathOf(store, sha256)))).toEqual([sha256]);
 });

@@ -46,14 +46,23 @@ export class FsBlobs implements Blobs {
       return sha256;
     }
     const folder = dirname(path);
-    // Unique per writer: two machines may write the same blob at once (the rename makes one win).
-    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    // The blob's own temporary name, created exclusively; taken (a writer of the same bytes is at it
+    // now, or was killed at it), a name of this writer's own, and the taken one removed once the
+    // blob is in place: so what a killed writer left goes with the next write, without a listing.
+    const shared = `${path}.tmp`;
+    let temp = shared;
     const write = async () => {
       if (!this.folders.has(folder)) {
         await mkdir(folder, { recursive: true });
         this.folders.add(folder);
       }
-      await writeFile(temp, bytes, { flush: durable || !small });
+      try {
+        await writeFile(temp, bytes, { flush: durable || !small, flag: 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || temp !== shared) throw error;
+        temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+        await writeFile(temp, bytes, { flush: durable || !small, flag: 'wx' });
+      }
     };
     try {
       await write();
@@ -67,6 +76,8 @@ export class FsBlobs implements Blobs {
       // Our temporary was swept by another writer of the same blob that found it whole.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(path)) throw error;
     }
+    // A live writer of the taken name then finds it gone at its rename, and the blob in place.
+    if (temp !== shared) await rm(shared, { force: true });
     return sha256;
   }
 
