@@ -343,6 +343,36 @@ stages:
     expect(await w.exited).toBe(0);
   });
 
+  test('two runs share a queued task and one is interrupted: the other queues it again and completes, identical', async () => {
+    const nc = await connect({ servers: url });
+    const { jsm } = await openQueue(nc, ['cpu']);
+    const queued = async () => (await jsm.streams.info(streamName)).state.messages;
+    const store = join(dir, 'store-shared');
+    const params = ['--set', 'partitions=2', '--set', 'rounds=5'];
+    try {
+      const before = await queued();
+      const a = quiver('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'shared-a'), '--executor', url, '--store', store, ...params);
+      while ((await queued()) < before + 2) await new Promise((r) => setTimeout(r, 100));
+      // The same tasks, the same message ids: b's publishes are taken as duplicates of a's.
+      const b = quiver('run', fixture('burn.yaml'), '--out', join(dir, 'remote', 'shared-b'), '--executor', url, '--store', store, '--json', ...params);
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(await queued()).toBe(before + 2);
+      a.child.kill('SIGINT');
+      expect(await a.exited).toBe(1);
+      expect(await queued()).toBe(before);
+      const w = worker(store);
+      expect(await b.exited, b.stderr()).toBe(0);
+      expect(JSON.parse(b.stdout()).status).toBe('ok');
+      const local = await quiverRun('run', fixture('burn.yaml'), '--out', join(dir, 'local', 'shared'), ...params);
+      expect(local.code, local.stderr).toBe(0);
+      expect(sha256(join(dir, 'remote', 'shared-b', 'burned.parquet'))).toBe(sha256(join(dir, 'local', 'shared', 'burned.parquet')));
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+    } finally {
+      await nc.close();
+    }
+  });
+
   describe('an S3 store (s3rver)', () => {
     const s3 = useS3Server();
 

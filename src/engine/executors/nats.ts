@@ -14,7 +14,7 @@ import { packRequest, replyFromBytes, requestToBytes } from '../task-codec.ts';
 import { TaskError } from '../task-error.ts';
 import type { BundleRef, Executor, SegmentSpec, TaskReply, TaskRequest, TaskResult } from '../task.ts';
 import { CoordinatorLease } from './nats-lease.ts';
-import { doneKey, inlineRequestBytes, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
+import { ackWaitMs, doneKey, inlineRequestBytes, openQueue, streamName, taskCapability, taskSubject, type TaskMessage } from './nats-queue.ts';
 import { makeBundle, stageFilesOf } from './stage-bundle.ts';
 
 export interface NatsExecutorOptions {
@@ -27,6 +27,12 @@ export interface NatsExecutorOptions {
   /** Send the tasks that run a model to workers started with `--caps gpu` (otherwise every task goes to `cpu`). */
   gpu?: boolean;
 }
+
+/**
+ * How often a waiting task checks that its message is still in the queue: a run that shares the
+ * task's message with another run, which stopped and deleted it, queues it again.
+ */
+const recheckMs = 3 * ackWaitMs;
 
 export class NatsExecutor implements Executor {
   /** Callbacks waiting for `done.<key>`, by key: told the reply blob's sha256. */
@@ -132,13 +138,28 @@ export class NatsExecutor implements Executor {
     try {
       const committed = await this.patiently(() => this.kv.get(doneKey(key)));
       if (committed?.operation === 'PUT') return committed.string();
-      const seq = await this.publish(key, message, subject, retry);
+      let seq = await this.publish(key, message, subject, retry);
       const aborted = new Promise<never>((_, reject) => {
         if (signal?.aborted) reject(signal.reason);
         signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true });
       });
       try {
-        return await Promise.race([done, aborted, this.lost]);
+        for (;;) {
+          const looked = new AbortController();
+          let outcome: string | undefined;
+          try {
+            outcome = await Promise.race([done, aborted, this.lost, sleep(recheckMs, undefined, { signal: looked.signal }).catch(() => undefined)]);
+          } finally {
+            looked.abort(); // the timer must not keep a finished coordinator alive
+          }
+          if (outcome !== undefined) return outcome;
+          // Still queued or being worked on, or committed: nothing to do. Gone and not committed:
+          // deleted by another run that shared the task and stopped; queued again for this one.
+          if (await this.queued(seq)) continue;
+          const committed = await this.patiently(() => this.kv.get(doneKey(key)));
+          if (committed?.operation === 'PUT') return committed.string();
+          seq = await this.publish(key, message, subject, true);
+        }
       } catch (error) {
         // Stopped (the run failed or was interrupted, or the task ran past its timeout): taken out of
         // the queue, so that no worker starts it for nobody. A worker already running it finishes it once.
