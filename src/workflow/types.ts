@@ -1,6 +1,7 @@
 // What a workflow is, as written in a YAML file or built in code (see builder.ts).
 import { z } from 'zod';
 import { scheduleSpecSchema } from '../schedule/spec.ts';
+import { resultSpecSchema } from './results.ts';
 
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 
@@ -36,6 +37,7 @@ export const workflowSpecSchema = z.object({
   params: z.record(z.string(), paramValue).optional(),
   stages: z.array(stageSpecSchema).min(1, 'a workflow needs at least one stage'),
   schedule: scheduleSpecSchema.optional(),
+  results: z.array(resultSpecSchema).optional(),
 }).strict();
 
 export type StageSpec = z.infer<typeof stageSpecSchema>;

@@ -108,5 +108,5 @@ if (role) {
   cleanup(work);
   if (!agree) throw new Error(`quiver and the bare script disagree: ${ours} vs ${theirs}`);
   report('pass-through', { rows, inputMb, quiver, bare, duckdb: duck, bareOverQuiver: bare / quiver, quiverOverDuckdb: quiver / duck },
-    `pass-through ${rows / 1e6} M rows (${inputMb.toFixed(0)} MB IPC): quiver ${quiver.toFixed(2)} s, bare libraries ${bare.toFixed(2)} s (ratio ${(bare / quiver).toFixed(2)}, goal ≥ 0.7), DuckDB ${duck.toFixed(2)} s (quiver/DuckDB ${(quiver / duck).toFixed(2)}×, goal ≤ 2)`);
+    `pass-through ${rows / 1e6} M rows (${inputMb.toFixed(0)} MB IPC): quiver ${quiver.toFixed(2)} s, bare libraries ${bare.toFixed(2)} s (ratio ${(bare / quiver).toFixed(2)}, goal ≥ 0.7), DuckDB ${duck.toFixed(2)} s (quiver/DuckDB ${(quiver / duck).toFixed(2)}×, goal ≤ 1.5)`);
 }

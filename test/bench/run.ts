@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const benches = ['startup', 'task-overhead', 'file-partitions', 'pass-through', 'memory', 'scaling', 'cache', 'cfar', 'fits-blocks', 'distributed'];
+const benches = ['startup', 'task-overhead', 'file-partitions', 'pass-through', 'parquet-pass-through', 'memory', 'scaling', 'cache', 'cfar', 'fits-blocks', 'distributed'];
 const only = process.argv.slice(2);
 const figures: Record<string, unknown>[] = [];
 for (const name of benches.filter((b) => only.length === 0 || only.includes(b))) {
