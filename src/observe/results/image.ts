@@ -11,6 +11,7 @@ import { overlayMask, stretchImage, type Stretch } from './stretch.ts';
 import { batchWithRow, flip, orthogonalPlanes, planeOf, shrink, tensorAt, type Plane, type Tensor } from './tensor.ts';
 import { previewLimits } from './types.ts';
 import { wcsGridSvg, wcsOf } from './wcs-grid.ts';
+import { zscale } from './zscale.ts';
 
 type ImageShow = Extract<ResultShow, { kind: 'image' }>;
 type VolumeShow = Extract<ResultShow, { kind: 'volume' }>;
@@ -49,7 +50,7 @@ function drawPlane(l: Loaded, plane: Plane, maskPlane: Plane | undefined, show: 
   const small = shrink(plane, previewLimits.imagePixels);
   const shown = orient(small);
   const stretch = show.stretch ?? defaultStretch(l);
-  const { rgba, label } = stretchImage(shown.values, stretch, show.window);
+  const { rgba, label } = stretchImage(shown.values, stretch, show.window, stretch === 'zscale-asinh' ? zscale(plane.values) : undefined);
   let masked = '';
   if (maskPlane) {
     const m = orient(shrink(maskPlane, previewLimits.imagePixels, 'max'));

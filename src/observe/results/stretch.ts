@@ -43,7 +43,8 @@ function finiteSample(values: ArrayLike<number>): Float64Array {
 }
 const at = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
 
-export function stretchImage(values: ArrayLike<number>, stretch: Stretch, window?: WindowSpec): Stretched {
+/** `zscaleLimits`: zscale's limits computed on the full image, where `values` are a shrunk copy. */
+export function stretchImage(values: ArrayLike<number>, stretch: Stretch, window?: WindowSpec, zscaleLimits?: [number, number]): Stretched {
   const n = values.length;
   const rgba = new Uint8Array(n * 4);
   const put = (i: number, r: number, g: number, b: number) => { rgba[i * 4] = r; rgba[i * 4 + 1] = g; rgba[i * 4 + 2] = b; rgba[i * 4 + 3] = 255; };
@@ -58,7 +59,7 @@ export function stretchImage(values: ArrayLike<number>, stretch: Stretch, window
   let limits: [number, number];
   let label: string;
   if (stretch === 'zscale-asinh') {
-    limits = zscale(values);
+    limits = zscaleLimits ?? zscale(values);
     label = `zscale ${fmt(limits[0])} … ${fmt(limits[1])}, asinh`;
   } else if (stretch === 'hu-window') {
     limits = resolveWindow(window) ?? [...huWindows.lung] as [number, number];
