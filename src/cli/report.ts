@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { renderReport } from '../observe/report.ts';
+import { previewsOfRun } from '../observe/results/index.ts';
 import { readManifest } from '../provenance/runs.ts';
 import { parseFlags } from './args.ts';
 
@@ -20,7 +21,9 @@ export async function reportCommand(args: string[]): Promise<number> {
   await mkdir(dirname(to), { recursive: true });
   // Temporary name then rename: a reader never sees half a report.
   const temp = `${to}.tmp-${process.pid}`;
-  await writeFile(temp, renderReport(record.manifest, log));
+  // Outputs that cannot be read give previews saying so: the report is written whatever they hold.
+  const previews = await previewsOfRun({ dir: record.dir, manifest: record.manifest }, resolve(values.out!));
+  await writeFile(temp, renderReport(record.manifest, log, previews));
   await rename(temp, to);
   process.stdout.write(`run ${record.runId} (${record.manifest.workflow.name}, ${record.manifest.status}) → ${to}\n`);
   return 0;
