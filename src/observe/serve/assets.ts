@@ -22,11 +22,8 @@ nav.pager button { font: inherit; padding: .1em .8em; }
 // Plain ES2020, no framework. Everything from the server is put in the page as text, never as HTML.
 export const appJs = `'use strict';
 (() => {
-  // Inline style attributes are refused by the CSP (style-src 'self'): apply the report's bar widths here.
-  for (const bar of document.querySelectorAll('.bar[style]')) {
-    const m = /width:\\s*([0-9.]+)%/.exec(bar.getAttribute('style') || '');
-    if (m) bar.style.width = m[1] + '%';
-  }
+  // The CSP refuses inline style attributes (style-src 'self'): the report's time bars get their widths here.
+  for (const bar of document.querySelectorAll('.bar[data-width]')) bar.style.width = Number(bar.getAttribute('data-width')) + '%';
 
   const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n == null ? '' : n));
   const byStage = (selector, id) => [...document.querySelectorAll(selector)].filter((el) => el.getAttribute('data-stage') === id);

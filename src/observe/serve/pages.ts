@@ -106,7 +106,7 @@ export function runPage(p: RunPageInput): string {
   return page(`${m.workflow?.name ?? '?'} — run ${m.runId}`, `${header(m)}
 <ul class="links">${links.join('')}</ul>
 ${graphSection(m)}
-${stagesSection(m)}
+${stagesSection(m).replace(/ style="width:([0-9.]+)%"/g, ' data-width="$1"')}
 <section id="results">
 <h2>Results</h2>
 ${results}
