@@ -80,7 +80,8 @@ export const appJs = `'use strict';
     const where = document.createElement('span');
     where.className = 'where muted';
     nav.append(prev, next, where);
-    box.prepend(nav);
+    const heading = box.querySelector('h3');
+    if (heading) heading.after(nav); else box.prepend(nav);
     const show = async (at) => {
       const res = await fetch(url + '&format=json&limit=' + limit + '&offset=' + at, { headers: { accept: 'application/json' } });
       if (!res.ok) { where.textContent = 'cannot read rows: ' + res.status; return; }
