@@ -20,6 +20,7 @@ const fixtures = join(repoRoot, 'test', 'fixtures');
 const scratch = scratchDir('quiver-serve-');
 const out = join(scratch, 'out');
 const runs = join(out, '.quiver', 'runs');
+const liveId = '20991231T235959Z-live00';
 const hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>';
 
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
@@ -42,7 +43,6 @@ describe('quiver serve over HTTP', { timeout: 120_000 }, () => {
   let server: RunningServer;
   let runId: string;
   const hostileId = '20000101T000000Z-bad000';
-  const liveId = '20991231T235959Z-live00';
 
   beforeAll(async () => {
     const executor = new LocalExecutor({ workers: 2 });
@@ -267,9 +267,19 @@ test('the command prints its address, serves, and exits 0 on SIGTERM', { timeout
   const res = await fetch(url);
   expect(res.status).toBe(200);
   expect(await res.text()).toContain('<h1>Runs</h1>');
+  // An open event stream does not keep it from stopping: it is ended.
+  let streamEnded!: Promise<void>;
+  await new Promise<void>((connected, reject) => {
+    request(`${url}runs/0/${liveId}/events`, (r) => {
+      expect(r.statusCode).toBe(200);
+      streamEnded = new Promise((ended) => r.on('close', ended).resume());
+      connected();
+    }).on('error', reject).end();
+  });
   const code = await new Promise<number | null>((resolve) => {
     child.on('exit', (c) => resolve(c));
     child.kill('SIGTERM');
   });
   expect(code).toBe(0);
+  await streamEnded;
 });

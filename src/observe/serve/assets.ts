@@ -28,6 +28,9 @@ export const appJs = `'use strict';
   const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n == null ? '' : n));
   const byStage = (selector, id) => [...document.querySelectorAll(selector)].filter((el) => el.getAttribute('data-stage') === id);
 
+  // The runs list while a run is going: look again every few seconds.
+  if (document.querySelector('table.runs .status.running')) setTimeout(() => location.reload(), 5000);
+
   // Live runs: the server tails the run's log as server-sent events.
   const live = document.querySelector('[data-live-events]');
   if (live) {
