@@ -3,7 +3,7 @@
 // the page while it runs, without a reload, until it ends and the page shows the finished record.
 // Each view is asserted on the DOM and saved as a screenshot that must be a PNG of something.
 // Chromium: QUIVER_CHROMIUM, or Debian's /usr/bin/chromium (CI installs it, see .ci/run).
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
@@ -54,6 +54,9 @@ describe.skipIf(!haveChromium)('quiver serve in Chromium', { timeout: 120_000 },
   let browser: Browser;
   let runId: string;
   const consoleErrors: string[] = [];
+  const dialogs: string[] = [];
+  const hostileId = '20000101T000000Z-bad000';
+  const hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>';
 
   beforeAll(async () => {
     const executor = new LocalExecutor({ workers: 2 });
@@ -68,6 +71,13 @@ describe.skipIf(!haveChromium)('quiver serve in Chromium', { timeout: 120_000 },
     } finally {
       await executor.close();
     }
+    // A record with a hostile workflow name and error: shown as text, never run.
+    const runs = join(done, '.quiver', 'runs');
+    cpSync(join(runs, runId), join(runs, hostileId), { recursive: true });
+    const m = JSON.parse(readFileSync(join(runs, hostileId, 'manifest.json'), 'utf8'));
+    Object.assign(m, { runId: hostileId, status: 'failed', error: hostile, startedAt: '2000-01-01T00:00:00.000Z', endedAt: '2000-01-01T00:00:01.000Z' });
+    m.workflow.name = hostile;
+    writeFileSync(join(runs, hostileId, 'manifest.json'), JSON.stringify(m));
     server = await startServer({ outs: [done, live], port: 0 });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
@@ -83,6 +93,10 @@ describe.skipIf(!haveChromium)('quiver serve in Chromium', { timeout: 120_000 },
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     await page.goto(new URL(path, server.url).href);
     return page;
   }
@@ -98,6 +112,15 @@ describe.skipIf(!haveChromium)('quiver serve in Chromium', { timeout: 120_000 },
     await page.locator(`tr[data-run="${runId}"]`).waitFor();
     expect(await page.locator(`tr[data-run="${runId}"] .status`).textContent()).toBe('ok');
     expect(await page.locator(`tr[data-run="${runId}"] td`).nth(1).textContent()).toBe('picky');
+    // The hostile record's name is text on the page; nothing of it ran.
+    expect(await page.locator(`tr[data-run="${hostileId}"] td`).nth(1).textContent()).toBe(hostile);
+    await page.locator(`tr[data-run="${hostileId}"] a`).first().click();
+    await page.locator('header h1').waitFor();
+    expect(await page.locator('header h1').textContent()).toBe(hostile);
+    expect(await page.locator('header pre.error').textContent()).toBe(hostile);
+    expect(await page.locator('header img, header script').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await page.goto(server.url);
     await shoot(page, 'runs-list');
     await page.close();
   });
@@ -169,6 +192,10 @@ stages:
       expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true); // not reloaded
       expect(existsSync(join(live, '.quiver', 'runs', id, 'manifest.json'))).toBe(false); // still running
       await shoot(page, 'live-run');
+      const list = await open('/');
+      expect(await list.locator(`tr[data-run="${id}"] .status`).textContent()).toBe('running');
+      await shoot(list, 'runs-list-live');
+      await list.close();
       go(2);
       go(3);
       // The run ends: the page reloads itself into the finished record.
@@ -183,5 +210,6 @@ stages:
       expect(result.code, result.stderr).toBe(0);
     }
     expect(consoleErrors).toEqual([]);
+    expect(dialogs).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ body { max-width: 84em; }
 nav.top { display: flex; gap: 1.2em; align-items: baseline; border-bottom: 1px solid var(--line); padding-bottom: .5em; margin-bottom: 1em; }
 nav.top a { color: var(--accent); text-decoration: none; } nav.top .brand { font-weight: 700; color: #1f2328; }
 a { color: var(--accent); }
+table.runs td:nth-child(3), table.runs td:nth-child(4), table.runs td.n { white-space: nowrap; } table.runs td:nth-child(2) { word-break: break-word; }
 .status.interrupted, .status.running { background: var(--accent); } .status.interrupted { background: var(--warn); }
 ul.links { display: flex; flex-wrap: wrap; gap: .4em 1.4em; padding: 0; list-style: none; }
 svg.graph .running rect { stroke: var(--accent); stroke-width: 2.5; } svg.graph .done rect { stroke: var(--ok); stroke-width: 2; }
