@@ -78,6 +78,28 @@ describe('quiver serve over HTTP', { timeout: 120_000 }, () => {
   });
   afterAll(() => server?.close());
 
+  test("the engine's log: the stages and their inputs at run-start, and stats lines ending with the final counts", () => {
+    const events = readFileSync(join(runs, runId, 'log.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const start = events.find((e) => e.event === 'run-start');
+    expect(start.stages).toEqual([
+      { id: 'gen', use: 'source.generate', kind: 'source', from: [] },
+      { id: 'check', use: './stages.ts#picky', kind: 'map', from: ['gen'] },
+      { id: 'kept', use: 'sink.parquet', kind: 'sink', from: ['check'] },
+      { id: 'csv', use: 'sink.csv', kind: 'sink', from: ['check'] },
+    ]);
+    const stats = events.filter((e) => e.event === 'stats');
+    expect(stats.length).toBeGreaterThanOrEqual(1);
+    for (let i = 1; i < stats.length; i++) expect(stats[i].stages).not.toEqual(stats[i - 1].stages); // only when changed
+    const last = stats[stats.length - 1];
+    expect(events.indexOf(last)).toBeLessThan(events.findIndex((e) => e.event === 'run-end'));
+    const m = JSON.parse(readFileSync(join(runs, runId, 'manifest.json'), 'utf8')) as Manifest;
+    expect(last.stages).toEqual(m.stages.map((s) => ({
+      id: s.id, tasks: s.stats.tasks, ...(s.stats.tasksTotal !== undefined ? { tasksTotal: s.stats.tasksTotal } : {}),
+      cached: s.stats.cached, rowsIn: s.stats.rowsIn, rowsOut: s.stats.rowsOut, quarantined: s.stats.quarantined,
+    })));
+    expect(last.stages.find((s: { id: string }) => s.id === 'check').quarantined).toBe(Math.ceil(600 / 7));
+  });
+
   test('the runs list: every run, newest first, with its status, and hostile names escaped', async () => {
     const r = await get(server, '/');
     expect(r.status).toBe(200);
