@@ -2,6 +2,7 @@
 // the out folders, methods other than GET and HEAD, other hosts), escaping of hostile records, the
 // table, report and crate endpoints, the live event stream that tails a growing log, and the command.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -66,7 +67,9 @@ describe('quiver serve over HTTP', { timeout: 120_000 }, () => {
     m.status = 'failed';
     m.params = { note: hostile };
     symlinkSync('/etc/passwd', join(out, 'passwd.csv'));
-    m.outputs.push({ path: 'passwd.csv', sha256: '0'.repeat(64), bytes: 1 }, { path: '../../etc/passwd', sha256: '0'.repeat(64), bytes: 1 });
+    // With the true sha256 of what they lead to, as someone writing the record could give it.
+    const passwd = createHash('sha256').update(readFileSync('/etc/passwd')).digest('hex');
+    m.outputs.push({ path: 'passwd.csv', sha256: passwd, bytes: 1 }, { path: '../../etc/passwd', sha256: passwd, bytes: 1 });
     writeFileSync(join(runs, hostileId, 'manifest.json'), JSON.stringify(m));
     // A run folder that is a link to elsewhere is not a run.
     mkdirSync(join(scratch, 'elsewhere'));
@@ -207,6 +210,17 @@ describe('quiver serve over HTTP', { timeout: 120_000 }, () => {
     expect(zip.subarray(0, 4).toString('binary')).toBe('PK\x03\x04');
     expect(zip.includes(Buffer.from('outputs/kept.parquet'))).toBe(true);
     expect(zip.includes(Buffer.from('ro-crate-metadata.json'))).toBe(true);
+    // A record naming files outside its out folder gets none of them into its crate.
+    const bad = await new Promise<Buffer>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: server.port, path: `/runs/0/${hostileId}/crate.zip` }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d) => parts.push(d));
+        res.on('end', () => resolve(Buffer.concat(parts)));
+      }).on('error', reject).end();
+    });
+    expect(bad.subarray(0, 4).toString('binary'), bad.toString('utf8', 0, 2000)).toBe('PK\x03\x04');
+    expect(bad.includes(Buffer.from('passwd'))).toBe(false);
+    expect(bad.includes(Buffer.from('outputs/kept.parquet'))).toBe(true);
   });
 
   test('a live run: the page draws the graph from the log, and the event stream tails it (torn lines kept whole)', async () => {

@@ -117,7 +117,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const out = realOrNull(outs[outIndex]);
     const runs = out && realOrNull(runsDir(out));
     const dir = runs && join(runs, runId);
-    if (!runs || !dir || !existsSync(dir) || realOrNull(dir) !== dir || !statSync(dir).isDirectory()) {
+    if (!runs || !dir || !inside(out, runs) || !existsSync(dir) || realOrNull(dir) !== dir || !statSync(dir).isDirectory()) {
       throw new HttpError(404, `no run ${runId} in ${outs[outIndex]}`);
     }
     const path = join(dir, 'manifest.json');
@@ -251,7 +251,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   async function crate(req: IncomingMessage, res: ServerResponse, run: FoundRun & { manifest: Manifest }, zip: boolean): Promise<void> {
-    const record: RunRecord = { runId: run.runId, dir: run.dir, manifest: run.manifest };
+    // Only outputs that lie inside the out folder go near the crate (a record could name any path).
+    const outputs = (run.manifest.outputs ?? []).filter((o) => {
+      try {
+        return !!outputFile(run.out, run.manifest, o.path);
+      } catch {
+        return false;
+      }
+    });
+    const record: RunRecord = { runId: run.runId, dir: run.dir, manifest: { ...run.manifest, outputs } };
     if (zip) {
       const bytes = (run.manifest.outputs ?? []).reduce((n, o) => n + (o.bytes ?? 0), 0);
       if (bytes > maxZipBytes) throw new HttpError(400, `the outputs of run ${run.runId} are too large to zip here; use quiver export ${run.runId} --to DEST`);
