@@ -1,5 +1,6 @@
 // `quiver report RUN [--out DIR] [--to FILE]`: one run as a self-contained HTML page, by default
 // beside its record (OUT/.quiver/runs/RUN_ID/report.html). RUN is a run id, a unique prefix of one, or 'latest'.
+import { resolve } from 'node:path';
 import { writeReportFile } from '../observe/report-file.ts';
 import { readManifest } from '../provenance/runs.ts';
 import { parseFlags } from './args.ts';
@@ -10,7 +11,7 @@ export async function reportCommand(args: string[]): Promise<number> {
     to: { type: 'string' },
   }, 'one run id (or a unique prefix of one, or latest)');
   const record = readManifest(values.out!, target);
-  const to = await writeReportFile(record, values.to);
+  const to = await writeReportFile(record, values.to, resolve(values.out!));
   process.stdout.write(`run ${record.runId} (${record.manifest.workflow.name}, ${record.manifest.status}) → ${to}\n`);
   return 0;
 }

@@ -168,7 +168,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   const recordError = await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
     executor: { kind: executor.constructor.name, workers: executor.concurrency },
-    inputHashes, changedInputs, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => (isS3(p) ? p : resolve(p))),
+    inputHashes, changedInputs, inputStamps, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => (isS3(p) ? p : resolve(p))),
   })).then(() => undefined, messageOf);
   // No room for the record (a full, read-only or vanished disk): the run fails, saying so.
   if (recordError) [status, error] = ['failed', error === undefined ? recordError : `${error} (the run record could not be written either)`];

@@ -7,6 +7,7 @@ import { topologicalOrder } from '../workflow/graph.ts';
 import { inputsOf, type StageSpec } from '../workflow/types.ts';
 import type { StageStats } from '../provenance/stage-stats.ts';
 import { formatBytes, formatSeconds } from './format.ts';
+import type { Preview } from './results/types.ts';
 
 /** One line of a run's log.jsonl (pino): the fields the report reads, and whatever else it has. */
 export interface LogEvent {
@@ -39,8 +40,11 @@ const esc = escapeHtml;
 /** Rows of long lists shown before "and N more": a 10,000-partition run still gives a readable page. */
 const maxRows = 500;
 
-/** The whole report for one run: `logText` is the run's log.jsonl ('' when it has none). */
-export function renderReport(manifest: Manifest, logText = ''): string {
+/**
+ * The whole report for one run: `logText` is the run's log.jsonl ('' when it has none); `previews`
+ * its outputs drawn (src/observe/results, read before: this stays a pure function of its arguments).
+ */
+export function renderReport(manifest: Manifest, logText = '', previews: Preview[] = []): string {
   const events = parseRunLog(logText);
   const m = manifest;
   const title = `${m.workflow?.name ?? '?'} — run ${m.runId}`;
@@ -49,12 +53,13 @@ export function renderReport(manifest: Manifest, logText = ''): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(title)}</title>
 <style>${reportCss}</style>
 </head>
 <body>
 ${header(m)}
+${resultsSection(previews)}
 ${graphSection(m)}
 ${stagesSection(m)}
 ${whySection(m, events)}
@@ -91,6 +96,10 @@ svg.graph rect { fill: #fff; stroke: #8c959f; stroke-width: 1.2; } svg.graph .ca
 svg.graph .quarantined rect { stroke: var(--warn); stroke-width: 2; } svg.graph .failed rect { stroke: var(--bad); stroke-width: 2.5; fill: #ffebe9; }
 svg.graph text { font: 12px system-ui, sans-serif; fill: #1f2328; } svg.graph text.id { font-weight: 600; font-size: 13px; } svg.graph text.small { fill: var(--muted); font-size: 11px; }
 svg.graph path.edge { fill: none; stroke: #8c959f; stroke-width: 1.3; } svg.graph marker path { fill: #8c959f; }
+section.results figure { margin: .4em 0; } section.results figcaption { font-size: .88em; margin-top: .2em; }
+section.results h3 { font-size: 1em; margin: 1.2em 0 .3em; } .preview-row { display: flex; flex-wrap: wrap; gap: 1em; }
+svg.chart, svg.picture { max-width: 100%; height: auto; display: block; } .table-scroll { overflow-x: auto; }
+table.preview td, table.preview th { white-space: nowrap; } .preview-error { color: var(--bad); }
 footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
 @page { margin: 1.5cm; }
 @media print { body { margin: 0; max-width: none; padding: 0; font-size: 11px; } h2 { break-after: avoid; } svg.graph, pre { break-inside: avoid; } }
@@ -115,6 +124,16 @@ export function header(m: Manifest): string {
 <dl class="meta">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 ${m.error !== undefined ? `<pre class="error">${esc(m.error)}</pre>` : ''}
 </header>`;
+}
+
+/** The run's results, drawn: named ones first (as the workflow's `results:` lists them), then other outputs. */
+export function resultsSection(previews: Preview[]): string {
+  if (previews.length === 0) return '';
+  const items = previews.map((p) => `<div class="result" data-output="${esc(p.output)}" data-kind="${esc(p.kind)}">
+<h3>${esc(p.title)}${p.title !== p.output ? ` <span class="muted mono">${esc(p.output)}</span>` : ''}</h3>
+${p.html}
+</div>`);
+  return `<section class="results">\n<h2>Results</h2>\n${items.join('\n')}\n</section>`;
 }
 
 export interface GraphNode { id: string; use: string; inputs: string[]; layer: number; row: number }

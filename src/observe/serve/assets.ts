@@ -23,9 +23,6 @@ nav.pager button { font: inherit; padding: .1em .8em; }
 // Plain ES2020, no framework. Everything from the server is put in the page as text, never as HTML.
 export const appJs = `'use strict';
 (() => {
-  // The CSP refuses inline style attributes (style-src 'self'): the report's time bars get their widths here.
-  for (const bar of document.querySelectorAll('.bar[data-width]')) bar.style.width = Number(bar.getAttribute('data-width')) + '%';
-
   const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n == null ? '' : n));
   const byStage = (selector, id) => [...document.querySelectorAll(selector)].filter((el) => el.getAttribute('data-stage') === id);
 
@@ -74,7 +71,9 @@ export const appJs = `'use strict';
   for (const box of document.querySelectorAll('[data-table-url]')) {
     const url = box.getAttribute('data-table-url');
     const limit = Number(box.getAttribute('data-limit')) || 20;
+    // The preview shows the first rows: the next page starts after them.
     let offset = 0;
+    let shown = box.querySelectorAll('.table-scroll tbody tr').length;
     const nav = document.createElement('nav');
     nav.className = 'pager';
     const prev = document.createElement('button');
@@ -91,6 +90,7 @@ export const appJs = `'use strict';
       if (!res.ok) { where.textContent = 'cannot read rows: ' + res.status; return; }
       const page = await res.json();
       offset = at;
+      shown = page.rows.length;
       const table = document.createElement('table');
       table.className = 'preview';
       const head = table.createTHead().insertRow();
@@ -100,15 +100,14 @@ export const appJs = `'use strict';
         const tr = body.insertRow();
         for (const v of r) tr.insertCell().textContent = v === null ? '∅' : typeof v === 'object' ? JSON.stringify(v) : String(v);
       }
-      const holder = box.querySelector('.table-scroll');
-      holder.replaceChildren(table);
+      box.querySelector('.table-scroll').replaceChildren(table);
       where.textContent = 'rows ' + (page.total === 0 ? 0 : at + 1) + '–' + (at + page.rows.length) + ' of ' + fmt(page.total);
       prev.disabled = at === 0;
       next.disabled = at + page.rows.length >= page.total;
       box.setAttribute('data-offset', String(at));
     };
     prev.addEventListener('click', () => show(Math.max(0, offset - limit)));
-    next.addEventListener('click', () => show(offset + limit));
+    next.addEventListener('click', () => show(offset + shown));
     prev.disabled = true;
   }
 })();

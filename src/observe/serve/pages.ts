@@ -105,12 +105,12 @@ export function runPage(p: RunPageInput): string {
     : p.previews.filter((v) => !isQuarantine(v.output)).map((v) => previewBox(base, v)).join('\n') || '<p>No outputs to preview.</p>';
   return page(`${m.workflow?.name ?? '?'} — run ${m.runId}`, `${header(m)}
 <ul class="links">${links.join('')}</ul>
-${graphSection(m)}
-${stagesSection(m).replace(/ style="width:([0-9.]+)%"/g, ' data-width="$1"')}
 <section id="results">
 <h2>Results</h2>
 ${results}
 </section>
+${graphSection(m)}
+${stagesSection(m)}
 ${whySection(m, p.events)}
 ${retriesSection(p.events)}
 ${quarantineSection(m)}

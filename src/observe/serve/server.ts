@@ -42,7 +42,9 @@ class HttpError extends Error {
   }
 }
 
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// Inline styles are allowed (result previews are SVG with <style> and style attributes); scripts
+// come from this server only, and nothing at all from elsewhere, so styles cannot send anything out.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 // The report is self-contained: its styles are inline, and it has no scripts at all.
 const reportCsp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /** Log events passed on to live pages. */
@@ -245,7 +247,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (isPlainFile(path)) html = await readFile(path, 'utf8');
     else {
       // Written beside the record, as `quiver report` would; a read-only folder gets it unsaved.
-      html = await writeReportFile(record).then((p) => readFile(p, 'utf8'), () => reportOf(record));
+      html = await writeReportFile(record, undefined, run.out).then((p) => readFile(p, 'utf8'), () => reportOf(record, run.out));
     }
     send(req, res, 200, 'text/html; charset=utf-8', html, { 'Content-Security-Policy': reportCsp });
   }
