@@ -89,6 +89,7 @@ export const appJs = `'use strict';
       const res = await fetch(url + '&format=json&limit=' + limit + '&offset=' + at, { headers: { accept: 'application/json' } });
       if (!res.ok) { where.textContent = 'cannot read rows: ' + res.status; return; }
       const page = await res.json();
+      if (page.rows.length === 0 && at > 0) { next.disabled = true; where.textContent = 'no rows after ' + fmt(at); return; }
       offset = at;
       shown = page.rows.length;
       const table = document.createElement('table');
@@ -98,7 +99,11 @@ export const appJs = `'use strict';
       const body = table.createTBody();
       for (const r of page.rows) {
         const tr = body.insertRow();
-        for (const v of r) tr.insertCell().textContent = v === null ? '∅' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+        for (const v of r) {
+          const td = tr.insertCell();
+          td.textContent = v === null ? '∅' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+          if (typeof v === 'number') td.className = 'n';
+        }
       }
       box.querySelector('.table-scroll').replaceChildren(table);
       where.textContent = 'rows ' + (page.total === 0 ? 0 : at + 1) + '–' + (at + page.rows.length) + ' of ' + fmt(page.total);
