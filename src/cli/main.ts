@@ -32,6 +32,9 @@ const usage = `quiver — Arrow-native workflows for scientific data
                                                   one run (id, id prefix or latest) as a Workflow Run RO-Crate
   quiver report RUN [--out DIR] [--to FILE]     one run as a self-contained HTML page
                                                   (default FILE: DIR/.quiver/runs/RUN_ID/report.html)
+  quiver serve [--out DIR]... [--port 8470] [--host 127.0.0.1]
+                                                  a local, read-only web view of runs: live progress,
+                                                  graphs, previews of outputs (Ctrl-C stops; --port 0: any free port)
 
 Exit codes: 0 ok, 1 failed, 2 invalid workflow or usage.`;
 
@@ -47,6 +50,7 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<number>
   cache: async () => (await import('./cache.ts')).cacheCommand,
   export: async () => (await import('./export.ts')).exportCommand,
   report: async () => (await import('./report.ts')).reportCommand,
+  serve: async () => (await import('./serve.ts')).serveCommand,
   worker: async () => (await import('./worker.ts')).workerCommand,
   'slurm-workers': async () => (await import('./slurm-workers.ts')).slurmWorkersCommand,
 };
