@@ -55,16 +55,30 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<number>
   'slurm-workers': async () => (await import('./slurm-workers.ts')).slurmWorkersCommand,
 };
 
+/** The usage lines of one command (its entry and the lines indented under it). */
+function usageOf(name: string): string {
+  const entries = usage.split(/\n(?=  quiver )/).filter((entry) => entry.startsWith(`  quiver ${name} `));
+  return entries.map((entry) => entry.replace(/\n\nExit codes[\s\S]*/, '')).join('\n');
+}
+
+const asksHelp = (args: string[]) => args.some((a) => a === '--help' || a === '-h');
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name || name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
     process.stdout.write(usage + '\n');
     return name ? 0 : 2;
   }
-  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  const topic = name === 'help' ? args[0] : name;
+  const load = Object.hasOwn(commands, topic) ? commands[topic] : undefined;
   if (!load) {
-    process.stderr.write(`quiver: unknown command '${name}'\n\n${usage}\n`);
+    process.stderr.write(`quiver: unknown command '${topic}'\n\n${usage}\n`);
     return 2;
+  }
+  // `quiver help CMD` and `quiver CMD --help`: that command's usage, without loading it.
+  if (name === 'help' || asksHelp(args)) {
+    process.stdout.write(`${usageOf(topic)}\n\nExit codes: 0 ok, 1 failed, 2 invalid workflow or usage.\n`);
+    return 0;
   }
   try {
     return await (await load())(args);
