@@ -3,6 +3,7 @@ import type { Stage } from '../../workflow/stage.ts';
 import { apply } from './apply.ts';
 import { augment } from './augment.ts';
 import { classificationMetrics } from './classification-metrics.ts';
+import { confusion } from './confusion.ts';
 import { features } from './features.ts';
 import { groupSplit } from './group-split.ts';
 import { kmeansStage } from './kmeans.ts';
@@ -14,5 +15,5 @@ import { regressionMetricsStage } from './regression-metrics.ts';
 import { train } from './train.ts';
 
 export const modelStages: Stage[] = [
-  train, predict, apply, augment, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, classificationMetrics, regressionMetricsStage,
+  train, predict, apply, augment, features, groupSplit, linear, naiveBayes, kmeansStage, modelSink, classificationMetrics, confusion, regressionMetricsStage,
 ];
