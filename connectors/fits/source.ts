@@ -20,7 +20,7 @@ import { asciiColumnData, asciiColumns, asciiField } from './ascii-table.ts';
 import { binColumnData, binColumns, binField } from './bintable.ts';
 import { checksumProblem, onesComplementSum } from './checksum.ts';
 import { decompressImage, compressedLayout } from './compressed.ts';
-import { GzipBytes, maybeGunzip } from './gzip.ts';
+import { GzipBytes, maybeGunzip } from '../../src/io/gzip-bytes.ts';
 import { listHdus, pickHdu, type Hdu, type HduKind } from './file.ts';
 import { decodeGroups, groupParamFields, groupsLayout } from './groups.ts';
 import { BLOCK, parseHeader, type FitsHeader } from './header.ts';

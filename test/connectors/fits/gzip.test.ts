@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { RecordBatch } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
 import { listHdus } from '../../../connectors/fits/file.ts';
-import { GzipBytes, maybeGunzip } from '../../../connectors/fits/gzip.ts';
+import { GzipBytes, maybeGunzip } from '../../../src/io/gzip-bytes.ts';
 import { fitsSource } from '../../../connectors/fits/source.ts';
 import { headerBytes } from '../../../connectors/fits/write.ts';
 import { fileBytes } from '../../../src/io/byte-reader.ts';

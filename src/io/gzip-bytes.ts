@@ -1,4 +1,4 @@
-// Gzip-compressed FITS (`.fits.gz`, told by the gzip magic bytes 1f 8b, not by the name): a
+// Gzip-compressed inputs (`.fits.gz`, `.nii.gz`; told by the gzip magic bytes 1f 8b, not by the name): a
 // ByteReader over the decompressed stream, inflated as reads ask for it (node:zlib), never whole.
 // A gzip stream cannot be read at random, so the reader goes forward: bytes before `keepFrom`
 // are dropped as they are inflated (discovery walks the headers and skips the data; a worker
@@ -9,9 +9,9 @@
 // so a header that declares more than the stream holds fails as a truncated file.
 import { once } from 'node:events';
 import { createGunzip, type Gunzip } from 'node:zlib';
-import type { ByteReader } from '../../src/io/byte-reader.ts';
-import { checkTaskMemory, DEFLATE_MAX_RATIO } from '../../src/io/limits.ts';
-import { InputError } from '../../src/workflow/errors.ts';
+import type { ByteReader } from './byte-reader.ts';
+import { checkTaskMemory, DEFLATE_MAX_RATIO } from './limits.ts';
+import { InputError } from '../workflow/errors.ts';
 
 /** Compressed bytes read from the file per step. */
 const SLICE = 256 * 1024;
