@@ -67,14 +67,15 @@ function checkRows(header: FitsHeader, kind: HduKind): void {
 
 /** The header at `start`: its blocks read one at a time up to the one holding END. */
 async function readHeader(bytes: ByteReader, start: number, index: number): Promise<Uint8Array> {
-  const { size, name: file } = bytes;
+  const { name: file } = bytes;
   const blocks: Uint8Array[] = [];
   do {
     if (blocks.length === MAX_HEADER_BLOCKS) {
       throw new InputError(file, `HDU ${index}: no END card in the first ${MAX_HEADER_BLOCKS} header blocks (${MAX_HEADER_BLOCKS * 36} cards): not a FITS header`);
     }
     const at = start + blocks.length * BLOCK;
-    if (at + BLOCK > size) throw new InputError(file, `HDU ${index}: truncated header (no END card before the end of the file)`);
+    await bytes.settle?.(at + BLOCK, at);
+    if (at + BLOCK > bytes.size) throw new InputError(file, `HDU ${index}: truncated header (no END card before the end of the file)`);
     blocks.push(await bytes.read(at, BLOCK, `HDU ${index}'s header`));
   } while (!blockHasEnd(blocks[blocks.length - 1]));
   return Buffer.concat(blocks);
@@ -82,9 +83,13 @@ async function readHeader(bytes: ByteReader, start: number, index: number): Prom
 
 /** Every HDU of a file (or S3 object): headers read, data only located. */
 export async function listHdus(bytes: ByteReader): Promise<Hdu[]> {
-  const { size, name: file } = bytes;
+  const { name: file } = bytes;
   const hdus: Hdu[] = [];
-  for (let start = 0; start < size;) {
+  // A stream (gzip) knows its size only once read to its end: `settle` inflates to where it is needed.
+  for (let start = 0; ;) {
+    await bytes.settle?.(start + 8, start);
+    const size = bytes.size;
+    if (start >= size) break;
     const index = hdus.length;
     // Bytes after the last HDU that do not begin another (padding some writers leave) end the file.
     if (index > 0) {
@@ -107,8 +112,10 @@ export async function listHdus(bytes: ByteReader): Promise<Hdu[]> {
       throw new InputError(file, message.startsWith(`HDU ${index}`) ? message : `HDU ${index}: ${message}`);
     }
     const dataStart = start + length;
-    if (dataStart + dataBytes > size) {
-      throw new InputError(file, `HDU ${index}: truncated: its data needs bytes ${dataStart}-${dataStart + dataBytes} but the file ends at byte ${size}`);
+    const dataEnd = dataStart + dataBytes;
+    if (bytes.settle && dataEnd <= bytes.size) await bytes.settle(dataEnd);
+    if (dataEnd > bytes.size) {
+      throw new InputError(file, `HDU ${index}: truncated: its data needs bytes ${dataStart}-${dataEnd} but ${bytes.endText?.() ?? `the file ends at byte ${bytes.size}`}`);
     }
     const extname = header.string('EXTNAME')?.trim();
     hdus.push({ index, name: extname || (index === 0 ? 'PRIMARY' : ''), kind, header, start, dataStart, dataBytes });

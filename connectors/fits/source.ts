@@ -5,6 +5,8 @@
 // `rows`; the last block padded with NaN), so a large image streams with bounded memory. A table
 // HDU → one row per table row, columns named by TTYPE with TUNIT as field metadata. Random groups
 // → one row per group: its parameters and `data`. CHECKSUM and DATASUM are verified when present.
+// A gzipped file (`.fits.gz`, told by its magic bytes) is read the same, inflated as a stream
+// (gzip.ts): discovery holds one header at a time, a worker the HDU it reads, never the whole file.
 // In S3 (`path: s3://bucket/glob`): discovery reads the headers by ranged GETs, and a chunk carries
 // the object's reference and HDU offsets; the worker fetches that HDU's header and the data it
 // decodes (its rows, or the whole HDU's data to verify CHECKSUM), never the rest of the object.
@@ -18,6 +20,7 @@ import { asciiColumnData, asciiColumns, asciiField } from './ascii-table.ts';
 import { binColumnData, binColumns, binField } from './bintable.ts';
 import { checksumProblem, onesComplementSum } from './checksum.ts';
 import { decompressImage, compressedLayout } from './compressed.ts';
+import { GzipBytes, maybeGunzip } from '../../src/io/gzip-bytes.ts';
 import { listHdus, pickHdu, type Hdu, type HduKind } from './file.ts';
 import { decodeGroups, groupParamFields, groupsLayout } from './groups.ts';
 import { BLOCK, parseHeader, type FitsHeader } from './header.ts';
@@ -53,16 +56,33 @@ interface FitsChunk extends Chunk {
 }
 
 /** The bytes of a local file or an S3 object, to read by range. */
-const bytesOf = (path: string, name: string, object?: S3ObjectRef): Promise<ByteReader> =>
+const rawBytesOf = (path: string, name: string, object?: S3ObjectRef): Promise<ByteReader> =>
   object ? Promise.resolve(new S3ObjectBytes(object)) : fileBytes(path, name);
+
+/** The bytes as FITS has them: gzip (told by its magic bytes) inflated as read, keeping bytes from `keepFrom` on. */
+async function bytesOf(path: string, name: string, object?: S3ObjectRef, keepFrom = 0): Promise<ByteReader> {
+  const raw = await rawBytesOf(path, name, object);
+  try {
+    return await maybeGunzip(raw, keepFrom);
+  } catch (error) {
+    await raw.close();
+    throw error;
+  }
+}
 
 /** A FITS file's first bytes, where its primary header (usually) is, in one GET for an S3 object. */
 const HEAD_GUESS = 64 * 1024;
 
 async function openInput(f: InputFile): Promise<ByteReader> {
-  const bytes = await bytesOf(f.path, f.key, f.object);
-  if (bytes instanceof S3ObjectBytes) await bytes.load(0, HEAD_GUESS, 'the primary header');
-  return bytes;
+  const bytes = await rawBytesOf(f.path, f.key, f.object);
+  try {
+    if (bytes instanceof S3ObjectBytes) await bytes.load(0, HEAD_GUESS, 'the primary header');
+    // Discovery walks a gzip stream forward, holding only the header it is reading.
+    return await maybeGunzip(bytes, 0, true);
+  } catch (error) {
+    await bytes.close();
+    throw error;
+  }
 }
 
 const sourceFields = [new Field('_source', new Utf8(), false), new Field('header', new Utf8(), false)];
@@ -100,7 +120,7 @@ export const fitsSource = defineSource({
   kind: 'source',
   version: '1',
   description: 'FITS files: images (incl. tile-compressed) as tensor rows, binary and ASCII tables as rows, random groups; CHECKSUM verified.',
-  extensions: ['.fits', '.fit', '.fts', '.fz', '.uvfits'],
+  extensions: ['.fits', '.fit', '.fts', '.fz', '.uvfits'], // and each of them gzipped (told by the magic bytes)
   params,
   async discover(p, ctx) {
     const files = isS3(p.path) ? await matchS3Objects(p.path) : await matchFiles(p.path, ctx);
@@ -110,7 +130,8 @@ export const fitsSource = defineSource({
         const hdus = await listHdus(bytes);
         const hdu = p.hdu === undefined ? hdus.find((h) => h.dataBytes > 0) ?? hdus[0] : pickHdu(hdus, p.hdu, f.key);
         try {
-          return { hdu, schema: schemaOf(hdu, p.block_rows, p.header, p.data), object: bytes instanceof S3ObjectBytes ? bytes.ref : undefined };
+          const object = bytes instanceof S3ObjectBytes ? bytes.ref : bytes instanceof GzipBytes ? bytes.source instanceof S3ObjectBytes ? bytes.source.ref : undefined : undefined;
+          return { hdu, schema: schemaOf(hdu, p.block_rows, p.header, p.data), object };
         } catch (error) {
           throw new InputError(f.key, `HDU ${hdu.index}: ${messageOf(error)}`);
         }
@@ -146,7 +167,7 @@ export const fitsSource = defineSource({
   },
   async *read(raw, p, { schema }) {
     const chunk = raw as FitsChunk;
-    const handle = await bytesOf(chunk.path, chunk.key, chunk.s3);
+    const handle = await bytesOf(chunk.path, chunk.key, chunk.s3, chunk.hdu.start);
     try {
       const { hdu } = chunk;
       const headerBytes = await handle.read(hdu.start, hdu.dataStart - hdu.start, `HDU ${hdu.index}'s header`);

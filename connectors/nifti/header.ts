@@ -25,6 +25,9 @@ export interface NiftiHeader {
   qoffset: [number, number, number];
   srow: [number[], number[], number[]];
   xyztUnits: number;
+  /** Time of the first volume (toffset), in the time unit of xyzt_units. */
+  toffset: number;
+  intentCode: number;
   descrip: string;
 }
 
@@ -44,6 +47,17 @@ function checkHeader(h: NiftiHeader, ndim: number): NiftiHeader {
 
 /** dim[0] as a count of dims to read: none when out of range (checkHeader then says so). */
 const rank = (ndim: number) => (ndim >= 1 && ndim <= 7 ? ndim : 0);
+
+/** xyzt_units' time unit (bits 3-5) as seconds per unit; `undefined` when it is no time (Hz, ppm, rad/s), NaN when unknown. */
+export function secondsPerTimeUnit(xyztUnits: number): number | undefined {
+  switch (xyztUnits & 0x38) {
+    case 0: return NaN;
+    case 8: return 1;
+    case 16: return 1e-3;
+    case 24: return 1e-6;
+    default: return undefined;
+  }
+}
 
 /** The voxel count, bytes per voxel, and where the data ends (vox_offset + voxels × bytes). */
 export function niftiExtent(h: NiftiHeader): { voxels: number; bytesPer: number; end: number } {
@@ -74,7 +88,7 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
       pixdim: Array.from({ length: 8 }, (_, i) => f32(76 + 4 * i)), voxOffset: f32(108), sclSlope: f32(112), sclInter: f32(116),
       qformCode: i16(252), sformCode: i16(254), quatern: [f32(256), f32(260), f32(264)], qoffset: [f32(268), f32(272), f32(276)],
       srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f32(280 + 16 * r + 4 * c))) as NiftiHeader['srow'],
-      xyztUnits: bytes[123], descrip: text(bytes.subarray(148, 228)),
+      xyztUnits: bytes[123], toffset: f32(136), intentCode: i16(68), descrip: text(bytes.subarray(148, 228)),
     }, ndim);
   }
   if (bytes.length < 540) throw new Error(`${bytes.length} bytes: shorter than a NIfTI-2 header (540)`);
@@ -88,7 +102,7 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
     pixdim: Array.from({ length: 8 }, (_, i) => f64(104 + 8 * i)), voxOffset: i64(168), sclSlope: f64(176), sclInter: f64(184),
     qformCode: view.getInt32(344, le), sformCode: view.getInt32(348, le), quatern: [f64(352), f64(360), f64(368)], qoffset: [f64(376), f64(384), f64(392)],
     srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f64(400 + 32 * r + 8 * c))) as NiftiHeader['srow'],
-    xyztUnits: view.getInt32(500, le), descrip: text(bytes.subarray(240, 320)),
+    xyztUnits: view.getInt32(500, le), toffset: f64(216), intentCode: view.getInt32(504, le), descrip: text(bytes.subarray(240, 320)),
   }, ndim);
 }
 
@@ -157,8 +171,11 @@ export function affineQuaternion(affine: number[]): { quatern: [number, number, 
   return { quatern: [b, c, d], zooms, qfac };
 }
 
-/** A little-endian NIfTI-1 header ("n+1", data at byte 352) for a volume of `dims` (x fastest). */
-export function niftiHeaderBytes(dims: number[], datatype: DatatypeName, affine: number[], descrip = ''): Uint8Array {
+/**
+ * A little-endian NIfTI-1 header ("n+1", data at byte 352) for an image of `dims` (x fastest); with
+ * `time`, a 4-D or 5-D series: pixdim[4] the repetition time in seconds, toffset, intent_code.
+ */
+export function niftiHeaderBytes(dims: number[], datatype: DatatypeName, affine: number[], descrip = '', time?: { tr: number; toffset: number; intentCode?: number }): Uint8Array {
   const bytes = new Uint8Array(352);
   const view = new DataView(bytes.buffer);
   const [, bytesPer] = datatypes[datatypeCodes[datatype] as keyof typeof datatypes];
@@ -173,7 +190,13 @@ export function niftiHeaderBytes(dims: number[], datatype: DatatypeName, affine:
   zooms.forEach((z, i) => view.setFloat32(80 + 4 * i, z, true));
   view.setFloat32(108, 352, true);
   view.setFloat32(112, 1, true); // scl_slope 1, scl_inter 0: values as stored
-  bytes[123] = 2; // xyzt_units: millimetres
+  bytes[123] = time ? 2 | 8 : 2; // xyzt_units: millimetres (and seconds)
+  if (time) {
+    view.setFloat32(92, time.tr, true); // pixdim[4]: the repetition time
+    for (let i = 5; i <= dims.length; i++) view.setFloat32(76 + 4 * i, 1, true); // pixdim[5..]: components
+    view.setFloat32(136, time.toffset, true);
+    view.setInt16(68, time.intentCode ?? 0, true);
+  }
   bytes.set(Buffer.from(descrip.slice(0, 79), 'latin1'), 148);
   // sform always (aligned, code 2); qform too when the affine is a rotation (scanner, code 1).
   view.setInt16(254, 2, true);

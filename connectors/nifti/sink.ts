@@ -4,6 +4,9 @@
 // `.nii.gz` (gzip, no timestamp: the same volume gives the same bytes) unless `gzip: false`; a
 // path of one file takes one volume. Integer datatypes take rounded values and refuse any value
 // outside their range, naming it: a cast never wraps (a mask of −1, HU into uint8).
+// Rows of a 4-D or 5-D series (source.nifti's `volume` column, and `dims` in `header`) are written
+// back as one file of that many volumes, one volume at a time, in `volume` order, with the TR
+// (pixdim[4], seconds) and toffset; a .nii.gz is then a gzip member per volume (as valid gzip as one).
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { volumeAt, volumeInfo } from '../../src/arrow/volume.ts';
@@ -54,6 +57,21 @@ function encode(values: ArrayLike<number>, shape: number[], datatype: DatatypeNa
   return out;
 }
 
+/** From a row's `header` JSON (source.nifti's record): the dimensions past the third and the time, for a series. */
+function seriesOf(text: unknown): { dims: number[]; tr: number; toffset: number; intentCode: number } | undefined {
+  if (typeof text !== 'string') return undefined;
+  let record: { dims?: unknown; tr_s?: unknown; toffset_s?: unknown; intent_code?: unknown };
+  try {
+    record = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const dims = Array.isArray(record.dims) ? record.dims.slice(3).map(Number) : [];
+  if (!(dims.length > 0 && dims.every((d) => Number.isInteger(d) && d >= 1) && dims.some((d) => d > 1))) return undefined;
+  const number = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return { dims, tr: number(record.tr_s), toffset: number(record.toffset_s), intentCode: number(record.intent_code) };
+}
+
 export const niftiSink = defineSink({
   name: 'sink.nifti',
   kind: 'sink',
@@ -69,16 +87,37 @@ export const niftiSink = defineSink({
     const gzip = p.path.endsWith('/') ? p.gzip : p.path.endsWith('.gz');
     return fileSink(p.path, p.gzip ? 'nii.gz' : 'nii', ctx, (file) => {
       let written = 0;
+      /** A series: how many volumes the header written says, and the first volume's shape. */
+      let series: { count: number; shape: number[] } | undefined;
       return {
         async write(batch) {
+          const volumeColumn = batch.getChild('volume');
           for (let r = 0; r < batch.numRows; r++) {
-            if (++written > 1) throw new Error(`${file.path}: a NIfTI file holds one volume; give a path ending in '/' for a file per partition`);
             const { values, shape } = volumeAt(batch, p.column, r);
-            const bytes = Buffer.concat([niftiHeaderBytes([shape[2], shape[1], shape[0]], p.datatype, affineOf(batch, r), 'quiver'), encode(values, shape, p.datatype)]);
-            await file.write(gzip ? gzipSync(bytes) : bytes);
+            if (written === 0) {
+              const time = volumeColumn ? seriesOf(batch.getChild('header')?.get(r)) : undefined;
+              const dims = [shape[2], shape[1], shape[0], ...(time?.dims ?? [])];
+              if (time) series = { count: time.dims.reduce((a, b) => a * b, 1), shape };
+              const header = niftiHeaderBytes(dims, p.datatype, affineOf(batch, r), 'quiver', time);
+              await file.write(gzip ? gzipSync(header) : header);
+            } else if (!series) {
+              throw new Error(`${file.path}: a NIfTI file holds one volume; give a path ending in '/' for a file per partition`);
+            } else {
+              if (shape.join() !== series.shape.join()) throw new Error(`${file.path}: volume ${written} is ${shape.join(' × ')}, unlike volume 0 (${series.shape.join(' × ')}): a series is of one shape`);
+            }
+            if (series) {
+              const index = Number(volumeColumn!.get(r));
+              if (index !== written) throw new Error(`${file.path}: row ${written} is volume ${index}: a series is written in volume order, every volume once`);
+              if (written >= series.count) throw new Error(`${file.path}: more than the ${series.count} volumes its header declares`);
+            }
+            written++;
+            const voxels = encode(values, shape, p.datatype);
+            await file.write(gzip ? gzipSync(voxels) : voxels);
           }
         },
-        finish() {},
+        finish() {
+          if (series && written !== series.count) throw new Error(`${file.path}: ${written} of the ${series.count} volumes the series holds came: a NIfTI series is written whole`);
+        },
       };
     });
   },

@@ -16,6 +16,13 @@ export interface ByteReader {
   /** A Blob over the bytes (for parquet-wasm), reading only the slices asked for. */
   blob(): Promise<Blob>;
   close(): Promise<void>;
+  /**
+   * Streams read forward (a gzip file): inflate up to `end`, or to the stream's end, after which
+   * `size` is exact; a reader that only goes forward forgets the bytes before `from`.
+   */
+  settle?(end: number, from?: number): Promise<void>;
+  /** Where the bytes end, for messages (default: `the file ends at byte SIZE`). */
+  endText?(): string;
 }
 
 /** A reader of the local file at `path`, shown as `name`; close it after use. */

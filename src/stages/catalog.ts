@@ -16,6 +16,7 @@ const loaders: Record<string, StageLoader> = {
   'source.odim': async () => (await import('../../connectors/odim/source.ts')).odimSource,
   'source.fits': async () => (await import('../../connectors/fits/source.ts')).fitsSource,
   'sink.fits': async () => (await import('../../connectors/fits/sink.ts')).fitsSink,
+  'source.jp2': async () => (await import('../../connectors/jp2/source.ts')).jp2Source,
   'source.dicom': async () => (await import('../../connectors/dicom/source.ts')).dicomSource,
   'source.nifti': async () => (await import('../../connectors/nifti/source.ts')).niftiSource,
   'sink.nifti': async () => (await import('../../connectors/nifti/sink.ts')).niftiSink,

@@ -7,6 +7,7 @@ import { csvSource } from '../../connectors/csv/source.ts';
 import { dicomSource } from '../../connectors/dicom/source.ts';
 import { fitsSink } from '../../connectors/fits/sink.ts';
 import { fitsSource } from '../../connectors/fits/source.ts';
+import { jp2Source } from '../../connectors/jp2/source.ts';
 import { niftiSink } from '../../connectors/nifti/sink.ts';
 import { niftiSource } from '../../connectors/nifti/source.ts';
 import { parquetSink } from '../../connectors/parquet/sink.ts';
@@ -22,7 +23,7 @@ import { radarStages } from './radar/index.ts';
 import { tableStages } from './table/index.ts';
 
 const formatStages: Stage[] = [
-  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, odimSource, fitsSource, fitsSink, dicomSource, niftiSource, niftiSink,
+  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, odimSource, fitsSource, fitsSink, jp2Source, dicomSource, niftiSource, niftiSink,
 ];
 
 export const builtinStages: Stage[] = [
