@@ -67,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`quiver ${name}: ${message}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    // A usage error or a project file that cannot be used: nothing ran.
+    return error instanceof UsageError || (error as Error)?.name === 'ProjectFileError' ? 2 : 1;
   }
 }

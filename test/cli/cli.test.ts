@@ -11,7 +11,7 @@ const quiver = (...args: string[]) => {
 };
 const fixture = (name: string) => join('test', 'fixtures', name);
 
-describe('quiver CLI', { timeout: 60_000 }, () => {
+describe('quiver CLI', () => {
   test('validate: 0 and a summary for a valid file; 2 and one sentence per problem otherwise', () => {
     const ok = quiver('validate', fixture('generated.yaml'));
     expect(ok.code).toBe(0);

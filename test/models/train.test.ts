@@ -37,7 +37,7 @@ async function trainOnce(seed: number, data: Awaited<ReturnType<typeof patchBatc
   return (await reducer.end!()) as RecordBatch;
 }
 
-describe('model.train → sink.model → model.predict', { timeout: 120_000 }, () => {
+describe('model.train → sink.model → model.predict', () => {
   test('the same seed trains the same weights; another seed does not', async () => {
     const data = await patchBatches();
     const a = artifactFromRow(await trainOnce(5, data), 0);
