@@ -38,7 +38,8 @@ export async function resultHeadlines(workflow: string, results: ResultSpec[] | 
 
 /** The `columns` of the first `rows` rows of a CSV, Parquet or Arrow IPC file. */
 export async function firstRows(path: string, columns: string[], rows: number): Promise<HeadlineTable> {
-  if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`${path} was not written`);
+  if (!existsSync(path)) throw new Error(`${path} was not written`);
+  if (!statSync(path).isFile()) throw new Error(`${path} is a folder; a headline is read from one file`);
   const name = sourceByExtension[extname(path).toLowerCase()];
   if (!name) throw new Error(`a headline is read from a .csv, .parquet or .arrow file, not ${path}`);
   const source = await builtinCatalog.resolve(name, '.') as SourceStage;

@@ -77,7 +77,7 @@ export async function runCommand(args: string[]): Promise<number> {
     await executor.close();
   }
   if (values.json) process.stdout.write(JSON.stringify(folder ? summaries : summaries[0] ?? null) + '\n');
-  else if (folder && summaries.length > 0) process.stdout.write(whereToLook(outFolder, summaries, outs));
+  else if (folder && summaries.length > 0) process.stdout.write(whereToLook(outFolder, summaries, outs, files.length));
   return exitCode;
 
   async function runOne(file: string): Promise<number> {
@@ -117,7 +117,8 @@ export async function runCommand(args: string[]): Promise<number> {
       outs.push(out);
       if (!values.json) process.stdout.write(summaryTable(summary) + '\n\n');
       if (summary.status === 'ok') {
-        if (!values.json) await printHeadlines(file, summary.workflow, out);
+        // What it found; never a reason for the run to fail.
+        if (!values.json) await printHeadlines(file, summary.workflow, out).catch((error) => process.stderr.write(`quiver run ${file}: no headlines: ${(error as Error).message}\n`));
         return 0;
       }
       process.stderr.write(`quiver run ${file}: ${summary.error}\n`);
@@ -142,13 +143,13 @@ async function printHeadlines(file: string, workflow: string, out: string): Prom
 }
 
 /** After several workflows: where their outputs, records and reports are. */
-function whereToLook(out: string, summaries: RunSummary[], outs: string[]): string {
+function whereToLook(out: string, summaries: RunSummary[], outs: string[], workflows: number): string {
   const shown = (path: string) => {
     const text = relative(process.cwd(), resolve(path)) || '.';
     return /^[\w./-]+$/.test(text) ? text : JSON.stringify(text);
   };
   const ok = summaries.filter((s) => s.status === 'ok').length;
-  return `${ok} of ${summaries.length} workflows ran; each one's outputs and run record are in its folder under ${shown(out)}/\n` +
+  return `${ok} of ${workflows} workflows ran; each one's outputs and run record are in its folder under ${shown(out)}/\n` +
     `  all of them, live:  quiver serve --out ${shown(out)}\n` +
     `  one run as a page:  quiver report latest --out ${shown(outs[0])}\n`;
 }
