@@ -1,7 +1,7 @@
 // `quiver run FILE|DIR...`: runs a workflow, or every workflow file under folders and in a list
 // (each into its own subfolder of --out, named by its path below the targets' common folder), with
 // live progress on a terminal and a summary at the end.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { LocalExecutor } from '../engine/executors/local.ts';
 import type { CoordinatorLease } from '../engine/executors/nats-lease.ts';
@@ -115,7 +115,7 @@ export async function runCommand(args: string[]): Promise<number> {
       progress?.stop();
       summaries.push(summary);
       outs.push(out);
-      if (!values.json) process.stdout.write(summaryTable(summary) + '\n\n');
+      if (!values.json) process.stdout.write(summaryTable(summary) + '\n\n' + keptModels(summary));
       if (summary.status === 'ok') {
         // What it found; never a reason for the run to fail.
         if (!values.json) await printHeadlines(file, summary.workflow, out).catch((error) => process.stderr.write(`quiver run ${file}: no headlines: ${(error as Error).message}\n`));
@@ -140,6 +140,17 @@ async function printHeadlines(file: string, workflow: string, out: string): Prom
   if (!spec?.results?.some((r) => r.headline)) return;
   const { resultHeadlines } = await import('./headline.ts');
   process.stdout.write((await resultHeadlines(workflow, spec.results, out)).join('\n') + '\n\n');
+}
+
+/** Models a run emitted as they were instead of training them (model.train `reuse`), from its log. */
+function keptModels(summary: RunSummary): string {
+  try {
+    const lines = readFileSync(join(dirname(summary.manifest), 'log.jsonl'), 'utf8').split('\n');
+    const kept = lines.filter((l) => l.includes('"event":"progress"') && l.includes('"note":"kept ')).map((l) => JSON.parse(l) as { stage: string; note: string });
+    return kept.map((k) => `${k.stage}: ${k.note} (not trained again)\n`).join('') + (kept.length ? '\n' : '');
+  } catch {
+    return ''; // the log is for people; a run without one has nothing to add here
+  }
 }
 
 /** After several workflows: where their outputs, records and reports are. */

@@ -36,6 +36,11 @@ describe('the project file, quiver.yaml', () => {
     const manifest = JSON.parse(readFileSync(join(runs, id, 'manifest.json'), 'utf8'));
     expect(manifest.allowPaths).toEqual([join(repoRoot, 'data'), join(repoRoot, '..', 'shared', 'data')]);
     expect(quiver(['validate', 'workflows/medical/ct-lung.yaml']).code).toBe(0);
+    // A committed model, kept while its rows and params are the workflow's, says so.
+    const forecast = quiver(['run', 'workflows/finance/forecast.yaml', '--out', join(out, 'forecast')]);
+    expect(forecast.code, forecast.stderr).toBe(0);
+    expect(forecast.stdout).toContain('\nlstm: kept ../../data/models/spy-lstm/: trained on the same rows (not trained again)\n');
+    expect(forecast.stdout).toMatch(/^spy-forecast → Next-day return on the test days \(z-scored; persistence is the baseline\): lstm mae 0\.6057 rmse 1\.055 directional accuracy 0\.5547$/m);
     expect(quiver(['graph', 'workflows/astronomy/goes-flares.yaml']).code).toBe(0);
     // Without it, the old refusal: the data lies outside the workflow's folder.
     const bare = quiver(['validate', 'workflows/astronomy/goes-flares.yaml', '--no-project']);
