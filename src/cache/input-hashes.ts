@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file.ts';
-import { sha256OfFile } from '../io/file-hash.ts';
+import { sha256WithStats } from '../io/file-hash.ts';
 import { mapLimited } from '../io/input-files.ts';
 import { makeFolder } from '../io/make-folder.ts';
 import { InputError } from '../workflow/errors.ts';
@@ -40,9 +40,12 @@ const sameStamp = (a: InputStamp, b: InputStamp) => a.size === b.size && a.mtime
 /** How `path` differs from `stamp` (it changed or vanished since it was hashed), or undefined. */
 export function changeSince(path: string, stamp: InputStamp): string | undefined {
   const info = statSync(path, { throwIfNoEntry: false });
-  if (!info) return 'was removed';
-  if (sameStamp(stampOf(info), stamp)) return undefined;
-  return info.size !== stamp.size ? `changed size (${stamp.size} → ${info.size} bytes)` : info.ino !== stamp.ino ? 'was replaced' : 'was written to';
+  return info ? describeChange(stamp, stampOf(info)) : 'was removed';
+}
+
+function describeChange(was: InputStamp, now: InputStamp): string | undefined {
+  if (sameStamp(was, now)) return undefined;
+  return now.size !== was.size ? `changed size (${was.size} → ${now.size} bytes)` : now.ino !== was.ino ? 'was replaced' : 'was written to';
 }
 
 /**
@@ -61,12 +64,13 @@ export async function hashInputFiles(files: string[], memoDir?: string, stamps?:
       stamps?.set(path, stampOf(info));
       return memo.sha256;
     }
-    const sha256 = await sha256OfFile(path);
-    // Written to while it was read: the hash may be of neither version.
-    const changed = changeSince(path, stampOf(info));
+    const { sha256, before, after } = await sha256WithStats(path);
+    // Written to while it was read, or replaced since the stat above: the hash may be of neither version.
+    const stamp = stampOf(info);
+    const changed = describeChange(stamp, stampOf(before)) ?? describeChange(stamp, stampOf(after));
     if (changed) throw new InputError(path, `${changed} while it was being hashed; run again once it is complete`);
-    stamps?.set(path, stampOf(info));
-    learnt.push({ path, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino, sha256 });
+    stamps?.set(path, stamp);
+    learnt.push({ path, ...stamp, sha256 });
     return sha256;
   });
   if (memoDir && learnt.length > 0) await writeJournal(memoDir, known, learnt);

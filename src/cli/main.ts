@@ -32,6 +32,9 @@ const usage = `quiver — Arrow-native workflows for scientific data
                                                   one run (id, id prefix or latest) as a Workflow Run RO-Crate
   quiver report RUN [--out DIR] [--to FILE]     one run as a self-contained HTML page
                                                   (default FILE: DIR/.quiver/runs/RUN_ID/report.html)
+  quiver serve [--out DIR]... [--port 8470] [--host 127.0.0.1]
+                                                  a local, read-only web view of runs: live progress,
+                                                  graphs, previews of outputs (Ctrl-C stops; --port 0: any free port)
 
 Exit codes: 0 ok, 1 failed, 2 invalid workflow or usage.`;
 
@@ -47,20 +50,35 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<number>
   cache: async () => (await import('./cache.ts')).cacheCommand,
   export: async () => (await import('./export.ts')).exportCommand,
   report: async () => (await import('./report.ts')).reportCommand,
+  serve: async () => (await import('./serve.ts')).serveCommand,
   worker: async () => (await import('./worker.ts')).workerCommand,
   'slurm-workers': async () => (await import('./slurm-workers.ts')).slurmWorkersCommand,
 };
 
+/** The usage lines of one command (its entry and the lines indented under it). */
+function usageOf(name: string): string {
+  const entries = usage.split(/\n(?=  quiver )/).filter((entry) => entry.startsWith(`  quiver ${name} `));
+  return entries.map((entry) => entry.replace(/\n\nExit codes[\s\S]*/, '')).join('\n');
+}
+
+const asksHelp = (args: string[]) => args.some((a) => a === '--help' || a === '-h');
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name || name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
     process.stdout.write(usage + '\n');
     return name ? 0 : 2;
   }
-  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  const topic = name === 'help' ? args[0] : name;
+  const load = Object.hasOwn(commands, topic) ? commands[topic] : undefined;
   if (!load) {
-    process.stderr.write(`quiver: unknown command '${name}'\n\n${usage}\n`);
+    process.stderr.write(`quiver: unknown command '${topic}'\n\n${usage}\n`);
     return 2;
+  }
+  // `quiver help CMD` and `quiver CMD --help`: that command's usage, without loading it.
+  if (name === 'help' || asksHelp(args)) {
+    process.stdout.write(`${usageOf(topic)}\n\nExit codes: 0 ok, 1 failed, 2 invalid workflow or usage.\n`);
+    return 0;
   }
   try {
     return await (await load())(args);

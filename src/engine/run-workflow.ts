@@ -127,6 +127,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   let runner: Runner | undefined;
   let outputs: OutputRecord[] = [];
   let error: string | undefined;
+  let statsLine: StatsLine | undefined;
   try {
     // Inside the try: an input that vanished since discovery fails the run, with its record.
     const files = workflow.stages.flatMap((s) => (s.partitions ?? []).flatMap((p) => (p.file ? [p.file] : [])));
@@ -136,7 +137,9 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
     const explanations = explainTasks(plan, tasks, previous, (file) => inputHashes.get(file));
     logReasons(log, explanations);
     options.onExplain?.(explanations.map((e) => ({ task: privacy.text(e.task), reason: privacy.text(e.reason) })));
-    log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: workflow.redactor.value(workflow.params), workers: executor.concurrency, computed: explanations.length }, 'run started');
+    // The stages and their edges, so a live view can draw the graph before the record exists.
+    const stageList = workflow.stages.map((s) => ({ id: s.id, use: s.spec.use, kind: s.stage.kind, from: s.inputs }));
+    log.info({ event: 'run-start', runId, workflow: workflow.spec.name, params: workflow.redactor.value(workflow.params), workers: executor.concurrency, computed: explanations.length, stages: stageList }, 'run started');
     for (const s of workflow.stages) {
       if (s.stage.kind === 'source') {
         log.info({ event: 'source', stage: s.id, partitions: s.partitions?.length, schema: s.schema.fields.map((f) => `${f.name}: ${f.type}`) }, 'source discovered');
@@ -147,11 +150,13 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
     });
     runner = running;
     options.onStart?.(() => [...running.stats.values()]);
+    statsLine = new StatsLine(log, () => [...running.stats.values()]);
     outputs = (await running.run()).outputs;
   } catch (failure) {
     error = privacy.text(messageOf(failure));
     log.error({ event: 'run-failed', error }, 'run failed');
   } finally {
+    statsLine?.stop();
     if (!options.executor) await executor.close();
   }
   const endedAt = new Date();
@@ -163,7 +168,7 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
   const recordError = await writeManifest(manifestPath, buildManifest({
     runId, status, error, startedAt, endedAt, outDir, workflow, stats, outputs,
     executor: { kind: executor.constructor.name, workers: executor.concurrency },
-    inputHashes, changedInputs, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => (isS3(p) ? p : resolve(p))),
+    inputHashes, changedInputs, inputStamps, tasks: plan && tasks ? taskList(plan, tasks) : [], cache: !!store, allowPaths: (options.allowPaths ?? []).map((p) => (isS3(p) ? p : resolve(p))),
   })).then(() => undefined, messageOf);
   // No room for the record (a full, read-only or vanished disk): the run fails, saying so.
   if (recordError) [status, error] = ['failed', error === undefined ? recordError : `${error} (the run record could not be written either)`];
@@ -180,6 +185,37 @@ async function runClaimed(workflow: ResolvedWorkflow, outDir: string, runId: str
     seconds: (endedAt.getTime() - startedAt.getTime()) / 1000,
     ...(error !== undefined ? { error } : {}),
   };
+}
+
+/**
+ * `{event: 'stats', stages: [...]}` lines in the run's log, for views that follow a run as it goes
+ * (`quiver serve`): at most one a second and only when a count changed, and a last one at the end.
+ * A run shorter than a second writes only the last.
+ */
+class StatsLine {
+  private last = '';
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly log: Logger, private readonly stats: () => StageStats[], intervalMs = 1000) {
+    this.timer = setInterval(() => this.write(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.write();
+  }
+
+  private write(): void {
+    const stages = this.stats().map((s) => ({
+      id: s.id, tasks: s.tasks, ...(s.tasksTotal !== undefined ? { tasksTotal: s.tasksTotal } : {}),
+      cached: s.cached, rowsIn: s.rowsIn, rowsOut: s.rowsOut, quarantined: s.quarantined,
+    }));
+    const text = JSON.stringify(stages);
+    if (text === this.last) return;
+    this.last = text;
+    this.log.info({ event: 'stats', stages }, 'stage counts');
+  }
 }
 
 /** Tasks whose reason is logged one by one; past that, counts per reason (a run may have 100,000 tasks). */

@@ -5,7 +5,9 @@ import { parse as parseYaml } from 'yaml';
 import type { Manifest } from '../provenance/manifest.ts';
 import { topologicalOrder } from '../workflow/graph.ts';
 import { inputsOf, type StageSpec } from '../workflow/types.ts';
+import type { StageStats } from '../provenance/stage-stats.ts';
 import { formatBytes, formatSeconds } from './format.ts';
+import type { Preview } from './results/types.ts';
 
 /** One line of a run's log.jsonl (pino): the fields the report reads, and whatever else it has. */
 export interface LogEvent {
@@ -38,8 +40,11 @@ const esc = escapeHtml;
 /** Rows of long lists shown before "and N more": a 10,000-partition run still gives a readable page. */
 const maxRows = 500;
 
-/** The whole report for one run: `logText` is the run's log.jsonl ('' when it has none). */
-export function renderReport(manifest: Manifest, logText = ''): string {
+/**
+ * The whole report for one run: `logText` is the run's log.jsonl ('' when it has none); `previews`
+ * its outputs drawn (src/observe/results, read before: this stays a pure function of its arguments).
+ */
+export function renderReport(manifest: Manifest, logText = '', previews: Preview[] = []): string {
   const events = parseRunLog(logText);
   const m = manifest;
   const title = `${m.workflow?.name ?? '?'} — run ${m.runId}`;
@@ -48,12 +53,13 @@ export function renderReport(manifest: Manifest, logText = ''): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(title)}</title>
-<style>${css}</style>
+<style>${reportCss}</style>
 </head>
 <body>
 ${header(m)}
+${resultsSection(previews)}
 ${graphSection(m)}
 ${stagesSection(m)}
 ${whySection(m, events)}
@@ -69,7 +75,7 @@ ${settingsSection(m)}
 }
 
 // Kept small and print-aware: colours that carry meaning (bars, status) are printed too.
-const css = `
+export const reportCss = `
 :root { color-scheme: light; --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #57606a; --line: #d0d7de; --accent: #0969da; }
 * { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1f2328; margin: 2em auto; max-width: 72em; padding: 0 1.5em; }
@@ -90,12 +96,16 @@ svg.graph rect { fill: #fff; stroke: #8c959f; stroke-width: 1.2; } svg.graph .ca
 svg.graph .quarantined rect { stroke: var(--warn); stroke-width: 2; } svg.graph .failed rect { stroke: var(--bad); stroke-width: 2.5; fill: #ffebe9; }
 svg.graph text { font: 12px system-ui, sans-serif; fill: #1f2328; } svg.graph text.id { font-weight: 600; font-size: 13px; } svg.graph text.small { fill: var(--muted); font-size: 11px; }
 svg.graph path.edge { fill: none; stroke: #8c959f; stroke-width: 1.3; } svg.graph marker path { fill: #8c959f; }
+section.results figure { margin: .4em 0; } section.results figcaption { font-size: .88em; margin-top: .2em; }
+section.results h3 { font-size: 1em; margin: 1.2em 0 .3em; } .preview-row { display: flex; flex-wrap: wrap; gap: 1em; }
+svg.chart, svg.picture { max-width: 100%; height: auto; display: block; } .table-scroll { overflow-x: auto; }
+table.preview td, table.preview th { white-space: nowrap; } .preview-error { color: var(--bad); }
 footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
 @page { margin: 1.5cm; }
 @media print { body { margin: 0; max-width: none; padding: 0; font-size: 11px; } h2 { break-after: avoid; } svg.graph, pre { break-inside: avoid; } }
 `;
 
-function header(m: Manifest): string {
+export function header(m: Manifest): string {
   const seconds = (Date.parse(m.endedAt) - Date.parse(m.startedAt)) / 1000;
   const rt = m.runtime;
   const rows: [string, string][] = [
@@ -116,7 +126,17 @@ ${m.error !== undefined ? `<pre class="error">${esc(m.error)}</pre>` : ''}
 </header>`;
 }
 
-interface GraphNode { id: string; use: string; inputs: string[]; layer: number; row: number }
+/** The run's results, drawn: named ones first (as the workflow's `results:` lists them), then other outputs. */
+export function resultsSection(previews: Preview[]): string {
+  if (previews.length === 0) return '';
+  const items = previews.map((p) => `<div class="result" data-output="${esc(p.output)}" data-kind="${esc(p.kind)}">
+<h3>${esc(p.title)}${p.title !== p.output ? ` <span class="muted mono">${esc(p.output)}</span>` : ''}</h3>
+${p.html}
+</div>`);
+  return `<section class="results">\n<h2>Results</h2>\n${items.join('\n')}\n</section>`;
+}
+
+export interface GraphNode { id: string; use: string; inputs: string[]; layer: number; row: number }
 
 /**
  * Stages and their `from` edges, laid out in layers left to right: a stage's layer is one past its
@@ -124,7 +144,6 @@ interface GraphNode { id: string; use: string; inputs: string[]; layer: number; 
  * Edges come from the workflow text the record keeps; if it cannot be read, the boxes still show.
  */
 export function layoutGraph(m: Manifest): GraphNode[] {
-  const stages = m.stages ?? [];
   const fromById = new Map<string, string[]>();
   try {
     const spec = parseYaml(m.workflow?.text ?? '') as { stages?: StageSpec[] } | null;
@@ -132,6 +151,11 @@ export function layoutGraph(m: Manifest): GraphNode[] {
   } catch {
     // unreadable text: no edges
   }
+  return layoutStages(m.stages ?? [], fromById);
+}
+
+/** The same layout from stage ids, uses and each stage's inputs (a run's log names them before its record exists). */
+export function layoutStages(stages: { id: string; use: string }[], fromById: Map<string, string[]>): GraphNode[] {
   const known = new Set(stages.map((s) => s.id));
   const specs = stages.map((s) => ({ id: s.id, use: s.use, from: (fromById.get(s.id) ?? []).filter((i) => known.has(i)) }));
   const order = topologicalOrder(specs);
@@ -155,12 +179,22 @@ export function layoutGraph(m: Manifest): GraphNode[] {
   return [...nodes.values()];
 }
 
-function graphSection(m: Manifest): string {
+export function graphSection(m: Manifest): string {
   const nodes = layoutGraph(m);
   if (nodes.length === 0) return '';
-  const W = 180, H = 60, gapX = 56, gapY = 22, pad = 8;
   const stats = new Map((m.stages ?? []).map((s) => [s.id, s.stats]));
-  const failing = failingStages(m.error);
+  return `<section>
+<h2>Stage graph</h2>
+${graphSvg(nodes, stats, failingStages(m.error), m.workflow?.name ?? '')}
+<p class="muted">Grey: every task from the cache. Amber border: rows quarantined or skipped. Red: named by the run's error.</p>
+</section>`;
+}
+
+type GraphStats = Pick<StageStats, 'tasks' | 'cached' | 'quarantined'>;
+
+/** The stage graph as an SVG element: one box per stage (`data-stage` its id), edges from each input. */
+export function graphSvg(nodes: GraphNode[], stats: Map<string, GraphStats | undefined>, failing: Set<string>, name: string): string {
+  const W = 180, H = 60, gapX = 56, gapY = 22, pad = 8;
   const x = (n: GraphNode) => pad + n.layer * (W + gapX);
   const y = (n: GraphNode) => pad + n.row * (H + gapY);
   const width = pad * 2 + (Math.max(...nodes.map((n) => n.layer)) + 1) * (W + gapX) - gapX;
@@ -184,27 +218,23 @@ function graphSection(m: Manifest): string {
       + `<rect width="${W}" height="${H}" rx="6"/>`
       + `<text class="id" x="10" y="19">${esc(clip(n.id, 22))}</text>`
       + `<text class="small" x="10" y="35">${esc(clip(n.use, 26))}</text>`
-      + `<text x="10" y="51">${esc(s ? `${s.tasks} task${s.tasks === 1 ? '' : 's'} / ${s.cached} cached` : '')}</text></g>`;
+      + `<text class="counts" x="10" y="51">${esc(s ? `${s.tasks} task${s.tasks === 1 ? '' : 's'} / ${s.cached} cached` : '')}</text></g>`;
   });
-  return `<section>
-<h2>Stage graph</h2>
-<svg class="graph" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(`stage graph of ${m.workflow?.name ?? ''}`)}">
+  return `<svg class="graph" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(`stage graph of ${name}`)}">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0 0 L10 5 L0 10 z"/></marker></defs>
 ${edges.join('\n')}
 ${boxes.join('\n')}
-</svg>
-<p class="muted">Grey: every task from the cache. Amber border: rows quarantined or skipped. Red: named by the run's error.</p>
-</section>`;
+</svg>`;
 }
 
 /** Stage ids a failure names: errors say `stage 'id'`, or `stage 'a+b'` for a fused segment. */
-function failingStages(error: string | undefined): Set<string> {
+export function failingStages(error: string | undefined): Set<string> {
   const ids = new Set<string>();
   for (const match of (error ?? '').matchAll(/stage '([^']+)'/g)) for (const id of match[1].split('+')) ids.add(id);
   return ids;
 }
 
-function stagesSection(m: Manifest): string {
+export function stagesSection(m: Manifest): string {
   const stages = m.stages ?? [];
   if (stages.length === 0) return '';
   const longest = Math.max(...stages.map((s) => s.stats?.seconds ?? 0));
@@ -226,7 +256,7 @@ ${rows.join('\n')}
 </section>`;
 }
 
-function whySection(m: Manifest, events: LogEvent[]): string {
+export function whySection(m: Manifest, events: LogEvent[]): string {
   const reasons = events.filter((e) => e.event === 'task-reason');
   const tasks = m.tasks ?? [];
   const count = (status: string) => tasks.filter((t) => t.status === status).length;
@@ -245,7 +275,7 @@ ${taskTable}
 </section>`;
 }
 
-function retriesSection(events: LogEvent[]): string {
+export function retriesSection(events: LogEvent[]): string {
   const retries = events.filter((e) => e.event === 'retry');
   const body = retries.length === 0
     ? '<p>No task was retried.</p>'
@@ -256,7 +286,7 @@ function retriesSection(events: LogEvent[]): string {
   return `<section>\n<h2>Retries</h2>\n${body}\n</section>`;
 }
 
-function quarantineSection(m: Manifest): string {
+export function quarantineSection(m: Manifest): string {
   const stats = new Map((m.stages ?? []).map((s) => [s.id, s.stats]));
   // OUT/_quarantine/STAGE.parquet (DESIGN.md §4): the file's name is the stage id.
   const files = (m.outputs ?? []).filter((o) => o.path.split(/[\\/]/)[0] === '_quarantine');
@@ -275,7 +305,7 @@ function quarantineSection(m: Manifest): string {
   return `<section>\n<h2>Quarantine</h2>\n${body}\n</section>`;
 }
 
-function filesSection(title: string, files: { stage?: string; path: string; sha256?: string; bytes?: number; modified?: string }[], inputs: boolean): string {
+export function filesSection(title: string, files: { stage?: string; path: string; sha256?: string; bytes?: number; modified?: string }[], inputs: boolean): string {
   let body: string;
   if (files.length === 0) body = `<p>No ${title.toLowerCase()} recorded${inputs ? ' (generated data reads no files)' : ''}.</p>`;
   else if (inputs) {
@@ -290,7 +320,7 @@ function filesSection(title: string, files: { stage?: string; path: string; sha2
   return `<section>\n<h2>${title}</h2>\n${body}\n</section>`;
 }
 
-function settingsSection(m: Manifest): string {
+export function settingsSection(m: Manifest): string {
   // Params and seeds as JSON, so a string "1" and a number 1 look different; versions as they are.
   const pairs = (o: Record<string, unknown> | undefined, what: string, head = 'value', show = (v: unknown) => JSON.stringify(v)) => {
     const entries = Object.entries(o ?? {});

@@ -67,7 +67,9 @@ export function lockedPackages(): { quiver: string; packages: Record<string, str
 export function buildManifest(args: {
   runId: string; status: 'ok' | 'failed'; error?: string; startedAt: Date; endedAt: Date; outDir: string;
   workflow: ResolvedWorkflow; stats: StageStats[]; outputs: OutputRecord[]; executor: { kind: string; workers: number };
-  inputHashes: Map<string, string>; changedInputs?: Set<string>; tasks: Manifest['tasks']; cache: boolean; allowPaths: string[];
+  inputHashes: Map<string, string>; changedInputs?: Set<string>;
+  /** Size and modification time of each input as hashed (still true of those not in changedInputs). */
+  inputStamps?: Map<string, { size: number; mtimeMs: number }>; tasks: Manifest['tasks']; cache: boolean; allowPaths: string[];
 }): Manifest {
   const { workflow, outDir } = args;
   const { quiver, packages } = lockedPackages();
@@ -80,9 +82,10 @@ export function buildManifest(args: {
         continue;
       }
       if (!p.file) continue; // generated partitions have no file
-      const st = statSync(p.file, { throwIfNoEntry: false });
       // Changed since it was hashed: the old hash would describe bytes no longer there.
       const changed = args.changedInputs?.has(p.file);
+      const stamp = changed ? undefined : args.inputStamps?.get(p.file);
+      const st = stamp ? { size: stamp.size, mtime: new Date(stamp.mtimeMs) } : statSync(p.file, { throwIfNoEntry: false });
       const sha256 = changed ? undefined : args.inputHashes.get(p.file);
       inputs.push({
         stage: s.id, path: p.key, ...(sha256 ? { sha256 } : {}), ...(changed ? { changed: true } : {}),

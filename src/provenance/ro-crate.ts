@@ -243,7 +243,8 @@ export const encodePath = (path: string) => path.split('/').map(encodeURICompone
 
 function workflowFileName(m: Manifest): string {
   const file = basename(m.workflow.file);
-  return /\.ya?ml$/i.test(file) && !file.startsWith('<') ? file : `${m.workflow.name}.yaml`;
+  // A record's name is text, not a path (a hand-edited or hostile record may hold slashes).
+  return /\.ya?ml$/i.test(file) && !file.startsWith('<') ? file : `${String(m.workflow.name ?? '').replace(/[^A-Za-z0-9_-]+/g, '_') || 'workflow'}.yaml`;
 }
 
 /** Where the run resolved relative input paths: the workflow file's folder (cwd for one built in code). */

@@ -12,6 +12,7 @@ import { niftiSource } from '../../connectors/nifti/source.ts';
 import { parquetSink } from '../../connectors/parquet/sink.ts';
 import { parquetSource } from '../../connectors/parquet/source.ts';
 import { sigmfSource } from '../../connectors/sigmf/source.ts';
+import { odimSource } from '../../connectors/odim/source.ts';
 import type { Stage } from '../workflow/stage.ts';
 import { astroStages } from './astro/index.ts';
 import { financeStages } from './finance/index.ts';
@@ -21,7 +22,7 @@ import { radarStages } from './radar/index.ts';
 import { tableStages } from './table/index.ts';
 
 const formatStages: Stage[] = [
-  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, fitsSource, fitsSink, dicomSource, niftiSource, niftiSink,
+  arrowSource, arrowSink, csvSource, csvSink, parquetSource, parquetSink, sigmfSource, odimSource, fitsSource, fitsSink, dicomSource, niftiSource, niftiSink,
 ];
 
 export const builtinStages: Stage[] = [

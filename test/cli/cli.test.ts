@@ -12,6 +12,16 @@ const quiver = (...args: string[]) => {
 const fixture = (name: string) => join('test', 'fixtures', name);
 
 describe('quiver CLI', () => {
+  test('CMD --help and help CMD: that command\'s usage, exit 0, the command not run', () => {
+    for (const args of [['run', '--help'], ['help', 'run'], ['serve', '-h']]) {
+      const r = quiver(...args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^  quiver ${args[0] === 'help' ? args[1] : args[0]} `));
+      expect(r.stdout).not.toContain('quiver validate');
+    }
+    expect(quiver('help', 'frobnicate').code).toBe(2);
+  });
+
   test('validate: 0 and a summary for a valid file; 2 and one sentence per problem otherwise', () => {
     const ok = quiver('validate', fixture('generated.yaml'));
     expect(ok.code).toBe(0);

@@ -30,7 +30,7 @@ describe('the project file, quiver.yaml', () => {
     const out = scratchDir();
     const run = quiver(['run', 'workflows/astronomy/goes-flares.yaml', '--out', out]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^goes-flares → Flares: M2\.5 start 06:16 peak 06:41 end 06:59 peak flux 2\.545e-5$/m);
+    expect(run.stdout).toMatch(/^goes-flares → Flares \(NOAA SWPC definition\): M2\.5 start 06:16 peak 06:41 end 06:59 peak flux 2\.545e-5$/m);
     const runs = join(out, '.quiver', 'runs');
     const [id] = readdirSync(runs);
     const manifest = JSON.parse(readFileSync(join(runs, id, 'manifest.json'), 'utf8'));
@@ -40,7 +40,7 @@ describe('the project file, quiver.yaml', () => {
     const forecast = quiver(['run', 'workflows/finance/forecast.yaml', '--out', join(out, 'forecast')]);
     expect(forecast.code, forecast.stderr).toBe(0);
     expect(forecast.stdout).toContain('\nlstm: kept ../../data/models/spy-lstm/: trained on the same rows (not trained again)\n');
-    expect(forecast.stdout).toMatch(/^spy-forecast → Next-day return on the test days \(z-scored; persistence is the baseline\): lstm mae 0\.6057 rmse 1\.055 directional accuracy 0\.5547$/m);
+    expect(forecast.stdout).toMatch(/^spy-forecast → Test-period errors \(MAE, RMSE, skill against persistence\): lstm mae 0\.6057 rmse 1\.055 directional accuracy 0\.5547$/m);
     expect(quiver(['graph', 'workflows/astronomy/goes-flares.yaml']).code).toBe(0);
     // Without it, the old refusal: the data lies outside the workflow's folder.
     const bare = quiver(['validate', 'workflows/astronomy/goes-flares.yaml', '--no-project']);
