@@ -4,22 +4,24 @@
 import { UsageError } from './usage-error.ts';
 
 const usage = `quiver — Arrow-native workflows for scientific data
+(the nearest quiver.yaml above a workflow, its project file, may allow data folders and set defaults
+for --out and --workers; flags win, --no-project ignores it)
 
-  quiver validate FILE [--set k=v]... [--allow-path DIR]...
+  quiver validate FILE [--set k=v]... [--allow-path DIR]... [--no-project]
                                                   check a workflow without reading data
   quiver run FILE|DIR... [--set k=v]... [--out DIR] [--workers N] [--executor local|nats://HOST:PORT]
-                  [--store DIR] [--json] [--explain] [--no-cache] [--allow-path DIR|s3://BUCKET/PREFIX]...
+                  [--store DIR] [--json] [--explain] [--no-cache] [--allow-path DIR|s3://BUCKET/PREFIX]... [--no-project]
   quiver worker --nats nats://HOST:PORT --store DIR [--caps cpu,gpu] [--threads N] [--idle-exit S]
                                                   run tasks of distributed runs (until a signal)
   quiver slurm-workers N --nats nats://HOST:PORT --store DIR [--partition P] [--time T] [--caps cpu,gpu]
                   [--cpus-per-task C] [--threads N] [--idle-exit S] [--logs DIR] [--sbatch-arg=OPT]... [--dry-run]
                                                   submit N workers to SLURM (one job array); each exits
                                                   after S seconds without a task (default 300)
-  quiver graph FILE [--format mermaid|dot] [--allow-path DIR]...
+  quiver graph FILE [--format mermaid|dot] [--allow-path DIR]... [--no-project]
                                                   print the stage graph
   quiver inspect PATH [--rows N] [--with k=v]... [--json]
                                                   schema and first rows of a data file
-  quiver schedule FILE [--set k=v]... [--out DIR] [--workers N]
+  quiver schedule FILE [--set k=v]... [--out DIR] [--workers N] [--allow-path DIR]... [--no-project]
                                                   keep running FILE on its schedule (Ctrl-C stops)
   quiver simulate SCENARIO.yaml [--out DIR]      simulated radar CPIs as SigMF, with a truth table
   quiver runs [--out DIR] [--json]                the runs recorded in DIR, newest first
@@ -85,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`quiver ${name}: ${message}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    // A usage error or a project file that cannot be used: nothing ran.
+    return error instanceof UsageError || (error as Error)?.name === 'ProjectFileError' ? 2 : 1;
   }
 }

@@ -10,17 +10,22 @@ import { builtinCatalog } from '../stages/catalog.ts';
 import { messageOf } from '../workflow/errors.ts';
 import type { ScheduleSpec } from '../schedule/spec.ts';
 import { parseFlags } from './args.ts';
+import { allowPathsWith, projectFlags, projectFor } from './project.ts';
 import { UsageError } from './usage-error.ts';
 
 export async function scheduleCommand(args: string[]): Promise<number> {
   const { values, target } = parseFlags(args, {
     set: { type: 'string', multiple: true },
-    out: { type: 'string', default: 'out' },
+    out: { type: 'string' },
     workers: { type: 'string' },
     'allow-path': { type: 'string', multiple: true },
+    ...projectFlags,
   }, 'one workflow file');
-  const allowPaths = [...(values['allow-path'] ?? []), values.out!];
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  // Read once: the project's folders and defaults hold for every run of this schedule.
+  const project = projectFor(target, values);
+  values.out ??= project?.defaults.out ?? 'out';
+  const allowPaths = [...(allowPathsWith(project, values['allow-path']) ?? []), values.out];
+  const workers = values.workers === undefined ? project?.defaults.workers : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive whole number, not '${values.workers}'`);
 
   // Checked once here, so a workflow that cannot run is refused now rather than at its first fire time.

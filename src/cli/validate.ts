@@ -3,14 +3,17 @@ import { formatProblem, InvalidWorkflowError, resolveWorkflow } from '../engine/
 import { describeSchema } from '../arrow/types.ts';
 import { builtinCatalog } from '../stages/catalog.ts';
 import { parseFlags } from './args.ts';
+import { allowPathsWith, projectFlags, projectFor } from './project.ts';
 
 export async function validateCommand(args: string[]): Promise<number> {
   const { values, target } = parseFlags(args, {
     set: { type: 'string', multiple: true },
     'allow-path': { type: 'string', multiple: true },
+    ...projectFlags,
   }, 'one workflow file');
+  const project = projectFor(target, values);
   try {
-    const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set, allowPaths: values['allow-path'] });
+    const workflow = await resolveWorkflow(target, { catalog: builtinCatalog, set: values.set, allowPaths: allowPathsWith(project, values['allow-path']), out: project?.defaults.out });
     // Files discovery could not read: a problem under onError 'fail' (the run would stop there);
     // under skip or quarantine the run sets them aside, so they are only told.
     let failing = 0;

@@ -80,7 +80,7 @@ function pattern(summary: RunSummary): Record<string, string> {
 
 const counts = (s: RunSummary) => s.stages.map(({ id, tasks, rowsIn, rowsOut, quarantined }) => ({ id, tasks, rowsIn, rowsOut, quarantined }));
 
-describe('task cache', { timeout: 120_000 }, () => {
+describe('task cache', () => {
   const out = join(root, 'out');
   let first: RunSummary;
   let firstHashes: Record<string, string>;
@@ -210,7 +210,7 @@ describe('task cache', { timeout: 120_000 }, () => {
   });
 });
 
-describe('outputs with the same bytes', { timeout: 120_000 }, () => {
+describe('outputs with the same bytes', () => {
   test('two sinks, or two partitions of one, that write identical files are both restored from the cache', async () => {
     const dir = join(root, 'same-bytes');
     const file = writeText(join(dir, 'wf.yaml'), `name: same-bytes
@@ -268,7 +268,7 @@ stages:
     with: { path: total.csv }
 `;
 
-describe('adding one input file', { timeout: 120_000 }, () => {
+describe('adding one input file', () => {
   /** Makes the project folder with the first three input files; returns the function adding the fourth. */
   /** `old`: the files there at first; `added`: the one added, first in path order (csv) or last (parquet). */
   async function project(format: 'csv' | 'parquet'): Promise<{ dir: string; file: string; addFourth: () => string; old: string[]; added: string }> {

@@ -107,7 +107,7 @@ const run = (out: string) =>
 /** Partition names per task group: a fused segment's stages share one task, the reduce has its own. */
 const groupOf = (stage: string, partition: string) => (stage === 'agg' ? `agg ${partition}` : `gen+burn ${partition}`);
 
-describe('resume after kill -9', { timeout: 180_000 }, () => {
+describe('resume after kill -9', () => {
   test('at random moments: resumes, finishes only what was not finished, byte-identical outputs, nothing half-written', async () => {
     const started = Date.now();
     // The uninterrupted run, in the CLI as the killed ones, timed from taking the folder: when its

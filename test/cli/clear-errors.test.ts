@@ -27,7 +27,7 @@ stages:
     with: { path: o.csv }
 `;
 
-describe('clear errors', { timeout: 60_000 }, () => {
+describe('clear errors', () => {
   test('a YAML alias bomb is refused at its first alias, before it is expanded', () => {
     const layers = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)];
     const bomb = file('bomb.yaml', `${layers.join('\n')}\n${generate('')}`);

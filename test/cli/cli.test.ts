@@ -11,7 +11,7 @@ const quiver = (...args: string[]) => {
 };
 const fixture = (name: string) => join('test', 'fixtures', name);
 
-describe('quiver CLI', { timeout: 60_000 }, () => {
+describe('quiver CLI', () => {
   test('CMD --help and help CMD: that command\'s usage, exit 0, the command not run', () => {
     for (const args of [['run', '--help'], ['help', 'run'], ['serve', '-h']]) {
       const r = quiver(...args);

@@ -12,7 +12,7 @@ const node = (args: string[], options: { cwd?: string; env?: Record<string, stri
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
-describe('the bin chooses compiled or source code', { timeout: 60_000 }, () => {
+describe('the bin chooses compiled or source code', () => {
   // A package of its own: the real bin, a "compiled" and a "source" main that say which they are.
   const fakePackage = () => {
     const root = scratchDir('quiver-bin-');

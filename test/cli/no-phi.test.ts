@@ -67,7 +67,7 @@ function expectNoPhi(text: string, where: string) {
 }
 const outputsOf = (out: string) => files(out).filter((f) => !f.includes('manifest.json') && !f.includes('report.html') && !f.includes('ro-crate'));
 
-describe('no patient identity outside de-identified rows', { timeout: 120_000 }, () => {
+describe('no patient identity outside de-identified rows', () => {
   test('quarantined rows before de-identification are de-identified; the damaged file is named by its key', async () => {
     const out = join(dir, 'q');
     const run = quiver('run', join(dir, 'quarantine.yaml'), '--out', out);

@@ -63,7 +63,7 @@ const until = async (ready: () => boolean) => {
   while (!ready()) await new Promise((r) => setTimeout(r, 50));
 };
 
-describe.skipIf(!canMount)('the output folder fails the run', { timeout: 120_000 }, () => {
+describe.skipIf(!canMount)('the output folder fails the run', () => {
   test('a full disk: ENOSPC and the file, no lock or temporary left, and the record written in the room that frees', async () => {
     const full = join(root, 'full');
     mount(full, '-t', 'tmpfs', '-o', 'size=2m', 'tmpfs');
@@ -124,7 +124,7 @@ describe.skipIf(!canMount)('the output folder fails the run', { timeout: 120_000
   });
 });
 
-describe('the output folder fails the run, without mounts', { timeout: 120_000 }, () => {
+describe('the output folder fails the run, without mounts', () => {
   test.skipIf(process.getuid?.() !== 0 || !othersCanRead(repoRoot))('a folder the user may not write: EACCES and the folder', async () => {
     const denied = join(root, 'denied');
     mkdirSync(denied, { mode: 0o755 });

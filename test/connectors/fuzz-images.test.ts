@@ -22,7 +22,7 @@ import { concat, mutate, prng } from './mutations.ts';
 const SEED = Number(process.env.QUIVER_FUZZ_SEED ?? 20_261_127);
 const CASES = Number(process.env.QUIVER_FUZZ_CASES ?? 16);
 /** Generous: a case ends in well under a second; only a hang takes this long. */
-const CASE_LIMIT_MS = 15_000;
+const CASE_LIMIT_MS = 60_000; // a hang, not a slow read on a busy machine
 const HEAP_MB = 512;
 const PEAK_RSS_LIMIT = 1e9;
 
@@ -170,7 +170,7 @@ const GiB = 1024 ** 3;
 let zeros: Uint8Array; // 1 GiB of zeros, gzipped: about 1 MB
 beforeAll(async () => {
   zeros = await gzipZeros(GiB);
-}, 60_000);
+});
 
 const fitsHeader = (cards: Cards) => headerBytes(cards);
 const padded = (data: Uint8Array) => concat(data, new Uint8Array((2880 - (data.length % 2880)) % 2880));
@@ -186,7 +186,7 @@ function gzipTileFits(side: number, bitpix: 8 | 32, tile: Uint8Array): Uint8Arra
   ]), padded(concat(descriptor, tile)));
 }
 
-describe('hostile FITS files: one clear error in seconds, little memory', { timeout: 120_000 }, () => {
+describe('hostile FITS files: one clear error in seconds, little memory', () => {
   const f: Family = 'source.fits';
   const image = (cards: Cards, data = new Uint8Array(2880)) => concat(emptyPrimary(), fitsHeader([['XTENSION', 'IMAGE'], ...cards, ['PCOUNT', 0], ['GCOUNT', 1]]), data);
 
@@ -235,7 +235,7 @@ describe('hostile FITS files: one clear error in seconds, little memory', { time
   });
 });
 
-describe('hostile NIfTI files: one clear error in seconds, little memory', { timeout: 120_000 }, () => {
+describe('hostile NIfTI files: one clear error in seconds, little memory', () => {
   const f: Family = 'source.nifti';
   const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
   const header = (dims: number[], datatype: 'uint8' | 'int16' = 'uint8') => niftiHeaderBytes(dims, datatype, identity);
@@ -275,7 +275,7 @@ function implicitValue(bytes: Uint8Array, group: number, element: number): numbe
   return at + 8;
 }
 
-describe('hostile DICOM files: one clear error in seconds, little memory', { timeout: 120_000 }, () => {
+describe('hostile DICOM files: one clear error in seconds, little memory', () => {
   const f: Family = 'source.dicom';
   const implicit = () => new Uint8Array(readFileSync(join(dicomFixtures, 'ct-implicit.dcm')));
 

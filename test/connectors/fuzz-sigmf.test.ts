@@ -19,7 +19,7 @@ import { prng, type Rng } from './mutations.ts';
 const SEED = Number(process.env.QUIVER_FUZZ_SEED ?? 20_261_127);
 const CASES = Number(process.env.QUIVER_FUZZ_CASES ?? 60);
 /** A generous limit: the seed recordings are 1 MiB or less, and read in well under a second. */
-const CASE_LIMIT_MS = 20_000;
+const CASE_LIMIT_MS = 60_000; // a hang, not a slow read on a busy machine
 const GB = 1e9;
 
 const dir = scratchDir('quiver-fuzz-sigmf-');
@@ -167,7 +167,7 @@ describe('fuzzed SigMF recordings: sane batches or one InputError naming the fil
   });
 });
 
-describe('CPI shape bombs: refused while listing, naming the file and what to change', { timeout: 120_000 }, () => {
+describe('CPI shape bombs: refused while listing, naming the file and what to change', () => {
   const sim = seeds[0];
   const recording = (name: string, global: Record<string, unknown>, bytes: number) => {
     const meta = JSON.stringify({ ...sim.meta, global: { ...(sim.meta.global as object), ...global }, annotations: [] });

@@ -42,7 +42,7 @@ import { readSource, writeSink } from './stage-harness.ts';
 const SEED = Number(process.env.QUIVER_FUZZ_SEED ?? 20_261_127);
 const CASES = Number(process.env.QUIVER_FUZZ_CASES ?? 24);
 /** A read that takes longer is a hang: the seed files are a few tens of KiB. */
-const CASE_LIMIT_MS = 5_000;
+const CASE_LIMIT_MS = 30_000; // a hang, not a slow read on a busy machine
 
 /** QUIVER_FUZZ_KEEP=<folder> keeps the seed files and every mutated case there, to replay one by hand. */
 const keep = process.env.QUIVER_FUZZ_KEEP;
@@ -252,7 +252,7 @@ async function fuzzReader(reader: string, seeds: SeedFile[]): Promise<Tally> {
   return tally;
 }
 
-describe('fuzzed inputs: every reader gives sane batches or one InputError naming the file', { timeout: 120_000 }, () => {
+describe('fuzzed inputs: every reader gives sane batches or one InputError naming the file', () => {
   const report = (reader: string, tally: Tally) => {
     const top = [...tally.messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([m, n]) => `${n}× ${m}`);
     console.log(`${reader} (QUIVER_FUZZ_SEED=${SEED}, ${CASES} cases per seed): ${tally.ok} read, ${tally.errors} InputErrors\n  ${top.join('\n  ')}`);
@@ -279,7 +279,7 @@ const valuesOf = async (params: Record<string, unknown>, column: string) => {
   return partitions.flatMap((p) => p.batches.flatMap((b) => [...b.getChild(column)!].map((v) => (typeof v === 'bigint' ? Number(v) : v))));
 };
 
-describe('malformed inputs, case by case', { timeout: 60_000 }, () => {
+describe('malformed inputs, case by case', () => {
   test('a missing file, or a glob that matches nothing: a clear "no file matches" error', async () => {
     for (const [stage, name] of [[csvSource, 'gone.csv'], [parquetSource, 'gone.parquet'], [arrowSource, 'gone.arrow'], [arrowSource, 'gone-*.arrows']] as const) {
       const error = await errorOf(stage, { path: name });
@@ -436,7 +436,7 @@ describe('malformed inputs, case by case', { timeout: 60_000 }, () => {
 // ---------------------------------------------------------------------------------------------
 // Through the engine
 
-describe('a damaged file in a run', { timeout: 60_000 }, () => {
+describe('a damaged file in a run', () => {
   const executor = new LocalExecutor({ workers: 2 });
   afterAll(() => executor.close());
   const inputs = join(dir, 'run-inputs');

@@ -75,7 +75,7 @@ function lz4Bomb(blocks: number, blockBytes = 4 * 1024 * 1024): Uint8Array {
   return out;
 }
 
-describe('Arrow IPC', { timeout: 120_000 }, () => {
+describe('Arrow IPC', () => {
   test('an LZ4 buffer that expands to 2 GiB while it declares 16 MiB: stopped at 16 MiB', async () => {
     // The validity buffer is empty: the values (16 MiB) are the one buffer compressed.
     writeFileSync(join(dir, 'bomb.arrow'), writeCompressed([ints(4 * 1024 * 1024)], () => lz4Bomb(2)));
@@ -117,7 +117,7 @@ describe('Arrow IPC', { timeout: 120_000 }, () => {
   });
 });
 
-describe('Parquet', { timeout: 120_000 }, () => {
+describe('Parquet', () => {
   const values = Array.from({ length: 1000 }, (_, i) => i * 3);
 
   test('the hand-written file reads as DuckDB reads it: the page walk accepts a sound file', async () => {
@@ -155,7 +155,7 @@ describe('Parquet', { timeout: 120_000 }, () => {
   });
 });
 
-describe('chunk sizes of 2 GiB or more', { timeout: 120_000 }, () => {
+describe('chunk sizes of 2 GiB or more', () => {
   test('chunkBytes of 2.5 GiB: refused when the params are checked, before any file is opened', () => {
     for (const stage of [csvSource, arrowSource]) {
       const parsed = stage.params.safeParse({ path: 'big.csv', chunkBytes: 2.5 * GiB });

@@ -18,7 +18,7 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
 const fixture = (name: string) => join('test', 'fixtures', name);
 
 // Without a nats-server on PATH (or in NATS_SERVER) there is nothing to run these against.
-describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', { timeout: 240_000 }, () => {
+describe.skipIf(!haveNatsServer)('distributed runs through NATS JetStream', () => {
   const dir = scratchDir('quiver-nats-');
   let url: string;
 
@@ -404,7 +404,7 @@ stages:
   });
 });
 
-test('usage: a worker needs a broker URL and a store, a distributed run a store; each mistake is one sentence and exit code 2', { timeout: 60_000 }, async () => {
+test('usage: a worker needs a broker URL and a store, a distributed run a store; each mistake is one sentence and exit code 2', async () => {
   const cases: [string[], RegExp][] = [
     [['worker', '--store', 'x'], /--nats must be a broker URL, nats:\/\/HOST:PORT\n/],
     [['worker', '--nats', 'nats://127.0.0.1:1'], /--store is required/],

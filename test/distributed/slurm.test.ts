@@ -17,7 +17,7 @@ const entry = join(repoRoot, 'src/cli/quiver.mjs');
 
 const dir = scratchDir('quiver-slurm-cli-');
 
-test('--dry-run prints the sbatch script: one job array of workers that exit when idle, with the options given', { timeout: 60_000 }, async () => {
+test('--dry-run prints the sbatch script: one job array of workers that exit when idle, with the options given', async () => {
   const store = join(dir, 'store');
   const result = await quiverRun('slurm-workers', '4', '--nats', 'nats://broker:4222', '--store', store, '--partition', 'short', '--time', '0-02:00',
     '--caps', 'cpu,gpu', '--cpus-per-task', '8', '--sbatch-arg=--gres=gpu:1', '--dry-run');
@@ -47,7 +47,7 @@ test('--dry-run prints the sbatch script: one job array of workers that exit whe
   expect(lines).toContain(`exec ${process.execPath} ${entry} worker --nats nats://10.0.0.1:4222 --store ${join(repoRoot, 'rel/store')} --caps cpu --threads 2 --idle-exit 60`);
 });
 
-test('usage: each mistake is one sentence and exit code 2; without sbatch, a sentence saying where to run it and exit code 1', { timeout: 60_000 }, async () => {
+test('usage: each mistake is one sentence and exit code 2; without sbatch, a sentence saying where to run it and exit code 1', async () => {
   const ok = ['--nats', 'nats://h:4222', '--store', '/s'];
   const cases: [string[], RegExp][] = [
     [['slurm-workers', ...ok], /^quiver slurm-workers: expected N, the number of workers to submit\n/],

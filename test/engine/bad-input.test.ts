@@ -29,7 +29,7 @@ function folder(name: string): string {
 
 const quarantined = (out: string, stage: string) => duckdb(`SELECT _error FROM '${join(out, '_quarantine', `${stage}.parquet`)}' ORDER BY _error`);
 
-describe('a CSV with scattered bad rows', { timeout: 120_000 }, () => {
+describe('a CSV with scattered bad rows', () => {
   // 20,000 rows; 10 bad ones after the inference sample, of every kind a file can hold.
   const rows = 20_000;
   const bad = new Map<number, string>([
@@ -124,7 +124,7 @@ describe('a CSV with scattered bad rows', { timeout: 120_000 }, () => {
   });
 });
 
-describe('a lost row group or record batch counts its rows', { timeout: 120_000 }, () => {
+describe('a lost row group or record batch counts its rows', () => {
   /** Reads `file` under quarantine into good.parquet: 2,000 rows out and 1,000 set aside, all accounted for. */
   async function expectTwoThousandKept(dir: string, use: string, file: string): Promise<string> {
     const wf = workflow('lost', { baseDir: dir })
@@ -192,7 +192,7 @@ describe('a lost row group or record batch counts its rows', { timeout: 120_000 
   });
 });
 
-describe('one file of a glob that discovery cannot read', { timeout: 180_000 }, () => {
+describe('one file of a glob that discovery cannot read', () => {
   const astro = join(repoRoot, 'data', 'astronomy', 'astroquery_ukidss_wfcam_K_cutout.fits');
   const radar = join(repoRoot, 'data', 'radar', 'sim-demo');
   // Per format: two good files and one damaged, the stage reading them, and the rows of one good file.
@@ -278,7 +278,7 @@ describe('one file of a glob that discovery cannot read', { timeout: 180_000 }, 
   }
 });
 
-describe('an input written to during the run', { timeout: 120_000 }, () => {
+describe('an input written to during the run', () => {
   test('fails its partition, never enters the cache, and is not recorded under its old hash', async () => {
     const dir = folder('changing');
     const fixtures = join(repoRoot, 'test', 'fixtures');

@@ -22,7 +22,7 @@ const negating = () => workflow('negating', { baseDir: fixtures })
   .stage('neg', 'test.negate', {}, { from: 'gen' })
   .stage('out', 'sink.parquet', { path: 'negated.parquet' }, { from: 'neg' });
 
-describe('stage catalogs in worker threads', { timeout: 60_000 }, () => {
+describe('stage catalogs in worker threads', () => {
   test("a custom catalog's stage runs in the workers, by its name", async () => {
     const dir = join(out, 'custom');
     const summary = await runWorkflow(negating(), { catalog: testCatalog, out: dir, executor });

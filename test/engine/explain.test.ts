@@ -42,7 +42,7 @@ async function explain(options: { set?: string[]; workflow?: string; noCache?: b
 const sinks = (files: number[], reason: string, sumsReason = reason) =>
   [...files.map((i) => `parts × data/f${i}.csv: ${reason}`), `sums (all partitions): ${sumsReason}`];
 
-describe('--explain', { timeout: 120_000 }, () => {
+describe('--explain', () => {
   test('first run: there is no earlier run; an identical second run explains nothing', async () => {
     expect(await explain()).toEqual([
       ...[1, 2, 3].map((i) => `src+burn × data/f${i}.csv: no earlier run in this output folder`),

@@ -24,7 +24,7 @@ const pickyWorkflow = (onError: 'skip' | 'quarantine') => workflow('picky', { ba
   .stage('check', './stages.ts#picky', { every: 7 }, { from: 'gen', onError })
   .stage('out', 'sink.parquet', { path: 'kept.parquet' }, { from: 'check' });
 
-describe('failure handling', { timeout: 60_000 }, () => {
+describe('failure handling', () => {
   test('quarantine: rejected rows go to _quarantine/STAGE.parquet with their reason; rows in = out + quarantined', async () => {
     const dir = join(out, 'quarantine');
     const summary = await runWorkflow(pickyWorkflow('quarantine'), { catalog: builtinCatalog, out: dir, executor });
@@ -147,11 +147,13 @@ describe('failure handling', { timeout: 60_000 }, () => {
     const summary = await runWorkflow(wf, { catalog: builtinCatalog, out: join(out, 'hang'), workers: 2 });
     expect(summary.status).toBe('failed');
     expect(summary.error).toMatch(/stage 'gen\+spin'.*timeout of 1s/);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // Stopped by its 1 s timeout, not by the test's: generous, since starting worker threads on a
+    // busy machine alone can take seconds.
+    expect(Date.now() - started).toBeLessThan(90_000);
   });
 });
 
-describe('table.require', { timeout: 60_000 }, () => {
+describe('table.require', () => {
   const wf = (onError?: 'quarantine') => workflow('finite', { baseDir: fixtures })
     .stage('gen', 'source.generate', gen)
     .stage('logs', 'table.derive', { columns: { y: 'log(x - 0.5)' } }, { from: 'gen' })

@@ -19,7 +19,7 @@ const read = (dir: string, name: string) => JSON.parse(readFileSync(join(dir, `$
 const gen = (partitions: number, rows: number, batchRows = 1000) =>
   ({ partitions, rows, batchRows, columns: { id: 'int64', x: 'float64' } });
 
-describe('runner', { timeout: 60_000 }, () => {
+describe('runner', () => {
   test('a linear pipeline keeps partition and row order and counts every row', async () => {
     const dir = join(out, 'linear');
     const wf = workflow('linear', { baseDir: fixtures })

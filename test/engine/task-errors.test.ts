@@ -42,7 +42,7 @@ const once = (executor: Executor, request: TaskRequest, policy: { retries?: numb
 
 const notThreadDeath = (kind: TaskFailureKind) => expect(['thread-died', 'out-of-memory', 'timeout']).not.toContain(kind);
 
-describe('task errors', { timeout: 60_000 }, () => {
+describe('task errors', () => {
   test('a stage that throws: kind stage, with its id, partition and message', async () => {
     const error = await once(executor, mapRequest('./stages.ts#picky', { every: 7 }));
     expect(error.kind).toBe('stage');

@@ -40,7 +40,7 @@ async function trained(batch: RecordBatch, seed: number, extra: object = {}) {
   return (await reducer.end!()) as RecordBatch;
 }
 
-describe('models with image targets', { timeout: 120_000 }, () => {
+describe('models with image targets', () => {
   test('learn a blur: test error far below the targets\' variance; the same seed the same weights; apply gives the images', async () => {
     const batch = examples();
     const row = await trained(batch, 3);

@@ -13,7 +13,7 @@ function node(code: string, env: Record<string, string> = {}) {
 }
 const runtime = `import { modelRuntime } from ${JSON.stringify(join(repoRoot, 'src/models/runtime.ts'))};`;
 
-describe('model runtime', { timeout: 60_000 }, () => {
+describe('model runtime', () => {
   test('without the native packages (they cannot install here) it runs on wasm; QUIVER_BACKEND forces cpu', () => {
     expect(node(`${runtime} const r = await modelRuntime(); console.log(r.backend, r.tf.getBackend())`)).toBe('wasm wasm');
     expect(node(`${runtime} const r = await modelRuntime(); console.log(r.backend, r.tf.getBackend())`, { QUIVER_BACKEND: 'cpu' })).toBe('cpu cpu');
@@ -37,6 +37,8 @@ describe('model runtime', { timeout: 60_000 }, () => {
       console.log(JSON.stringify(out));`, { QUIVER_BACKEND: backend })) as number[][];
     const wasm = gradients('wasm');
     const cpu = gradients('cpu');
-    wasm.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - cpu[i][j])).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu[i][j])))));
+    // One expect over every gradient value (about 2,000): those further apart than 1e-4 (relative).
+    const apart = wasm.flatMap((g, i) => g.flatMap((v, j) => (Math.abs(v - cpu[i][j]) < 1e-4 * Math.max(1, Math.abs(cpu[i][j])) ? [] : [{ i, j, wasm: v, cpu: cpu[i][j] }])));
+    expect(apart).toEqual([]);
   });
 });

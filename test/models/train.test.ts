@@ -37,7 +37,7 @@ async function trainOnce(seed: number, data: Awaited<ReturnType<typeof patchBatc
   return (await reducer.end!()) as RecordBatch;
 }
 
-describe('model.train → sink.model → model.predict', { timeout: 120_000 }, () => {
+describe('model.train → sink.model → model.predict', () => {
   test('the same seed trains the same weights; another seed does not', async () => {
     const data = await patchBatches();
     const a = artifactFromRow(await trainOnce(5, data), 0);
@@ -70,6 +70,25 @@ describe('model.train → sink.model → model.predict', { timeout: 120_000 }, (
     const retrained = artifactFromRow(await trainOnce(5, data, { reuse, epochs: 1 }), 0);
     expect(retrained.card.metrics.marker).toBeUndefined();
     expect(retrained.card.params.epochs).toBe(1);
+  });
+
+  test('reuse as a list: the first folder holding a model of the same rows and params wins; missing ones are passed over', async () => {
+    const data = await patchBatches();
+    const dir = scratchDir();
+    const row = await trainOnce(5, data);
+    await writeSink(modelSink, { path: 'committed/' }, row.schema, [[row]], dir, 'x');
+    const committed = join(dir, 'committed');
+    const card = JSON.parse(readFileSync(join(committed, 'quiver-model.json'), 'utf8'));
+    writeFileSync(join(committed, 'quiver-model.json'), JSON.stringify({ ...card, metrics: { ...card.metrics, marker: 'committed' } }));
+    const reuse = [join(dir, 'own'), committed];
+    const fingerprint = train.fingerprint!(train.params.parse({ ...spec, reuse }), { baseDir: '.' });
+    expect(fingerprint).toMatch(/^none,[0-9a-f]{64}$/); // a model appearing in either folder changes the task's key
+    expect(artifactFromRow(await trainOnce(5, data, { reuse }), 0).card.metrics.marker).toBe('committed');
+    // The folder's own model, once there, comes first.
+    await writeSink(modelSink, { path: 'own/' }, row.schema, [[row]], dir, 'x');
+    writeFileSync(join(dir, 'own', 'quiver-model.json'), JSON.stringify({ ...card, metrics: { ...card.metrics, marker: 'own' } }));
+    expect(artifactFromRow(await trainOnce(5, data, { reuse }), 0).card.metrics.marker).toBe('own');
+    expect(artifactFromRow(await trainOnce(5, data, { reuse, epochs: 1 }), 0).card.metrics.marker).toBeUndefined();
   });
 
   test('written and read back, the model flags exactly the validation negatives training counted above its threshold', async () => {

@@ -46,7 +46,7 @@ function expectSelfContained(html: string) {
   expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
 }
 
-describe('run report', { timeout: 90_000 }, () => {
+describe('run report', () => {
   const out = join(scratch, 'picky');
   let first: RunSummary;
   let second: RunSummary;
@@ -201,7 +201,7 @@ describe('run report', { timeout: 90_000 }, () => {
 
 const i0 = (inputs: { path: string; sha256?: string }[]) => inputs.find((i) => i.path === 'a.csv')!;
 
-describe('quiver report', { timeout: 90_000 }, () => {
+describe('quiver report', () => {
   const out = join(scratch, 'cli');
   const quiver = (...args: string[]) => {
     const result = spawnSync(process.execPath, [join(repoRoot, 'src/cli/quiver.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });

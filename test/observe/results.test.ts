@@ -156,7 +156,7 @@ test('a hand-written chart: a path per series, marks, a log axis in decades', ()
   expect(svg).toContain('>1e-5<');
 });
 
-describe('the report of a real run', { timeout: 120_000 }, () => {
+describe('the report of a real run', () => {
   test('goes-flares: a Results section with the light curve (SVG), flares marked, and the flare table', () => {
     const out = join(scratch, 'goes');
     const cli = join(repoRoot, 'src/cli/quiver.mjs');

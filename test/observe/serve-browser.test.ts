@@ -46,7 +46,7 @@ function expectPicture(file: string): { width: number; height: number } {
   return { width, height };
 }
 
-describe.skipIf(!haveChromium)('quiver serve in Chromium', { timeout: 120_000 }, () => {
+describe.skipIf(!haveChromium)('quiver serve in Chromium', () => {
   const done = join(scratch, 'done');
   const live = join(scratch, 'live');
   const steps = join(scratch, 'steps');

@@ -40,7 +40,7 @@ function get(server: RunningServer, target: string, options: { method?: string; 
   });
 }
 
-describe('quiver serve over HTTP', { timeout: 120_000 }, () => {
+describe('quiver serve over HTTP', () => {
   let server: RunningServer;
   let runId: string;
   const hostileId = '20000101T000000Z-bad000';
@@ -289,7 +289,7 @@ describe('quiver serve over HTTP', { timeout: 120_000 }, () => {
   });
 });
 
-test('the command prints its address, serves, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
+test('the command prints its address, serves, and exits 0 on SIGTERM', async () => {
   const child = spawn(process.execPath, [quiverBin, 'serve', '--out', out, '--port', '0'], { cwd: repoRoot });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));

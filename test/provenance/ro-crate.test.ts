@@ -58,7 +58,7 @@ stages:
     with: { path: tables/kept.parquet }
 `;
 
-describe('RO-Crate export', { timeout: 60_000 }, () => {
+describe('RO-Crate export', () => {
   const dir = scratchDir();
   const out = join(dir, 'out');
   const workflowFile = join(dir, 'tiny.yaml');

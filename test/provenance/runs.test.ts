@@ -15,7 +15,7 @@ const quiver = (...args: string[]) => {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
-describe('run records', { timeout: 60_000 }, () => {
+describe('run records', () => {
   const out = scratchDir();
   let ok: RunSummary;
   let failed: RunSummary;

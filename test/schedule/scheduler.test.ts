@@ -226,12 +226,13 @@ describe('stopping', () => {
     stop.abort();
     expect(timers()).toBe(armed - 1);
     await done;
-    expect(Date.now() - t0).toBeLessThan(500);
+    // At once, not at the fire time (next 1 January): seconds at most even on a busy machine.
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 });
 
 describe('a real workflow on a schedule', () => {
-  test('two fire times give two runs: two records in schedule.jsonl and two manifests', { timeout: 60_000 }, async () => {
+  test('two fire times give two runs: two records in schedule.jsonl and two manifests', async () => {
     const dir = scratchDir();
     const out = join(dir, 'out');
     const file = join(dir, 'tiny.yaml');
@@ -280,7 +281,7 @@ describe('a real workflow on a schedule', () => {
   });
 });
 
-describe('quiver schedule', { timeout: 60_000 }, () => {
+describe('quiver schedule', () => {
   const quiver = (...args: string[]) => {
     const result = spawnSync(process.execPath, [join(repoRoot, 'src/cli/quiver.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -321,7 +322,7 @@ describe('quiver schedule', { timeout: 60_000 }, () => {
 });
 
 /** Waits (in real time, briefly) for work that runs on real I/O, such as a workflow run. */
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function until(condition: () => boolean, timeoutMs = 240_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('timed out waiting');

@@ -19,7 +19,7 @@ const run = async (name: string) => {
 };
 const noaa = sharedData('astronomy/solarflarenet_solar_events.csv');
 
-describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
+describe('reference workflows: astronomy', () => {
   test('survey-reduce: a catalog holding the image\'s six stars, its RA/Dec inside the image', async () => {
     await run('survey-reduce');
     const [[rows, outside, brightRows]] = await duckdb(`SELECT count(*), count(*) FILTER (x < 0 OR y < 0 OR x > 299 OR y > 299 OR ra IS NULL),
@@ -43,7 +43,7 @@ describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
     expect(Number(maxDec)).toBeLessThan(22.02289062604308 + 1e-4);
   });
 
-  test('flare-forecast: no active region on both sides; TSS, HSS and accuracy equal DuckDB on the predictions; the SHARP header agrees with FlareML', { timeout: 120_000 }, async () => {
+  test('flare-forecast: no active region on both sides; TSS, HSS and accuracy equal DuckDB on the predictions; the SHARP header agrees with FlareML', async () => {
     await run('flare-forecast');
     const predictions = join(out, 'flare-forecast', 'predictions.parquet');
     const [[shared]] = await duckdb(`SELECT count(*) FROM (SELECT AR FROM '${predictions}' GROUP BY AR HAVING count(DISTINCT split) > 1)`);
@@ -89,7 +89,7 @@ describe('reference workflows: astronomy', { timeout: 60_000 }, () => {
     expect(Number(summary[1])).toBeLessThan(10_000);
   });
 
-  test('deconv: skies through the EHT beam, a CNN trained on them, scored beside CLEAN and the dirty image', { timeout: 120_000 }, async () => {
+  test('deconv: skies through the EHT beam, a CNN trained on them, scored beside CLEAN and the dirty image', async () => {
     const summary = await runWorkflow(join(repoRoot, 'workflows', 'astronomy', 'deconv.yaml'), { out: join(out, 'deconv'), executor, set: ['count=120', 'epochs=2'], allowPaths: [join(repoRoot, 'data')] });
     expect(summary.status, summary.error).toBe('ok');
     const metrics = await duckdb(`SELECT image, rows, psnr_db, abs_flux_error FROM read_csv('${join(out, 'deconv', 'metrics.csv')}')`);

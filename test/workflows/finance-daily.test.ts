@@ -28,7 +28,7 @@ const closes = rows.map((r) => Number(r[5]));
 const artifactHash = () => createHash('sha256').update(readFileSync(join(out, 'spy-daily-lstm', 'weights.bin'))).digest('hex');
 const card = () => JSON.parse(readFileSync(join(out, 'spy-daily-lstm', 'quiver-model.json'), 'utf8'));
 
-describe('finance/daily.yaml on its schedule', { timeout: 180_000 }, () => {
+describe('finance/daily.yaml on its schedule', () => {
   test('one forecast per run, scored when the next close arrives; retrained on the first run of a month only', async () => {
     const loaded = await loadWorkflowFile(workflow);
     const schedule = loaded.spec!.schedule!;
@@ -45,7 +45,7 @@ describe('finance/daily.yaml on its schedule', { timeout: 180_000 }, () => {
         const today = firedAt.toISOString().slice(0, 10);
         evenings.push(today);
         writeFileSync(bars, lines.slice(0, dates.indexOf(today) + 2).join('\n') + '\n');
-        const summary = await runWorkflow(workflow, { out, executor, set: [`bars=${bars}`, 'epochs=2'], allowPaths: [dir] });
+        const summary = await runWorkflow(workflow, { out, executor, set: [`bars=${bars}`, 'epochs=2'], allowPaths: [dir, join(repoRoot, 'data')] });
         weights.push(artifactHash());
         trainedRows.push(card().trainingData.rows);
         notes.push(readFileSync(join(out, '.quiver', 'runs', summary.runId, 'log.jsonl'), 'utf8').split('\n')
@@ -107,7 +107,7 @@ describe('finance/daily.yaml on its schedule', { timeout: 180_000 }, () => {
 
     // Run again on the same evening: nothing in the record changes (the first forecast stands).
     const first = readFileSync(join(out, 'forecast-record.parquet'));
-    const again = await runWorkflow(workflow, { out, executor, set: [`bars=${bars}`, 'epochs=2'], allowPaths: [dir] });
+    const again = await runWorkflow(workflow, { out, executor, set: [`bars=${bars}`, 'epochs=2'], allowPaths: [dir, join(repoRoot, 'data')] });
     expect(again.status).toBe('ok');
     expect(readFileSync(join(out, 'forecast-record.parquet')).equals(first)).toBe(true);
   });

@@ -20,7 +20,7 @@ const run = async (name: string) => {
 };
 const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(b)));
 
-describe('reference workflows: finance', { timeout: 60_000 }, () => {
+describe('reference workflows: finance', () => {
   test('spy-daily: per-year summary and daily Parquet equal DuckDB on the same CSV', async () => {
     await run('spy-daily');
     const yearly = await duckdb(`SELECT year, days, mean_close, high, low, volume, volatility FROM read_csv('${join(out, 'spy-daily', 'spy-yearly.csv')}') ORDER BY year`);
@@ -61,7 +61,7 @@ describe('reference workflows: finance', { timeout: 60_000 }, () => {
     expect(new Date(table.getChild('Date')!.get(0) as number).toISOString()).toBe('2004-03-10T00:00:00.000Z');
   });
 
-  test('forecast: targets are the next day\'s close, the split is chronological, and the metrics equal DuckDB on the predictions', { timeout: 120_000 }, async () => {
+  test('forecast: targets are the next day\'s close, the split is chronological, and the metrics equal DuckDB on the predictions', async () => {
     await run('forecast');
     const predictions = join(out, 'forecast', 'predictions.parquet');
     // close_next is the following trading day's close in the source file (no off-by-one).
@@ -90,7 +90,7 @@ describe('reference workflows: finance', { timeout: 60_000 }, () => {
     expect(card.input.shape).toEqual([20, 1]);
   });
 
-  test('index-from-stocks: the seed\'s MLP, one step earlier, beside persistence and linear regression; metrics equal DuckDB', { timeout: 120_000 }, async () => {
+  test('index-from-stocks: the seed\'s MLP, one step earlier, beside persistence and linear regression; metrics equal DuckDB', async () => {
     await run('index-from-stocks');
     const predictions = join(out, 'index-from-stocks', 'predictions.parquet');
     // Tomorrow's index close, from the vega file, joined on the stocks' trading days.

@@ -23,7 +23,7 @@ const UNET_DICE_FLOOR = 0.3;
 const executor = new LocalExecutor({ workers: 2 });
 afterAll(() => executor.close());
 
-describe('reference workflows: medical', { timeout: 120_000 }, () => {
+describe('reference workflows: medical', () => {
   test('ct-lung: a lung mask with Dice above 0.95 against the TotalSegmentator lobes, the metrics scipy gives, a NIfTI mask on the 1-mm RAS grid', async () => {
     const summary = await runWorkflow(join(repoRoot, 'workflows', 'medical', 'ct-lung.yaml'), { out: join(out, 'ct-lung'), executor, allowPaths: [join(repoRoot, 'data')] });
     expect(summary.status, summary.error).toBe('ok');

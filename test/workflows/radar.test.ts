@@ -20,7 +20,7 @@ const executor = new LocalExecutor({ workers: 2 });
 afterAll(() => executor.close());
 const radarData = join(repoRoot, 'data', 'radar');
 
-describe('reference workflows: radar', { timeout: 60_000 }, () => {
+describe('reference workflows: radar', () => {
   test('cfar.yaml finds every strong simulated target in every CPI, at its range and Doppler, and little else', async () => {
     const summary = await runWorkflow(join(repoRoot, 'workflows', 'radar', 'cfar.yaml'), { out: join(out, 'cfar'), executor, allowPaths: [join(repoRoot, 'data')] });
     expect(summary.status, summary.error).toBe('ok');

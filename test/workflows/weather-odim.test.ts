@@ -10,7 +10,7 @@ const radar = sharedData('radar');
 const executor = new LocalExecutor({ workers: 1 });
 afterAll(() => executor.close());
 
-describe.skipIf(!radar)('reference workflow: radar weather-odim', { timeout: 120_000 }, () => {
+describe.skipIf(!radar)('reference workflow: radar weather-odim', () => {
   test('KNMI volume → clutter filter → lowest sweep on a 1 km grid → Parquet', async () => {
     const out = scratchDir();
     const summary = await runWorkflow(join(repoRoot, 'workflows', 'radar', 'weather-odim.yaml'), { out, executor, allowPaths: [join(radar!, '..')] });

@@ -7,6 +7,8 @@
 // folder a previous run's sink.model wrote, e.g. `${out}/model/`), a model already trained on the
 // same rows with the same params is emitted as it is instead of being trained again: a scheduled
 // workflow keeps its model until its training rows change (finance.refit-split sets the cadence).
+// `reuse` may be a list: the first folder holding such a model wins (a reference workflow names its
+// own output folder, then the model committed under data/models/ that `npm start` loads).
 import { createHash } from 'node:crypto';
 import { Type, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
@@ -39,7 +41,8 @@ const params = z.object({
   loss: z.enum(segmentationLosses).default('cross-entropy').describe('a classifier of image targets (a segmenter): cross-entropy, soft Dice, or their sum'),
   pfa: z.number().gt(0).lt(1).optional().describe('classifier: the false-alarm rate the threshold is set for, on validation negatives'),
   group: z.string().optional().describe('a column to break the test metrics down by (e.g. snr_db)'),
-  reuse: z.string().min(1).optional().describe('an artifact folder to emit unchanged when it was trained on the same rows with the same params'),
+  reuse: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
+    .describe('an artifact folder, or a list tried in order, to emit unchanged when it was trained on the same rows with the same params'),
 }).strict();
 
 type Params = z.output<typeof params>;
@@ -69,8 +72,8 @@ export const train = defineReduce({
     return artifactSchema;
   },
   scope: () => 'all',
-  reads: (p) => (p.reuse ? [p.reuse] : []),
-  fingerprint: (p, { baseDir }) => (p.reuse && existsSync(resolve(baseDir, p.reuse, 'quiver-model.json')) ? artifactHash(resolve(baseDir, p.reuse)) : 'none'),
+  reads: (p) => reuseFolders(p),
+  fingerprint: (p, { baseDir }) => reuseFolders(p).map((dir) => (existsSync(resolve(baseDir, dir, 'quiver-model.json')) ? artifactHash(resolve(baseDir, dir)) : 'none')).join(',') || 'none',
   create(p, { inputSchemas: [input], baseDir, progress }) {
     const shape = rowShape(input, p.input);
     const labelShape = rowShape(input, p.label);
@@ -98,9 +101,13 @@ export const train = defineReduce({
         const all = joined(x);
         const y = joined(labels);
         const trainingData = createHash('sha256').update(new Uint8Array(all.buffer)).update(new Uint8Array(y.buffer)).update(rows.split.join('\n')).digest('hex');
-        const previous = p.reuse ? reusable(resolve(baseDir, p.reuse), trainingData, cardParams(p)) : undefined;
-        if (previous) progress?.(`kept ${p.reuse}: trained on the same rows`);
-        return artifactBatch(previous ?? await trainModel(p, all, y, rows.split, rows.group, shape, labelShape, trainingData, progress));
+        for (const dir of reuseFolders(p)) {
+          const previous = reusable(resolve(baseDir, dir), trainingData, cardParams(p));
+          if (!previous) continue;
+          progress?.(`kept ${dir}: trained on the same rows`);
+          return artifactBatch(previous);
+        }
+        return artifactBatch(await trainModel(p, all, y, rows.split, rows.group, shape, labelShape, trainingData, progress));
       },
     };
   },
@@ -115,6 +122,9 @@ function segmenterPrior(p: Params, y: Float32Array, trainRows: Int32Array, label
   const share = Math.min(0.999, Math.max(0.001, positives / (trainRows.length * size)));
   return Math.log(share / (1 - share));
 }
+
+/** The folders `reuse` names, in the order they are tried. */
+const reuseFolders = (p: Params): string[] => (p.reuse === undefined ? [] : typeof p.reuse === 'string' ? [p.reuse] : p.reuse);
 
 /** The params a model's card records: what it was trained with (not where an old one might be). */
 const cardParams = ({ reuse: _reuse, ...p }: Params): Record<string, unknown> => p;

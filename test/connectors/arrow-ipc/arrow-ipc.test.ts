@@ -63,7 +63,7 @@ const emptyBatch = (s: Schema) => new RecordBatch(s, makeData({
 const colours = vectorFromArray(['red', 'green', 'blue'], new Utf8());
 const fiveBatches = Array.from({ length: 5 }, (_, k) => makeBatch(k * 1000, 1000, colours));
 
-describe('source.arrow', { timeout: 60_000 }, () => {
+describe('source.arrow', () => {
   test('file and stream formats, read whole or in chunks, give the same rows', async () => {
     const expected = rowsOf(fiveBatches);
     writeFileSync(join(dir, 't.arrow'), RecordBatchFileWriter.writeAll(fiveBatches).toUint8Array(true));
@@ -209,7 +209,7 @@ describe('source.arrow', { timeout: 60_000 }, () => {
   });
 });
 
-describe('sink.arrow', { timeout: 60_000 }, () => {
+describe('sink.arrow', () => {
   test('file (default) and stream (.arrows) outputs read back with Arrow JS, arrow-rs and quiver', async () => {
     const out = join(dir, 'out-basic');
     const expected = rowsOf(fiveBatches);

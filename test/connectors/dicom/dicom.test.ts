@@ -39,7 +39,7 @@ async function read(path: string, extra: object = {}) {
 
 const numbers = (batch: RecordBatch, column: string) => Array.from(batch.getChild(column)!.get(0)!.toArray() as Float64Array);
 
-describe.skipIf(!data)('source.dicom against pydicom (REFERENCE.json)', { timeout: 60_000 }, () => {
+describe.skipIf(!data)('source.dicom against pydicom (REFERENCE.json)', () => {
   test.each(dicomFiles)('%s', async (name) => {
     const ref = reference[name];
     const file = parseDicom(readFileSync(join(data!, name)));
@@ -79,7 +79,7 @@ describe('transfer syntaxes', () => {
   });
 });
 
-describe.skipIf(!data)('series', { timeout: 60_000 }, () => {
+describe.skipIf(!data)('series', () => {
   test('the TotalSegmentator slices (JPEG 2000, no SeriesInstanceUID): one 5-slice volume, 2 mm apart, its affine the slices\' positions', async () => {
     const rows = await read(join(data!, 'medical/totalseg_example_ct_dicom/*.dcm'));
     expect(rows).toHaveLength(1);

@@ -48,7 +48,7 @@ const flatColumn = (batches: RecordBatch[], name: string) => batches.flatMap((b)
   return typeof v === 'number' && Number.isNaN(v) ? 'NaN' : v;
 }));
 
-describe.skipIf(!data)('source.fits against astropy (REFERENCE.json)', { timeout: 60_000 }, () => {
+describe.skipIf(!data)('source.fits against astropy (REFERENCE.json)', () => {
   for (const file of fitsFiles) {
     test(file, async () => {
       const path = join(data!, file);

@@ -28,7 +28,7 @@ beforeAll(async () => {
 const bytesOf = (batches: RecordBatch[]) =>
   Buffer.from(tableToIPC(new Table(batches.map((b) => b.select(b.schema.fields.map((f) => f.name).filter((n) => n !== '_source')))))).toString('base64');
 
-describe('source.fits reads s3://bucket/prefix/*.fits', { timeout: 60_000 }, () => {
+describe('source.fits reads s3://bucket/prefix/*.fits', () => {
   for (const file of files) {
     test(`${file}: the rows read locally`, async () => {
       const local = await harness.readSource(fitsSource, { path: file }, dataDir);

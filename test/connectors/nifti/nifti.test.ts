@@ -30,7 +30,7 @@ async function readOne(path: string): Promise<RecordBatch> {
 
 const expectAffine = (got: number[], want: number[][]) => want.flat().forEach((v, i) => expect(Math.abs(got[i] - v), `affine[${i}] ${got[i]} vs ${v}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
 
-describe.skipIf(!data)('source.nifti against nibabel (REFERENCE.json)', { timeout: 60_000 }, () => {
+describe.skipIf(!data)('source.nifti against nibabel (REFERENCE.json)', () => {
   test.each(niftiFiles)('%s', async (name) => {
     const ref = reference[name];
     const batch = await readOne(join(data!, name));
@@ -69,7 +69,7 @@ describe('NIfTI variants nibabel wrote', () => {
   });
 });
 
-describe.skipIf(!data)('sink.nifti', { timeout: 60_000 }, () => {
+describe.skipIf(!data)('sink.nifti', () => {
   test('the segmentation written as uint8 reads back voxel for voxel with the same affine, sform and qform set', async () => {
     const batch = await readOne(join(data!, 'medical/totalseg_example_seg.nii.gz'));
     const out = scratchDir();

@@ -67,11 +67,11 @@ beforeAll(async () => {
   for (const [name, rows, group] of [['a.parquet', 200_000, 50_000], ['b.parquet', 10_000, 4_000]] as const) {
     await put(`in/${name}`, readFileSync(await parquetFile(name, rows, group)));
   }
-}, 120_000);
+});
 
 afterAll(() => executor?.close());
 
-describe('source.parquet reads s3://bucket/prefix/*.parquet', { timeout: 120_000 }, () => {
+describe('source.parquet reads s3://bucket/prefix/*.parquet', () => {
   test('the same outputs, byte for byte, as reading the same files locally', async () => {
     const local = await run(workflow('local', 'data/*.parquet'), 'out-local');
     expect(local.status, local.error).toBe('ok');
@@ -174,7 +174,7 @@ describe('S3 inputs are read only where allowed', () => {
   });
 });
 
-describe('unreadable S3 inputs are named by their s3:// URL and stage', { timeout: 120_000 }, () => {
+describe('unreadable S3 inputs are named by their s3:// URL and stage', () => {
   beforeAll(async () => {
     const good = readFileSync(join(root, 'data', 'b.parquet'));
     await put('mixed/1-good.parquet', good);
