@@ -185,9 +185,9 @@ stages:
       expect(await cell('held', 'rowsOut').textContent()).toBe('0');
       // A partition's rows count as soon as its result is in; its task once the next one's is (partitions end in order).
       go(0);
-      await page.waitForFunction(() => document.querySelector('tr[data-stage="held"] [data-field="rowsOut"]')?.textContent === '25', undefined, { timeout: 90_000 });
+      await page.waitForFunction(() => document.querySelector('tr[data-stage="held"] [data-field="rowsOut"]')?.textContent === '25', undefined, { timeout: 240_000 });
       go(1);
-      await page.waitForFunction(() => /^[1-3] \/ 4$/.test(document.querySelector('tr[data-stage="held"] [data-field="tasks"]')?.textContent ?? ''), undefined, { timeout: 90_000 });
+      await page.waitForFunction(() => /^[1-3] \/ 4$/.test(document.querySelector('tr[data-stage="held"] [data-field="tasks"]')?.textContent ?? ''), undefined, { timeout: 240_000 });
       expect(await cell('held', 'rowsOut').textContent()).toBe('50');
       expect(await page.locator('svg.graph g.node[data-stage="held"] text.counts').textContent()).toMatch(/^[1-3]\/4 tasks \/ 0 cached$/);
       expect(await page.locator('svg.graph g.node[data-stage="held"]').getAttribute('class')).toContain('running');
@@ -202,7 +202,7 @@ stages:
       go(2);
       go(3);
       // The run ends: the page reloads itself into the finished record.
-      await page.locator('header .status.ok').waitFor({ timeout: 90_000 });
+      await page.locator('header .status.ok').waitFor({ timeout: 240_000 });
       expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBeUndefined();
       expect(await page.locator('tr[data-stage="held"] td').nth(4).textContent()).toBe('4');
       await shoot(page, 'live-run-finished');

@@ -12,7 +12,7 @@ const out = scratchDir();
 const executor = new LocalExecutor({ workers: 2 });
 afterAll(() => executor.close());
 
-describe('reference workflows: micro-Doppler', { timeout: 180_000 }, () => {
+describe('reference workflows: micro-Doppler', () => {
   test('micro-doppler.yaml: held-out accuracy of the committed CNN and of the feature baseline, per SNR', async () => {
     const summary = await runWorkflow(join(repoRoot, 'workflows', 'radar', 'micro-doppler.yaml'), { out, executor, allowPaths: [join(repoRoot, 'data')] });
     expect(summary.status, summary.error).toBe('ok');

@@ -34,7 +34,7 @@ async function headersOf(path: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-describe.skipIf(!data)('source.fits on a gzip-compressed file (sunpy go1520120601.fits.gz)', { timeout: 60_000 }, () => {
+describe.skipIf(!data)('source.fits on a gzip-compressed file (sunpy go1520120601.fits.gz)', () => {
   const path = data ? join(data, name) : '';
 
   test('every HDU as astropy reads it (REFERENCE.json): cards, rows, column units and statistics', async () => {

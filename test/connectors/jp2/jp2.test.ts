@@ -23,7 +23,7 @@ const pixels = (batches: RecordBatch[]) => batches[0].getChild('data')!.get(0)!.
 const shapeOf = (schema: { fields: { name: string; metadata: Map<string, string> }[] }) => JSON.parse(schema.fields.find((f) => f.name === 'data')!.metadata.get('ARROW:extension:metadata')!).shape as number[];
 const headerOf = (batches: RecordBatch[]) => JSON.parse(String(batches[0].getChild('header')!.get(0))) as Record<string, unknown>;
 
-describe.skipIf(!data)('source.jp2 against Pillow', { timeout: 120_000 }, () => {
+describe.skipIf(!data)('source.jp2 against Pillow', () => {
   for (const name of [lasco, aia]) {
     test(`${name}: every pixel's statistics as REFERENCE.json (Pillow) has them`, async () => {
       const { schema, partitions: [{ batches }] } = await readSource(jp2Source, { path: join(data!, name), rows: 'image' }, '.');

@@ -51,7 +51,7 @@ const argmax = (x: ArrayLike<number>) => {
   return best;
 };
 
-describe('source.micro-doppler', { timeout: 60_000 }, () => {
+describe('source.micro-doppler', () => {
   test('a rigid target is one line at 2·v_r/λ', async () => {
     const { schema, batches } = await simulate({ classes: ['rigid'], per_class: 12, snr_db: [10], seed: 5 });
     const spectra = meanSpectra(await runSteps(schema, batches, [[stft, { nfft: 128 }]]), 128);
@@ -153,7 +153,7 @@ describe('radar.stft', () => {
   });
 });
 
-describe('radar.micro-doppler-features', { timeout: 60_000 }, () => {
+describe('radar.micro-doppler-features', () => {
   test('give a rigid target one line and a rotor its blade-flash period in the cepstrum', async () => {
     const { schema, batches } = await simulate({ classes: ['rigid', 'multirotor'], per_class: 4, snr_db: [20], seed: 3 });
     const [out] = await runSteps(schema, batches, [[stft, { nfft: 128 }], [microDopplerFeaturesStage, {}]]);
