@@ -155,6 +155,56 @@ describe.skipIf(!haveChromium)('quiver serve in Chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  test('reference results: the GOES light curve plotted with its flare, the range-Doppler map drawn with its detections', async () => {
+    // As npm start leaves them: several workflows into one --out, each in its own folder below it.
+    const results = join(scratch, 'results');
+    const run = await quiverAsync(['run', 'workflows/astronomy/goes-flares.yaml', 'workflows/radar/cfar.yaml', '--out', results]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('M2.5');
+    const served = await startServer({ outs: [results], port: 0 });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page.on('pageerror', (e) => consoleErrors.push(e.message));
+      await page.goto(served.url);
+      const links = page.locator('table.runs tbody tr td:nth-child(2) a');
+      await links.first().waitFor();
+      expect((await links.allTextContents()).sort()).toEqual(['goes-flares', 'radar-cfar']);
+
+      await page.locator('a', { hasText: 'goes-flares' }).click();
+      const curve = page.locator('section.preview[data-output="lightcurve.parquet"] svg.chart');
+      await curve.waitFor();
+      // Two series drawn as long lines, the flare's class written on the plot.
+      const paths = await curve.locator('path').evaluateAll((ps) => ps.map((p) => (p.getAttribute('d') ?? '').length));
+      expect(paths.filter((n) => n > 1000).length).toBeGreaterThanOrEqual(2);
+      expect(await curve.textContent()).toContain('M2.5');
+      expect((await curve.boundingBox())!.width).toBeGreaterThan(300);
+      await curve.screenshot({ path: join(shots, 'goes-light-curve.png') });
+      expectPicture(join(shots, 'goes-light-curve.png'));
+
+      await page.goto(served.url);
+      await page.locator('a', { hasText: 'radar-cfar' }).click();
+      const map = page.locator('section.preview[data-output="range-doppler.arrow"] svg.picture');
+      await map.waitFor();
+      // The map is a PNG the browser decoded, with the detections circled over it.
+      const href = await map.locator('image').getAttribute('href');
+      expect(href).toMatch(/^data:image\/png;base64,/);
+      const size = await page.evaluate(async (src) => {
+        const img = new Image();
+        img.src = src;
+        await img.decode();
+        return [img.naturalWidth, img.naturalHeight];
+      }, href!);
+      expect(Math.min(...size)).toBeGreaterThan(16);
+      expect(await map.locator('circle').count()).toBeGreaterThanOrEqual(1);
+      await map.screenshot({ path: join(shots, 'range-doppler.png') });
+      expectPicture(join(shots, 'range-doppler.png'));
+      await page.close();
+    } finally {
+      await served.close();
+    }
+    expect(consoleErrors).toEqual([]);
+  });
+
   test('a live run: counts change on the page as partitions finish, without a reload, then the finished record', async () => {
     mkdirSync(steps);
     const flows = join(scratch, 'flows');

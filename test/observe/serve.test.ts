@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/engine/run-workflow.ts';
-import { startServer, type RunningServer } from '../../src/observe/serve/server.ts';
+import { outFoldersUnder, startServer, type RunningServer } from '../../src/observe/serve/server.ts';
 import { LogTail } from '../../src/observe/serve/tail.ts';
 import type { Manifest } from '../../src/provenance/manifest.ts';
 import { builtinCatalog } from '../../src/stages/index.ts';
@@ -287,6 +287,15 @@ describe('quiver serve over HTTP', () => {
       tail.stop();
     }
   });
+});
+
+test('out folders below the given one are found (one per workflow of a multi-workflow run), links and dot-folders not followed', () => {
+  const root = join(scratch, 'many');
+  for (const sub of ['finance/daily', 'astronomy/goes-flares', 'deep/a/b/c/d']) mkdirSync(join(root, sub, '.quiver', 'runs'), { recursive: true });
+  mkdirSync(join(root, 'finance/daily/outputs-dir/.quiver/runs'), { recursive: true }); // inside an out folder: its outputs, not searched
+  mkdirSync(join(root, '.hidden/x/.quiver/runs'), { recursive: true });
+  symlinkSync(join(scratch, 'out'), join(root, 'linked'));
+  expect(outFoldersUnder(root)).toEqual([root, join(root, 'astronomy/goes-flares'), join(root, 'finance/daily')]);
 });
 
 test('the command prints its address, serves, and exits 0 on SIGTERM', async () => {

@@ -2,7 +2,7 @@
 // own http module. It serves nothing but pages made from run records, the run folders' own files,
 // and the outputs a record lists — each path resolved and checked (links followed) to lie inside
 // its out folder. GET and HEAD only; a strict CSP; everything from a record escaped.
-import { existsSync, readdirSync, readFileSync, statSync, lstatSync, realpathSync, createReadStream } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, readFileSync, statSync, lstatSync, realpathSync, createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -56,7 +56,14 @@ const maxZipBytes = 256 * 1024 * 1024;
 const loopback = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const outs = options.outs.length ? options.outs.map((o) => resolve(o)) : [resolve('out')];
+  const roots = options.outs.length ? options.outs.map((o) => resolve(o)) : [resolve('out')];
+  // Out folders found under the roots (a run of several workflows writes one per workflow, e.g.
+  // out/finance/daily). Only ever appended to, so a folder's number in URLs stays the same.
+  const outs: string[] = [];
+  const discover = () => {
+    for (const root of roots) for (const found of outFoldersUnder(root)) if (!outs.includes(found)) outs.push(found);
+  };
+  discover();
   const host = options.host ?? '127.0.0.1';
   const streams = new Set<ServerResponse>();
   const cleanups = new Set<() => void>();
@@ -114,6 +121,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   /** The run folder named by the URL: an existing folder right inside OUT/.quiver/runs, no link. */
   function findRun(index: string, runId: string): FoundRun {
     const outIndex = /^\d{1,4}$/.test(index) ? Number(index) : -1;
+    if (outIndex >= outs.length) discover();
     if (!(outIndex >= 0 && outIndex < outs.length)) throw new HttpError(404, `no out folder number ${index} (this server shows ${outs.length})`);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) throw new HttpError(404, `'${runId}' is not a run id`);
     const out = realOrNull(outs[outIndex]);
@@ -142,6 +150,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   async function listPage(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const listed: ListedRun[] = [];
     const problems: string[] = [];
+    discover();
     for (const [outIndex, out] of outs.entries()) {
       try {
         for (const run of listRuns(out)) listed.push({ outIndex, out, run, running: run.status === 'interrupted' && isRunning(out, run.runId, run.dir) });
@@ -429,4 +438,35 @@ function isPlainFile(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** How deep below a root out folders are looked for, and how many folders are looked at in all. */
+const searchDepth = 3;
+const mostFoldersSearched = 2000;
+
+/**
+ * `root` and the out folders (holding .quiver/runs) below it, nearest first. Links are not
+ * followed and dot-folders skipped; an out folder's own subfolders are not searched (they hold
+ * outputs, possibly thousands of them).
+ */
+export function outFoldersUnder(root: string): string[] {
+  const found = [root];
+  let searched = 0;
+  const walk = (dir: string, depth: number) => {
+    if (depth > searchDepth || searched >= mostFoldersSearched) return;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'node_modules' || ++searched > mostFoldersSearched) continue;
+      const sub = join(dir, entry.name);
+      if (existsSync(runsDir(sub))) found.push(sub);
+      else walk(sub, depth + 1);
+    }
+  };
+  walk(root, 1);
+  return found;
 }
