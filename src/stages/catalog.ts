@@ -38,6 +38,7 @@ const loaders: Record<string, StageLoader> = {
   'radar.beamform': async () => (await import('./radar/beamform.ts')).beamform,
   'radar.doppler': async () => (await import('./radar/doppler.ts')).doppler,
   'radar.cfar': async () => (await import('./radar/cfar.ts')).cfar,
+  'radar.stap': async () => (await import('./radar/stap.ts')).stap,
   'radar.clutter-filter': async () => (await import('./radar/clutter-filter.ts')).clutterFilter,
   'radar.polar-to-cartesian': async () => (await import('./radar/polar-to-cartesian.ts')).polarToCartesian,
   'source.radar-sim': async () => (await import('./radar/radar-sim.ts')).radarSimSource,

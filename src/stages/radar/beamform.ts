@@ -130,7 +130,7 @@ export const beamform = defineMap({
 });
 
 /** Runs of consecutive rows with the same `_source` and `cpi`: the channels of one CPI. */
-function cpiGroups(batch: RecordBatch): number[][] {
+export function cpiGroups(batch: RecordBatch): number[][] {
   const source = batch.getChild('_source');
   const cpi = batch.getChild('cpi');
   const id = (row: number) => `${source?.get(row) ?? ''}#${cpi?.get(row) ?? ''}`;

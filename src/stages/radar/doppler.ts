@@ -16,9 +16,9 @@ const params = z.object({
   window: windowName.default('hann').describe('taper across pulses before the FFT'),
 }).strict();
 
-const axisField = (name: string, length: number) => new Field(name, new FixedSizeList(length, new Field('value', new Float64(), false)), false);
+export const axisField = (name: string, length: number) => new Field(name, new FixedSizeList(length, new Field('value', new Float64(), false)), false);
 
-function axisData(field: Field, values: Float64Array, rows: number): Data {
+export function axisData(field: Field, values: Float64Array, rows: number): Data {
   const type = field.type as FixedSizeList;
   return makeData({ type, length: rows, nullCount: 0, child: makeData({ type: new Float64(), length: values.length, nullCount: 0, data: values }) });
 }

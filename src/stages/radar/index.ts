@@ -1,4 +1,4 @@
-// Radar: pulse compression, MTI, beamforming, Doppler, CFAR; simulated CPIs and detector patches;
+// Radar: pulse compression, MTI, beamforming, Doppler, STAP, CFAR; simulated CPIs and detector patches;
 // micro-Doppler: simulated targets, spectrograms and their features;
 // weather-radar sweeps: ground-clutter filter and polar-to-Cartesian resampling.
 import type { Stage } from '../../workflow/stage.ts';
@@ -13,9 +13,10 @@ import { polarToCartesian } from './polar-to-cartesian.ts';
 import { pulseCompress } from './pulse-compress.ts';
 import { radarPatchesSource } from './radar-patches.ts';
 import { radarSimSource } from './radar-sim.ts';
+import { stap } from './stap.ts';
 import { stft } from './stft.ts';
 
 export const radarStages: Stage[] = [
   pulseCompress, mti, beamform, doppler, cfar, radarSimSource, radarPatchesSource, clutterFilter, polarToCartesian,
-  microDopplerSource, stft, microDopplerFeaturesStage,
+  microDopplerSource, stft, microDopplerFeaturesStage, stap,
 ];
