@@ -19,6 +19,14 @@ function builtStamp() {
   }
 }
 
+// Output piped into a reader that stopped early (`quiver runs | head`): stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 let main;
 const built = process.env.QUIVER_FROM_SOURCE === '1' ? undefined : builtStamp();
 if (built !== undefined && JSON.parse(built) === sourceStamp(root)) {

@@ -22,6 +22,13 @@ describe('quiver CLI', () => {
     expect(quiver('help', 'frobnicate').code).toBe(2);
   });
 
+  test('a reader that stops early (quiver ... | head) ends the command quietly, not with an EPIPE stack', () => {
+    // `head -1` closes the pipe after the first line; validate prints one line per stage after it.
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${join(repoRoot, 'src/cli/quiver.mjs')}" validate test/fixtures/generated.yaml | head -c 1 >/dev/null`], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.stderr).not.toContain('at ');
+  });
+
   test('validate: 0 and a summary for a valid file; 2 and one sentence per problem otherwise', () => {
     const ok = quiver('validate', fixture('generated.yaml'));
     expect(ok.code).toBe(0);
