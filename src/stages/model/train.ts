@@ -40,6 +40,7 @@ const params = z.object({
   seed: z.number().int().default(0),
   loss: z.enum(segmentationLosses).default('cross-entropy').describe('a classifier of image targets (a segmenter): cross-entropy, soft Dice, or their sum'),
   pfa: z.number().gt(0).lt(1).optional().describe('classifier: the false-alarm rate the threshold is set for, on validation negatives'),
+  calibrate: z.array(z.number().gt(0).lt(1)).optional().describe('classifier: more false-alarm rates to record thresholds for on validation negatives (the card\'s calibration)'),
   group: z.string().optional().describe('a column to break the test metrics down by (e.g. snr_db)'),
   reuse: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
     .describe('an artifact folder, or a list tried in order, to emit unchanged when it was trained on the same rows with the same params'),
@@ -67,6 +68,7 @@ export const train = defineReduce({
     if (labelShape.length > 0 && p.pfa !== undefined) throw new SchemaError('pfa sets the threshold of a classifier with one score a row, not of a tensor target');
     if (p.group) requireColumn(input, p.group);
     if (p.pfa !== undefined && p.task !== 'binary-classification') throw new SchemaError('pfa sets a classifier\'s threshold: it needs task binary-classification');
+    if (p.calibrate && p.pfa === undefined) throw new SchemaError('calibrate records thresholds beside the one for pfa: give pfa too');
     if (p.loss !== 'cross-entropy' && (p.task !== 'binary-classification' || labelShape.length === 0)) throw new SchemaError(`loss ${p.loss} is for a classifier of image targets (a segmenter)`);
     if (p.output_activation !== undefined && p.task !== 'regression') throw new SchemaError('output_activation is for regression: a classifier\'s output is a sigmoid');
     return artifactSchema;
@@ -151,7 +153,9 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
   if (p.pfa !== undefined) {
     const negatives = validationRows.filter((r) => y[r] === 0).length;
     // Fewer than ten expected false alarms would leave the threshold to chance.
-    if (negatives * p.pfa < 10) throw new Error(`setting a threshold for pfa ${p.pfa} needs at least ${Math.ceil(10 / p.pfa)} validation negatives, not ${negatives}`);
+    for (const pfa of [p.pfa, ...(p.calibrate ?? [])]) {
+      if (negatives * pfa < 10) throw new Error(`setting a threshold for pfa ${pfa} needs at least ${Math.ceil(10 / pfa)} validation negatives, not ${negatives}`);
+    }
   }
   // Standardise with the training rows only.
   let sum = 0;
@@ -224,6 +228,7 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
       card.metrics.test = { rows: testRows.length, mse: se / values, mae: ae / values, ...(p.task === 'binary-classification' ? { accuracy: right / values } : {}) };
     } else if (p.task === 'binary-classification') {
       if (p.pfa !== undefined) card.threshold = threshold(validationScores, validationRows, y, p.pfa);
+      if (p.calibrate) card.calibration = p.calibrate.map((pfa) => threshold(validationScores, validationRows, y, pfa));
       const cut = card.threshold?.value ?? 0.5;
       card.metrics.test = classification(testScores, testRows, y, cut, p.group ? group : undefined);
     } else {
