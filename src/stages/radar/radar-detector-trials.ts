@@ -3,7 +3,8 @@
 // partition per clutter shape ν. For each ν: `validation_cpis` clutter-only maps set every
 // detector's threshold for `pfa` (lib/detector-trials.ts), `test_cpis` other clutter-only maps
 // measure the Pfa it gives, and `target_cpis` maps per SCR, each with `targets_per_cpi` Swerling I
-// targets in the clutter band, measure Pd. One row per ν, detector and SCR, with 95 %
+// targets in the clutter band (and, with `interferer`, a second target inside each one's window;
+// a clutter edge comes from the clutter's from_bin), measure Pd. One row per ν, detector and SCR, with 95 %
 // Clopper–Pearson intervals. Two more detectors show what the designed thresholds give in this
 // clutter: `ca-closed-form` (CA's exponential-noise factor) and `learned-card` (the card's threshold).
 import { Field, Float64, Int32, makeData, Schema, Utf8, vectorFromArray } from 'apache-arrow';
@@ -32,6 +33,8 @@ const params = scenarioSchema.omit({ targets: true, channels: true, jammers: tru
   target_cpis: z.number().int().min(1).describe('CPIs per SCR'),
   targets_per_cpi: z.number().int().min(1).default(12),
   target_band_hz: z.number().positive().describe("targets only in Doppler bins within this of the clutter's centre"),
+  interferer: z.object({ offset: z.number().int().min(1), scr_db: z.number() }).strict().optional()
+    .describe('a second target this many range cells beyond each target (same Doppler), at scr_db: an interfering target in its window'),
   seed: z.number().int().default(0),
 }).strict();
 
@@ -56,6 +59,8 @@ function prepare(p: Params, folder: string) {
   if (typeof card === 'string') throw new SchemaError(`${folder}: ${card}`);
   const problem = windowMapProblem(geometry, p.pulses, p.samples);
   if (problem) throw new SchemaError(problem);
+  const reach = geometry.guard.range + geometry.train.range;
+  if (p.interferer && p.interferer.offset > reach) throw new SchemaError(`an interferer ${p.interferer.offset} range cells away is outside the ${2 * reach + 1}-cell window: give offset ≤ ${reach}`);
   return { bytes, geometry, cardThreshold: card.value };
 }
 
@@ -120,7 +125,7 @@ export const radarDetectorTrialsSource = defineSource({
     for (const scr of p.scr_db) {
       const hits = new Map<string, number>(detectors.map((d) => [d.name, 0]));
       for (let i = 0; i < p.target_cpis; i++) {
-        const trial = trialMap(s, random(), geometry, p.targets_per_cpi, scr, p.target_band_hz);
+        const trial = trialMap(s, random(), geometry, p.targets_per_cpi, scr, p.target_band_hz, p.interferer && { offset: p.interferer.offset, scrDb: p.interferer.scr_db });
         const values = await statistics(trial.map, trial.targets);
         for (const d of detectors) hits.set(d.name, hits.get(d.name)! + exceedances(values[d.statistic], d.threshold));
       }

@@ -118,26 +118,30 @@ describe('detector trials', () => {
     }
   });
 
-  test('trial targets sit in the clutter band at their SCR over the cell\'s clutter plus noise; the empirical threshold keeps pfa of the values above it', () => {
+  test('trial targets and their interferers sit in the clutter band at their SCR over the cell\'s clutter plus noise; the empirical threshold keeps pfa of the values above it', () => {
     const s = scenario({ cnr_db: 20, shape: 3, spread_hz: 100 }, 16, 512);
     const geometry = { guard: { range: 2, doppler: 1 }, train: { range: 8, doppler: 3 } };
     let ratio = 0;
+    let interfererRatio = 0;
     let count = 0;
+    let total = 0;
+    for (let k = 0; k < 16; k++) total += Math.exp(-(((k - 8) * 62.5) ** 2) / (2 * 100 ** 2));
+    const interference = (d: number) => 1 + 100 * 16 * Math.exp(-(((d - 8) * 62.5) ** 2) / (2 * 100 ** 2)) / total;
     for (let cpi = 0; cpi < 60; cpi++) {
-      const with30 = trialMap(s, cpiRandom(9, cpi), geometry, 12, 30, 150);
-      for (const cell of with30.targets) {
+      // Targets at 30 dB, each with an interferer at 20 dB five range cells beyond it.
+      const trial = trialMap(s, cpiRandom(9, cpi), geometry, 12, 30, 150, { offset: 5, scrDb: 20 });
+      for (const cell of trial.targets) {
         const d = Math.floor(cell / 512);
         expect(Math.abs(d - 8)).toBeLessThanOrEqual(2); // within 150 Hz of 0 Hz: rows 6–10
-        // Swerling I at SCR 30 dB: the cell's power is 1000 × its interference on average.
-        const gauss = Math.exp(-(((d - 8) * 62.5) ** 2) / (2 * 100 ** 2));
-        let total = 0;
-        for (let k = 0; k < 16; k++) total += Math.exp(-(((k - 8) * 62.5) ** 2) / (2 * 100 ** 2));
-        ratio += with30.map[cell] / (1000 * (1 + 100 * 16 * gauss / total));
+        // Swerling I: the cell's power is SCR × its interference on average.
+        ratio += trial.map[cell] / (1000 * interference(d));
+        interfererRatio += trial.map[cell + 5] / (100 * interference(d));
         count++;
       }
     }
     // Exponential powers (mean 1) plus the clutter: 720 targets, std of the mean ≈ 3.7 %.
     expect(Math.abs(ratio / count - 1)).toBeLessThan(0.15);
+    expect(Math.abs(interfererRatio / count - 1)).toBeLessThan(0.15);
     const values = Float64Array.from({ length: 10000 }, (_, i) => i);
     const t = empiricalThreshold(values, 1e-2);
     expect(values.filter((v) => v > t).length).toBe(100);

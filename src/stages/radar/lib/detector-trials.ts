@@ -20,12 +20,19 @@ export interface TrialMap {
   targets: Int32Array;
 }
 
+/** A second target `offset` range cells beyond each target, in its Doppler bin, at `scrDb`: inside the target's CFAR window. */
+export interface Interferer {
+  offset: number;
+  scrDb: number;
+}
+
 /**
  * One CPI's map: the scenario's clutter and noise and `count` Swerling I targets at `scrDb` over
  * the mean clutter-plus-noise power of their cell, in Doppler rows within `bandHz` of the clutter's
- * centre, each at least a window apart in range, so no window holds two targets.
+ * centre, each at least two windows apart in range, so no window holds two targets but for an
+ * `interferer` placed beside each (not counted among the targets).
  */
-export function trialMap(s: Scenario, random: Random, window: WindowGeometry, count: number, scrDb: number, bandHz: number): TrialMap {
+export function trialMap(s: Scenario, random: Random, window: WindowGeometry, count: number, scrDb: number, bandHz: number, interferer?: Interferer): TrialMap {
   const D = s.pulses;
   const R = s.samples;
   const binHz = 1 / s.pri_s / D;
@@ -43,10 +50,12 @@ export function trialMap(s: Scenario, random: Random, window: WindowGeometry, co
     const r = hr + Math.floor(random.uniform() * (R - 2 * hr));
     const d = rows[Math.floor(random.uniform() * rows.length)];
     if (targets.some((t) => Math.abs(t.range_bin - r) <= 2 * hr)) continue;
-    const perSample = scrDb + 10 * Math.log10(interferencePower(s, s.clutter, spectrum, d, r) / D);
-    targets.push({ range_bin: r, bin: d, doppler_hz: (d - Math.floor(D / 2)) * binHz, snr_db: perSample, swerling: 1, angle_deg: 0 });
+    const perSample = (scr: number, range: number) => scr + 10 * Math.log10(interferencePower(s, s.clutter, spectrum, d, range) / D);
+    targets.push({ range_bin: r, bin: d, doppler_hz: (d - Math.floor(D / 2)) * binHz, snr_db: perSample(scrDb, r), swerling: 1, angle_deg: 0 });
   }
-  const { data } = simulateCpi({ ...s, channels: 1, jammers: [], targets }, random);
+  const interferers = !interferer ? [] : targets.map((t) => ({ ...t, range_bin: t.range_bin + interferer.offset,
+    snr_db: interferer.scrDb + 10 * Math.log10(interferencePower(s, s.clutter, spectrum, t.bin, t.range_bin + interferer.offset) / D) }));
+  const { data } = simulateCpi({ ...s, channels: 1, jammers: [], targets: [...targets, ...interferers] }, random);
   const map = new Float64Array(D * R);
   powerMap(data, D, R, unitEnergyWindow('none', D), map);
   return { map, targets: Int32Array.from(targets, (t) => t.bin * R + t.range_bin) };
