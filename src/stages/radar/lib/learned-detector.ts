@@ -16,7 +16,6 @@ export interface CellScores {
 }
 
 export interface LearnedDetector {
-  geometry: WindowGeometry;
   score(map: FloatArray, dopplerBins: number, rangeBins: number, cells?: ArrayLike<number>): Promise<CellScores>;
 }
 
@@ -47,7 +46,6 @@ export async function learnedDetector(bytes: ModelBytes, geometry: WindowGeometr
   const size = shape[0] * shape[1];
   const { mean, std } = bytes.card.normalisation;
   return {
-    geometry,
     async score(map, dopplerBins, rangeBins, cells) {
       const count = cells ? cells.length : dopplerBins * rangeBins;
       const windows = new Float32Array(count * size);
