@@ -15,11 +15,11 @@ import { degrade, superResolutionPairs, symmetric } from '../../../src/stages/as
 import { ResizableNetwork, superResolve, superResolveStage } from '../../../src/stages/astro/super-resolve.ts';
 import { fitsSource } from '../../../connectors/fits/source.ts';
 import type { MapStage } from '../../../src/workflow/stage.ts';
-import { repoRoot, sharedData } from '../../helpers.ts';
+import { repoRoot } from '../../helpers.ts';
 import { readSource } from '../../connectors/stage-harness.ts';
 
 const modelDir = join(repoRoot, 'data', 'models', 'magnetogram-sr');
-const magnetogramFile = sharedData('astronomy/hmi.sharp_cea_720s.377.20110215_020000_TAI.magnetogram.fits');
+const magnetogramFile = join(repoRoot, 'data', 'astronomy', 'hmi.sharp_cea_720s.377.20110215_020000_TAI.magnetogram.fits');
 
 const imageBatch = (name: string, values: Float32Array, height: number, width: number): RecordBatch =>
   makeBatch(new Schema([tensorField(name, { shape: [height, width], kind: 'float32' })]), [tensorData(tensorField(name, { shape: [height, width], kind: 'float32' }), values, 1)], 1);
@@ -120,7 +120,7 @@ describe('metrics', () => {
   });
 });
 
-describe.skipIf(!magnetogramFile)('the committed model on the held-out LOS magnetogram', () => {
+describe('the committed model on the held-out LOS magnetogram', () => {
   test('tiles of 32 stitch to one untiled run of the network over a 64 × 64 crop', async () => {
     const network = await ResizableNetwork.load(readArtifactBytes(modelDir), modelDir);
     const crop = await magnetogramCrop(176, 320, 64);
