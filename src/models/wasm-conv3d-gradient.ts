@@ -3,8 +3,9 @@
 // gradients at stride 2 (against a direct sum and the cpu backend, test/models/conv3d.test.ts).
 // Its Conv3D forward kernel is right, so Conv3D's gradient is rebuilt from it: the input gradient
 // is the output gradient, zero-stuffed to undo the stride and padded, convolved with the filter
-// mirrored and its channel axes swapped; the filter gradient one matrix product per filter tap, of
-// the (strided) input window that tap sees with the output gradient. Registered only with wasm.
+// mirrored and its channel axes swapped; the filter gradient at stride 1 is wasm's own kernel, at
+// larger strides one matrix product per filter tap, of the strided input window that tap sees
+// with the output gradient (slow on wasm: its 5-D strided slices are). Registered only with wasm.
 import type { Tensor, Tensor5D } from '@tensorflow/tfjs';
 import type { Tfjs } from './runtime.ts';
 import { padding } from './wasm-conv-gradient.ts';
@@ -52,6 +53,8 @@ export function registerWasmConv3dGradient(tf: Tfjs) {
           return tf.conv3d(padded, mirrored, 1, 'valid');
         }),
         filter: () => tf.tidy(() => {
+          // Stride 1: wasm's own kernel is right (and much faster than strided slices on wasm).
+          if (stride.every((st) => st === 1)) return tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy: grad }, { strides: stride, pad, filterShape: filter.shape }) as Tensor;
           const padded = tf.pad(x, [[0, 0], ...sides.map(([before, after]) => [before, after] as [number, number]), [0, 0]]);
           const g = grad.reshape([-1, co]);
           const taps: Tensor[] = [];
