@@ -33,16 +33,19 @@ const params = z.object({
 
 type Params = z.output<typeof params>;
 
-/** One copy of a volume with nodules: the new values, the search region and the truth. */
-export function insertNodules(values: Float32Array, lung: Float32Array, grid: VoxelGrid, p: Params, copy: number) {
-  const random = new Random((p.seed * 7919 + copy * 104729) >>> 0);
+/** `copies` copies of a volume with nodules: each one's values, search region and truth. */
+export function insertNodules(values: Float32Array, lung: Float32Array, grid: VoxelGrid, p: Params, copies: number[]) {
   const mask = Uint8Array.from(lung, (m) => (m > 0.5 ? 1 : 0));
   const region = sideOf(mask, grid, p.side);
+  const depth = depthInside(mask, grid);
   const options = { count: p.count, diameterMm: p.diameter_mm, kinds: p.kinds, edgeMm: p.edge_mm, noiseHu: p.noise_hu, fitMm: p.fit_mm };
-  const nodules = drawNodules(region, depthInside(mask, grid), grid, options, random);
-  const out = values.slice();
-  for (const nodule of nodules) implant(out, grid, nodule, options, random);
-  return { values: out, region: Float32Array.from(region), nodules };
+  return copies.map((copy) => {
+    const random = new Random((p.seed * 7919 + copy * 104729) >>> 0);
+    const nodules = drawNodules(region, depth, grid, options, random);
+    const out = values.slice();
+    for (const nodule of nodules) implant(out, grid, nodule, options, random);
+    return { values: out, region: Float32Array.from(region), nodules };
+  });
 }
 
 export const insertNodulesStage = defineMap({
@@ -60,11 +63,12 @@ export const insertNodulesStage = defineMap({
     return (batch: RecordBatch) => {
       const rows = Int32Array.from({ length: batch.numRows * p.copies }, (_, n) => Math.floor(n / p.copies));
       const copies = Int32Array.from(rows, (_, n) => n % p.copies);
-      const made = Array.from(rows, (r, n) => {
+      const numbers = Array.from({ length: p.copies }, (_, c) => c);
+      const made = Array.from({ length: batch.numRows }, (_, r) => {
         const v = gridVolume(batch, r, 'data');
         const grid = { dims: [v.shape[2], v.shape[1], v.shape[0]], spacing: [v.spacing[2], v.spacing[1], v.spacing[0]], affine: v.affine };
-        return { shape: v.shape, ...insertNodules(v.values, gridVolume(batch, r, p.mask).values, grid, p, copies[n]) };
-      });
+        return insertNodules(v.values, gridVolume(batch, r, p.mask).values, grid, p, numbers).map((copy) => ({ shape: v.shape, ...copy }));
+      }).flat();
       const repeated = takeBatch(batch, rows);
       const children = [...repeated.data.children];
       const data = batch.schema.fields.findIndex((f) => f.name === 'data');
