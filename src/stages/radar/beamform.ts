@@ -5,7 +5,8 @@
 //   mvdr:         w = R⁻¹ a / (aᴴ R⁻¹ a), R = the CPI's sample covariance over every pulse and range
 //                 sample, plus `loading` × (mean channel power) on the diagonal
 // Both give wᴴ a(θ) = 1: unit gain in the look direction. The rows of one CPI (same `_source` and
-// `cpi`) must arrive in one batch, as source.sigmf gives them.
+// `cpi`) must arrive in one batch, as source.sigmf gives them. radar.beamform-learned forms its
+// beams with the same helpers (beamSchema, cpiChannels, beamBatch).
 import { Field, Float64, Int32, makeData, type RecordBatch, type Schema } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';

@@ -1,5 +1,5 @@
 // `radar.beamformer-train`: trains the learned beamformer (lib/spectral-beamformer.ts) on the rows
-// of source.jammer-scenes, with the SINR loss against the optimum as the training loss
+// of source.jammer-scenes (one input, or two: e.g. training scenes and test scenes drawn otherwise), with the SINR loss against the optimum as the training loss
 // (lib/beamformer-training.ts): `train` scenes fit it, `validation` scenes stop it early, `test`
 // scenes are measured into the card (SINR loss and null depths of the learned weights beside
 // sample-matrix MVDR, loaded MVDR and the conventional beam). Emits the model as one artifact row
@@ -13,7 +13,7 @@ import { modelToBytes, type ModelCard } from '../../models/artifact.ts';
 import { artifactBatch, artifactSchema } from '../../models/artifact-row.ts';
 import { modelRuntime } from '../../models/runtime.ts';
 import { layerSpec } from '../../models/spec.ts';
-import { ColumnTypeError } from '../../workflow/errors.ts';
+import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 import { steeringVector } from './beamform.ts';
 import { beamformerWeights, methodSummaries, sceneMetrics } from './lib/beamformer-metrics.ts';
@@ -83,8 +83,10 @@ export const beamformerTrain = defineReduce({
   version: '1',
   description: 'Trains the learned beamformer (a network shaping the sample covariance\'s eigenvalues) on source.jammer-scenes rows with the SINR loss; emits the artifact row.',
   params,
-  outputSchema({ inputs: [input] }) {
-    channelCount(input);
+  inputs: { min: 1, max: 2 },
+  outputSchema({ inputs }) {
+    const channels = inputs.map(channelCount);
+    if (channels.some((m) => m !== channels[0])) throw new SchemaError(`the inputs' scenes are for ${channels.join(' and ')} channels: train and test on one array`);
     return artifactSchema;
   },
   scope: () => 'all',

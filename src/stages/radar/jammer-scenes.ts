@@ -1,7 +1,7 @@
 // `source.jammer-scenes`: simulated jamming scenes for training and testing an adaptive
 // beamformer (lib/jammer-scene.ts): per scene, the sample covariance of its snapshots beside its
 // true interference-plus-noise covariance and what was drawn (look direction, jammer directions
-// and JNRs, snapshot count). Geometry defaults to the Mountaintop RSTER-90 array: 14 elements
+// and JNRs — the jammers first, then any weak interferers —, snapshot count). Geometry defaults to the Mountaintop RSTER-90 array: 14 elements
 // 0.3448 m apart at 435 MHz (half a wavelength). Each scene draws from its own stream of the seed,
 // so two seeds never share a scene; whole scenes go to one split, in scene order.
 import { Field, Float64, Int32, makeData, Schema, Utf8, vectorFromArray } from 'apache-arrow';
@@ -27,6 +27,8 @@ const params = z.object({
   center_frequency_hz: z.number().positive().default(435e6),
   jammers: range(0).default([1, 3]).describe('jammers per scene, [fewest, most]'),
   jnr_db: range(-Infinity).default([20, 50]).describe('jammer-to-noise ratio per channel, uniform in dB'),
+  weak_jammers: range(0).default([0, 0]).describe('weaker interferers besides, [fewest, most]'),
+  weak_jnr_db: range(-Infinity).default([0, 20]).describe('their JNR, uniform in dB'),
   look_deg: range(-90, 90).default([-30, 30]).describe('look direction from broadside, uniform'),
   max_angle_deg: z.number().gt(0).max(90).default(70).describe('jammers arrive within ± this angle (uniform in sine, outside the look main lobe)'),
   snapshots: range(1).default([28, 6464]).describe('snapshots per scene, log-uniform'),
@@ -40,7 +42,10 @@ type Params = z.output<typeof params>;
 const spacingOf = (p: Params) => (p.element_spacing_m * p.center_frequency_hz) / speedOfLight;
 
 export function sceneRanges(p: Params): SceneRanges {
-  return { channels: p.channels, spacing: spacingOf(p), jammers: p.jammers, jnrDb: p.jnr_db, lookDeg: p.look_deg, maxAngleDeg: p.max_angle_deg, snapshots: p.snapshots };
+  return {
+    channels: p.channels, spacing: spacingOf(p), jammers: p.jammers, jnrDb: p.jnr_db, lookDeg: p.look_deg, maxAngleDeg: p.max_angle_deg, snapshots: p.snapshots,
+    ...(p.weak_jammers[1] > 0 ? { weakJammers: p.weak_jammers, weakJnrDb: p.weak_jnr_db } : {}),
+  };
 }
 
 function splitOf(p: Params, scene: number): string {
@@ -60,7 +65,7 @@ export const jammerScenesSource = defineSource({
     const mainLobe = 1 / (p.channels * spacingOf(p));
     if (2 * Math.sin((p.max_angle_deg * Math.PI) / 180) <= 2 * mainLobe) throw new SchemaError(`max_angle_deg ${p.max_angle_deg} leaves no room for jammers outside the main lobe`);
     const m = p.channels;
-    const most = Math.max(1, p.jammers[1]);
+    const most = Math.max(1, p.jammers[1] + p.weak_jammers[1]);
     const schema = new Schema([
       new Field('scene', new Int32(), false), new Field('split', new Utf8(), false),
       new Field('look_deg', new Float64(), false), new Field('snapshots', new Int32(), false), new Field('jammers', new Int32(), false),
@@ -78,7 +83,7 @@ export const jammerScenesSource = defineSource({
   *read(chunk, p, { schema }) {
     const { first, count } = chunk as { first: number; count: number };
     const m = p.channels;
-    const most = Math.max(1, p.jammers[1]);
+    const most = Math.max(1, p.jammers[1] + p.weak_jammers[1]);
     const spacing = spacingOf(p);
     const channels = Array.from({ length: m }, (_, i) => i);
     const steer = (deg: number) => steeringVector(channels, spacing, deg);

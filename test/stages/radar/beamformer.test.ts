@@ -10,6 +10,7 @@ import { loadModel, readArtifactBytes } from '../../../src/models/artifact.ts';
 import { modelRuntime } from '../../../src/models/runtime.ts';
 import { solveHermitian } from '../../../src/numeric/hermitian.ts';
 import { Random } from '../../../src/numeric/random.ts';
+import type { RecordBatch } from 'apache-arrow';
 import { beamform, steeringVector } from '../../../src/stages/radar/beamform.ts';
 import { beamformLearned } from '../../../src/stages/radar/beamform-learned.ts';
 import { sinrLossDb } from '../../../src/stages/radar/lib/beamformer-training.ts';
@@ -19,6 +20,11 @@ import { drawScene, interferenceCovariance, optimumSinr, simulateSnapshots, sinr
 import { cpiRandom } from '../../../src/stages/radar/lib/simulate.ts';
 import { featureCount, sinrTerms, spectralFeatures, spectralWeights, spectrum } from '../../../src/stages/radar/lib/spectral-beamformer.ts';
 import { power } from '../../../src/stages/radar/power.ts';
+import { artifactFromRow } from '../../../src/models/artifact-row.ts';
+import { beamformerTrain } from '../../../src/stages/radar/beamformer-train.ts';
+import { jammerScenesSource } from '../../../src/stages/radar/jammer-scenes.ts';
+import { tensorValues } from '../../../src/arrow/tensor.ts';
+import { readSource } from '../../connectors/stage-harness.ts';
 import { repoRoot } from '../../helpers.ts';
 import { runSteps, simulatedCpis, type Step } from './pipeline.ts';
 
@@ -113,7 +119,7 @@ describe('the committed learned beamformer (data/models/mountaintop-beamformer)'
   test('on 200 scenes of a seed it never saw: SINR loss against MVDR with the true covariance ≤ 1 dB, every null ≤ −30 dB, better than sample-matrix MVDR', async () => {
     const { tf } = await modelRuntime();
     const model = await loadModel(tf, readArtifactBytes(modelDir));
-    const scenes = Array.from({ length: 200 }, (_, i) => scene(2, i));
+    const scenes = Array.from({ length: 200 }, (_, i) => scene(4, i));
     const f = featureCount(M);
     const features = new Float32Array(scenes.length * f);
     scenes.forEach((s, i) => spectralFeatures(s.spectrum, s.scene.snapshots, features.subarray(i * f, (i + 1) * f)));
@@ -156,5 +162,68 @@ describe('the committed learned beamformer (data/models/mountaintop-beamformer)'
       expect(Math.abs(learned[b] - mvdr[b])).toBeLessThan(0.1);
       expect(conventional[b] - learned[b]).toBeGreaterThan(25);
     }
+  });
+});
+
+describe('the training workflow\'s stages', () => {
+  test('source.jammer-scenes: splits in scene order, jammers outside the look main lobe, R_in in closed form, weak interferers added after the rest; radar.beamformer-train measures its test scenes as lib/beamformer-metrics does', async () => {
+    const { schema, partitions } = await readSource(jammerScenesSource, { scenes: 240, seed: 5, snapshots: [28, 200], per_partition: 100 }, '.');
+    expect(partitions.map((p) => p.batches.reduce((n, b) => n + b.numRows, 0))).toEqual([100, 100, 40]);
+    const batches = partitions.flatMap((p) => p.batches);
+    const splits = batches.flatMap((b) => [...b.getChild('split')!.toArray()]);
+    expect([splits.filter((x) => x === 'train').length, splits.filter((x) => x === 'validation').length, splits.filter((x) => x === 'test').length]).toEqual([168, 36, 36]);
+    expect(splits.indexOf('validation')).toBe(168);
+    const mainLobe = 1 / (M * spacing);
+    for (const b of batches) {
+      const jammerDeg = tensorValues(b, 'jammer_deg');
+      const jnrDb = tensorValues(b, 'jnr_db');
+      const interference = tensorValues(b, 'interference');
+      for (let i = 0; i < b.numRows; i++) {
+        const look = Number(b.getChild('look_deg')!.get(i));
+        const count = Number(b.getChild('jammers')!.get(i));
+        expect(count).toBeGreaterThanOrEqual(1);
+        expect(count).toBeLessThanOrEqual(3);
+        const jammers = [0, 1, 2].slice(0, count).map((k) => ({ angleDeg: jammerDeg[i * 3 + k], jnrDb: jnrDb[i * 3 + k] }));
+        for (const j of jammers) {
+          expect(Math.abs(Math.sin((j.angleDeg * Math.PI) / 180) - Math.sin((look * Math.PI) / 180))).toBeGreaterThanOrEqual(mainLobe);
+          expect(j.jnrDb).toBeGreaterThanOrEqual(20);
+          expect(j.jnrDb).toBeLessThanOrEqual(50);
+        }
+        const rIn = interferenceCovariance({ lookDeg: look, jammers, snapshots: 0 }, steer, M);
+        for (let e = 0; e < M * M; e++) {
+          expect(interference[(i * M * M + e) * 2]).toBeCloseTo(rIn.re[e], 6);
+          expect(interference[(i * M * M + e) * 2 + 1]).toBeCloseTo(rIn.im[e], 6);
+        }
+      }
+    }
+    // With weak interferers the same seed gives the same scenes plus interferers after the jammers.
+    const weak = await readSource(jammerScenesSource, { scenes: 20, seed: 5, snapshots: [28, 200], weak_jammers: [1, 2], weak_jnr_db: [0, 20] }, '.');
+    const [plain, more] = [batches[0], weak.partitions[0].batches[0]];
+    expect(tensorValues(more, 'jammer_deg').length).toBe(20 * 5);
+    for (let i = 0; i < 20; i++) {
+      const [n, extra] = [Number(plain.getChild('jammers')!.get(i)), Number(more.getChild('jammers')!.get(i)) - Number(plain.getChild('jammers')!.get(i))];
+      expect(extra).toBeGreaterThanOrEqual(1);
+      expect(extra).toBeLessThanOrEqual(2);
+      expect(more.getChild('look_deg')!.get(i)).toBe(plain.getChild('look_deg')!.get(i));
+      expect(more.getChild('snapshots')!.get(i)).toBe(plain.getChild('snapshots')!.get(i));
+      expect([...tensorValues(more, 'jammer_deg').subarray(i * 5, i * 5 + n)]).toEqual([...tensorValues(plain, 'jammer_deg').subarray(i * 3, i * 3 + n)]);
+      for (const db of tensorValues(more, 'jnr_db').subarray(i * 5 + n, i * 5 + n + extra)) {
+        expect(db).toBeGreaterThanOrEqual(0);
+        expect(db).toBeLessThanOrEqual(20);
+      }
+    }
+    const params = beamformerTrain.params.parse({ epochs: 3, seed: 1 });
+    const reducer = beamformerTrain.create(params, { inputSchemas: [schema], outputSchema: beamformerTrain.outputSchema({ params, inputs: [schema], baseDir: '.' }), baseDir: '.' });
+    for (const b of batches) await reducer.push(b, { input: 0, partition: { index: 0, key: 'scenes' } });
+    const [artifact] = [await reducer.end!()].flat() as RecordBatch[];
+    const { card } = artifactFromRow(artifact, 0);
+    expect(card.input).toEqual({ column: 'spectral_features', shape: [featureCount(M)] });
+    expect(card.metrics.epochs).toBe(3);
+    const test = card.metrics.test as { scenes: number; lossInGraphDb: number; learned: { sinrLossDb: { mean: number; count: number } } };
+    expect(test.scenes).toBe(36);
+    // The loss the network trained on (float32, in the graph) and the SINR of the weights the stage
+    // would apply (float64, from R_in directly) are the same number.
+    expect(test.learned.sinrLossDb.count).toBe(36);
+    expect(Math.abs(test.lossInGraphDb - test.learned.sinrLossDb.mean)).toBeLessThan(0.01);
   });
 });

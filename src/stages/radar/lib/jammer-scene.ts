@@ -1,6 +1,7 @@
 // Simulated jamming scenes for an adaptive array, and what their known truth lets us measure.
 // A scene is white noise of power 1 per channel plus 1–3 broadband noise jammers (each the same
-// on every channel up to the plane-wave phase, as lib/simulate.ts makes them) seen in `snapshots`
+// on every channel up to the plane-wave phase, as lib/simulate.ts makes them), and optionally weaker
+// interferers besides, seen in `snapshots`
 // independent snapshots, with a look direction. Its interference-plus-noise covariance is known in
 // closed form, R_in = I + Σ_j JNR_j a_j a_jᴴ, so every beamformer's SINR can be computed exactly:
 //   SINR(w) = |wᴴ a|² / (wᴴ R_in w)   (a signal of power 1 from the look direction, steering a)
@@ -32,6 +33,9 @@ export interface SceneRanges {
   /** jammers arrive within ±this angle of broadside */
   maxAngleDeg: number;
   snapshots: [number, number];
+  /** weaker interferers drawn after the rest, [fewest, most] and their JNR range (none if absent) */
+  weakJammers?: [number, number];
+  weakJnrDb?: [number, number];
 }
 
 const sinDeg = (deg: number) => Math.sin((deg * Math.PI) / 180);
@@ -40,21 +44,26 @@ const sinDeg = (deg: number) => Math.sin((deg * Math.PI) / 180);
  * One scene drawn from `ranges`: look direction uniform in angle, jammer count uniform, JNR uniform
  * in dB, jammer directions uniform in sin θ but outside the look direction's main lobe (|Δ sin θ| at
  * least λ/(M d), the first null: a jammer inside it cannot be nulled without nulling the look
- * direction), snapshot count log-uniform.
+ * direction), snapshot count log-uniform; then the weak interferers, if asked for, drawn alike.
  */
 export function drawScene(random: Random, r: SceneRanges): Scene {
   const uniform = ([low, high]: [number, number]) => low + (high - low) * random.uniform();
   const lookDeg = uniform(r.lookDeg);
-  const count = r.jammers[0] + Math.floor(random.uniform() * (r.jammers[1] - r.jammers[0] + 1));
   const mainLobe = 1 / (r.channels * r.spacing);
   const edge = sinDeg(r.maxAngleDeg);
   const jammers: Jammer[] = [];
-  while (jammers.length < count) {
-    const u = uniform([-edge, edge]);
-    if (Math.abs(u - sinDeg(lookDeg)) < mainLobe) continue;
-    jammers.push({ angleDeg: (Math.asin(u) * 180) / Math.PI, jnrDb: uniform(r.jnrDb) });
-  }
+  const draw = (counts: [number, number], jnrDb: [number, number]) => {
+    const count = counts[0] + Math.floor(random.uniform() * (counts[1] - counts[0] + 1));
+    for (let drawn = 0; drawn < count;) {
+      const u = uniform([-edge, edge]);
+      if (Math.abs(u - sinDeg(lookDeg)) < mainLobe) continue;
+      jammers.push({ angleDeg: (Math.asin(u) * 180) / Math.PI, jnrDb: uniform(jnrDb) });
+      drawn++;
+    }
+  };
+  draw(r.jammers, r.jnrDb);
   const snapshots = Math.round(Math.exp(uniform([Math.log(r.snapshots[0]), Math.log(r.snapshots[1])])));
+  if (r.weakJammers) draw(r.weakJammers, r.weakJnrDb ?? r.jnrDb);
   return { lookDeg, jammers, snapshots };
 }
 
