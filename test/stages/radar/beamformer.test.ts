@@ -1,8 +1,9 @@
 // The learned beamformer and what it is measured with: the optimum SINR and the SINR of MVDR and
 // the conventional beam against closed forms (Sherman–Morrison for one jammer), the simulated
 // scenes against their closed-form covariance, the in-graph SINR loss against the SINR of the
-// weights it stands for, and the committed model (data/models/mountaintop-beamformer) on scenes
-// of a seed it never saw: SINR loss against MVDR with the true covariance and null depths.
+// weights it stands for, the committed model (data/models/mountaintop-beamformer) on scenes of a
+// seed it never saw (SINR loss against MVDR with the true covariance, null depths), the stage on a
+// simulated CPI against the closed-form optimum, and the training workflow's stages on a short run.
 import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';
 import { describe, expect, test } from 'vitest';
@@ -137,6 +138,14 @@ describe('the committed learned beamformer (data/models/mountaintop-beamformer)'
     // Sample-matrix MVDR without loading loses more (its noise eigenvalues scatter); the conventional beam loses tens of dB.
     expect(summary.learned.sinrLossDb.mean).toBeLessThan(summary.mvdr_sample.sinrLossDb.mean);
     expect(summary.conventional.sinrLossDb.mean).toBeGreaterThan(10);
+  });
+
+  test('radar.beamform-learned refuses a model that is not a learned beamformer, and CPIs of another channel count, naming them', async () => {
+    const { schema, batches } = await simulatedCpis({ sample_rate_hz: 1e6, pri_s: 1e-3, center_frequency_hz: 435e6, channels: 8, pulses: 4, samples: 32 }, 1, 1);
+    const cnn = join(repoRoot, 'data', 'models', 'radar-cnn');
+    expect(() => beamformLearned.outputSchema({ params: beamformLearned.params.parse({ model: cnn }), inputs: [schema], baseDir: '.' }))
+      .toThrow(/radar-cnn is not a learned beamformer/);
+    await expect(runSteps(schema, batches, [[beamformLearned, { model: modelDir }]])).rejects.toThrow(/has 8 channels, and the model .*mountaintop-beamformer was trained for 14/);
   });
 
   test('radar.beamform-learned on a simulated Mountaintop CPI (40 dB jammer at 30°): output power at the optimum 1/(aᴴR_in⁻¹a) and MVDR\'s, 25 dB below the conventional beam', async () => {
