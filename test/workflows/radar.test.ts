@@ -1,7 +1,7 @@
 // The radar reference workflows: cfar.yaml on the bundled simulated CPIs (checked against the
 // simulator's truth table), the real Mountaintop CPI (raw: the chirp that compresses it) and
-// mountaintop.yaml's non-adaptive baseline on it, and `quiver simulate` reproducing the bundled data
-// byte for byte.
+// mountaintop.yaml's non-adaptive baseline on it, mountaintop-beamformer.yaml on the stap3001v1
+// jammer CPIs, and `quiver simulate` reproducing the bundled data byte for byte.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -123,6 +123,27 @@ describe('reference workflows: radar', () => {
     for (const [n, f] of detections) {
       expect(f > 100 && f < 200, `detection at ${n}, ${f} Hz`).toBe(true);
       expect(Math.abs(n - 146) > 3 || Math.abs(f - 156.25) > 20, `detection at ${n}, ${f} Hz`).toBe(true);
+    }
+  });
+
+  const stap3001 = sharedData('radar/mountaintop_stap3001v1_cpi1.sigmf-meta');
+  test.skipIf(!stap3001)('mountaintop-beamformer.yaml: on stap3001v1 the learned beam suppresses the jammer within 3 dB of MVDR; element, conventional and MVDR powers as NumPy gives them', async () => {
+    const summary = await runWorkflow(join(repoRoot, 'workflows', 'radar', 'mountaintop-beamformer.yaml'), {
+      out: join(out, 'beamformer'), executor, allowPaths: [join(repoRoot, '..', 'shared', 'data'), join(repoRoot, 'data')],
+    });
+    expect(summary.status, summary.error).toBe('ok');
+    const rows = await duckdb(`SELECT _source, method, element_power_db, power_db, suppression_db FROM read_csv('${join(out, 'beamformer', 'jammer-suppression.csv')}') ORDER BY _source, method`);
+    const table = new Map(rows.map((r) => [`${String(r[0]).match(/cpi\d/)![0]} ${r[1]}`, r.slice(2).map(Number)]));
+    // NumPy on the .mat file (complex128; the SigMF files hold the same values as cf32): mean |x|² over
+    // all channels and snapshots, and the broadside beams a/M and R⁻¹a/(aᴴR⁻¹a), R over the 6464 snapshots.
+    const numpy = { cpi1: { element: 108.7238, conventional: 88.7162, mvdr: 41.6659 }, cpi2: { element: 108.9424, conventional: 88.9521, mvdr: 41.7554 } };
+    for (const [cpi, want] of Object.entries(numpy)) {
+      expect(table.get(`${cpi} mvdr`)![0]).toBeCloseTo(want.element, 2);
+      expect(table.get(`${cpi} conventional`)![1]).toBeCloseTo(want.conventional, 2);
+      expect(table.get(`${cpi} mvdr`)![1]).toBeCloseTo(want.mvdr, 2);
+      const [learned, mvdr] = [table.get(`${cpi} learned`)![2], table.get(`${cpi} mvdr`)![2]];
+      expect(mvdr - learned).toBeLessThan(3);
+      expect(learned - table.get(`${cpi} conventional`)![2]).toBeGreaterThan(40);
     }
   });
 

@@ -23,7 +23,7 @@ import { requireColumn } from '../../arrow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 import { featureRows } from '../../arrow/added-columns.ts';
-import { artifactBatch, artifactSchema } from './lib/artifact-row.ts';
+import { artifactBatch, artifactSchema } from '../../models/artifact-row.ts';
 
 const params = z.object({
   input: z.string().min(1).describe('the feature column: a float tensor column or a number column'),
