@@ -1,4 +1,4 @@
-// Astronomy: GOES flares, calibration, background, detection, cross-matching, radio imaging and deconvolution.
+// Astronomy: GOES flares, calibration, background, detection, cross-matching, radio imaging, deconvolution and super-resolution.
 import type { Stage } from '../../workflow/stage.ts';
 import { background } from './background.ts';
 import { calibrate } from './calibrate.ts';
@@ -9,8 +9,12 @@ import { detect } from './detect.ts';
 import { flares } from './flares.ts';
 import { goesXrs } from './goes-xrs.ts';
 import { keywords } from './keywords.ts';
+import { superResolutionMetrics } from './super-resolution-metrics.ts';
+import { degrade, superResolutionPairs } from './super-resolution-pairs.ts';
+import { superResolveStage } from './super-resolve.ts';
 import { clean, dirtyImageStage, visibilities } from './synthesis.ts';
 
 export const astroStages: Stage[] = [
   goesXrs, flares, keywords, combine, calibrate, background, detect, crossmatch, visibilities, dirtyImageStage, clean, skySim, observe, imageMetrics,
+  degrade, superResolutionPairs, superResolveStage, superResolutionMetrics,
 ];
