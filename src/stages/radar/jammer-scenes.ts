@@ -15,6 +15,7 @@ import { speedOfLight } from './lib/chirp.ts';
 import { sampleCovariance } from './lib/covariance.ts';
 import { drawScene, interferenceCovariance, simulateSnapshots, type SceneRanges } from './lib/jammer-scene.ts';
 import { cpiRandom } from './lib/simulate.ts';
+import { splitFractions, splitOf } from './lib/split.ts';
 
 const range = (low: number, high?: number) => z.tuple([z.number().min(low), z.number().min(low).max(high ?? Infinity)])
   .refine(([a, b]) => a <= b, { message: 'is [low, high] with low ≤ high' });
@@ -32,8 +33,7 @@ const params = z.object({
   look_deg: range(-90, 90).default([-30, 30]).describe('look direction from broadside, uniform'),
   max_angle_deg: z.number().gt(0).max(90).default(70).describe('jammers arrive within ± this angle (uniform in sine, outside the look main lobe)'),
   snapshots: range(1).default([28, 6464]).describe('snapshots per scene, log-uniform'),
-  split: z.object({ train: z.number().min(0), validation: z.number().min(0), test: z.number().min(0) }).strict()
-    .default({ train: 0.7, validation: 0.15, test: 0.15 }).describe('fractions of the scenes, in scene order'),
+  split: splitFractions({ train: 0.7, validation: 0.15, test: 0.15 }, 'the scenes'),
   per_partition: z.number().int().min(1).default(500),
 }).strict();
 
@@ -48,11 +48,6 @@ export function sceneRanges(p: Params): SceneRanges {
   };
 }
 
-function splitOf(p: Params, scene: number): string {
-  const total = p.split.train + p.split.validation + p.split.test;
-  const at = ((scene + 0.5) / p.scenes) * total;
-  return at < p.split.train ? 'train' : at < p.split.train + p.split.validation ? 'validation' : 'test';
-}
 
 export const jammerScenesSource = defineSource({
   name: 'source.jammer-scenes',
@@ -118,7 +113,7 @@ export const jammerScenesSource = defineSource({
     const int = (values: Int32Array) => makeData({ type: new Int32(), length: count, nullCount: 0, data: values });
     yield makeBatch(schema, [
       int(Int32Array.from({ length: count }, (_, i) => first + i)),
-      vectorFromArray(Array.from({ length: count }, (_, i) => splitOf(p, first + i)), new Utf8()).data[0],
+      vectorFromArray(Array.from({ length: count }, (_, i) => splitOf(p.split, first + i, p.scenes)), new Utf8()).data[0],
       float(look), int(snapshots), int(jammers),
       tensorData(schema.fields[5], jammerDeg, count), tensorData(schema.fields[6], jnrDb, count),
       float(new Float64Array(count).fill(p.element_spacing_m)), float(new Float64Array(count).fill(p.center_frequency_hz)),

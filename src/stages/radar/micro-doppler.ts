@@ -14,6 +14,7 @@ import { tensorData, tensorField } from '../../arrow/tensor.ts';
 import { defineSource, type Chunk } from '../../workflow/stage.ts';
 import { cpiRandom } from './lib/simulate.ts';
 import { microDopplerClasses, simulateMicroDoppler, type MicroDopplerTruth } from './lib/micro-doppler.ts';
+import { splitFractions, splitOf } from './lib/split.ts';
 
 const params = z.object({
   classes: z.array(z.enum(microDopplerClasses)).min(1).default([...microDopplerClasses]),
@@ -23,8 +24,7 @@ const params = z.object({
   carrier_hz: z.number().positive().default(10e9),
   snr_db: z.array(z.number()).min(1).default([20]).describe('SNR per pulse; samples take them in turn'),
   seed: z.number().int().default(0),
-  split: z.object({ train: z.number().min(0), validation: z.number().min(0), test: z.number().min(0) }).strict()
-    .default({ train: 0.7, validation: 0.15, test: 0.15 }).describe("fractions of each class's samples, in sample order"),
+  split: splitFractions({ train: 0.7, validation: 0.15, test: 0.15 }, "each class's samples"),
   per_partition: z.number().int().min(1).default(60),
 }).strict();
 
@@ -34,12 +34,6 @@ const truthColumns: (keyof MicroDopplerTruth)[] = ['speed_mps', 'radial_speed_mp
 
 const pulsesOf = (p: Params) => Math.round(p.seconds * p.prf);
 
-function splitOf(p: Params, sample: number): string {
-  const j = Math.floor(sample / p.classes.length);
-  const total = p.split.train + p.split.validation + p.split.test;
-  const at = ((j + 0.5) / p.per_class) * total;
-  return at < p.split.train ? 'train' : at < p.split.train + p.split.validation ? 'validation' : 'test';
-}
 
 export const microDopplerSource = defineSource({
   name: 'source.micro-doppler',
@@ -87,7 +81,7 @@ export const microDopplerSource = defineSource({
       vectorFromArray(samples.map((i) => p.classes[i % C]), new Utf8()).data[0],
       makeData({ type: new Int32(), length: rows, nullCount: 0, data: Int32Array.from(samples, (i) => i % C) }),
       tensorData(schema.fields[3], onehot, rows),
-      vectorFromArray(samples.map((i) => splitOf(p, i)), new Utf8()).data[0],
+      vectorFromArray(samples.map((i) => splitOf(p.split, Math.floor(i / p.classes.length), p.per_class)), new Utf8()).data[0],
       f64(snrs),
       ...truthColumns.map((c) => f64(truths.map((t) => t[c]))),
       f64(samples.map(() => 1 / p.prf)),

@@ -21,6 +21,7 @@ import { clutterSpectrum, cpiRandom, interferencePower, scenarioSchema, simulate
 import { unitEnergyWindow, windowName } from './lib/windows.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineSource, type Chunk } from '../../workflow/stage.ts';
+import { splitFractions, splitOf } from './lib/split.ts';
 
 const positive = z.number().positive();
 const half = z.object({ range: z.number().int().min(0), doppler: z.number().int().min(0) }).strict();
@@ -38,8 +39,7 @@ const params = scenarioSchema.omit({ targets: true, channels: true, jammers: tru
   target_band_hz: positive.optional().describe('targets only in Doppler bins within this of the clutter\'s centre'),
   targets_per_cpi: z.number().int().min(0).default(8),
   negatives_per_cpi: z.number().int().min(0).default(64),
-  split: z.object({ train: z.number().min(0), validation: z.number().min(0), test: z.number().min(0) }).strict()
-    .default({ train: 0.6, validation: 0.2, test: 0.2 }).describe('fractions of the CPIs, in CPI order'),
+  split: splitFractions({ train: 0.6, validation: 0.2, test: 0.2 }, 'the CPIs'),
   pfa: z.number().gt(0).lt(1).default(1e-3).describe('the false-alarm rate ca_factor is for'),
 }).strict();
 
@@ -54,11 +54,6 @@ function cpiClutter(p: Params, random: { uniform(): number }): Scenario['clutter
   return p.clutter_draws ? { ...p.clutter, shape: pick(p.clutter_draws.shape), cnr_db: pick(p.clutter_draws.cnr_db) } : p.clutter;
 }
 
-function splitOf(p: Params, cpi: number): string {
-  const total = p.split.train + p.split.validation + p.split.test;
-  const at = (cpi + 0.5) / p.cpis * total;
-  return at < p.split.train ? 'train' : at < p.split.train + p.split.validation ? 'validation' : 'test';
-}
 
 export const radarPatchesSource = defineSource({
   name: 'source.radar-patches',
@@ -136,7 +131,7 @@ export const radarPatchesSource = defineSource({
     const int = (values: number[]) => makeData({ type: new Int32(), length: rows, nullCount: 0, data: Int32Array.from(values) });
     yield makeBatch(schema, [
       int(cells.map(() => cpi)),
-      vectorFromArray(cells.map(() => splitOf(p, cpi)), new Utf8()).data[0],
+      vectorFromArray(cells.map(() => splitOf(p.split, cpi, p.cpis)), new Utf8()).data[0],
       tensorData(schema.fields[2], patches, rows),
       int(cells.map((c) => c.label)),
       vectorFromArray(cells.map((c) => c.snr), new Float64()).data[0],
