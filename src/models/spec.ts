@@ -98,15 +98,16 @@ export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], 
  * (ReLU, then batch normalisation) and 2 × 2 max pooling, filters doubling each level; a bottom
  * pair; and the way back up: nearest-neighbour upsampling, the skip from the same level
  * concatenated, two convolutions. Built with the functional API (the skips are not a sequence);
- * the per-pixel output unit follows as for any image target. Images must divide by 2^depth.
+ * the per-pixel output unit follows as for any image target. Images must divide by 2^depth; an
+ * input of [h, w, c] gives the first convolution c channels (an image and its mask, say).
  */
 function buildUnetModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], task: Task, seed: number,
   { outputShape = [], outputActivation = 'linear', outputBias = 0 }: HeadOptions): LayersModel {
-  if (layers.length !== 1 || inputShape.length !== 2 || outputShape.length !== 2) {
-    throw new Error('a unet layer stands alone, on 2-D images with a 2-D target of the same size');
+  if (layers.length !== 1 || (inputShape.length !== 2 && inputShape.length !== 3) || outputShape.length !== 2) {
+    throw new Error('a unet layer stands alone, on 2-D images (or [h, w, channels]) with a 2-D target of the same size');
   }
   const { filters, depth } = layers[0] as Extract<LayerSpec, { type: 'unet' }>;
-  const [h, w] = inputShape;
+  const [h, w, channels = 1] = inputShape;
   if (h % 2 ** depth || w % 2 ** depth) throw new Error(`a U-Net of depth ${depth} needs images whose sides divide by ${2 ** depth}, not ${h} × ${w}`);
   if (outputShape[0] !== h || outputShape[1] !== w) throw new Error(`the target (${outputShape.join(' × ')}) must be the image's size (${h} × ${w})`);
   let n = 0;
@@ -122,7 +123,7 @@ function buildUnetModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], tas
     return x;
   };
   const input = tf.input({ shape: inputShape });
-  let x = tf.layers.reshape({ targetShape: [h, w, 1] }).apply(input) as SymbolicTensor;
+  let x = tf.layers.reshape({ targetShape: [h, w, channels] }).apply(input) as SymbolicTensor;
   const skips: SymbolicTensor[] = [];
   for (let d = 0; d < depth; d++) {
     x = block(x, filters * 2 ** d);
