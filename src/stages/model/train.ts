@@ -124,8 +124,18 @@ export const train = defineReduce({
   },
 });
 
-/** A segmenter's starting output bias: the logit of the training labels' share of positives (0 for other models). */
-function segmenterPrior(p: Params, y: Float32Array, trainRows: Int32Array, labelShape: number[]): number {
+/**
+ * The output unit's starting bias: a segmenter's is the logit of the training labels' share of
+ * positives; a weighted regression's the weighted mean of its training targets (a repair network
+ * starts from the mean of what it rebuilds, not from 0); 0 for other models.
+ */
+function startingBias(p: Params, y: Float32Array, weights: Float32Array | undefined, trainRows: Int32Array, labelShape: number[]): number {
+  if (weights) {
+    const size = labelShape.reduce((a, b) => a * b, 1);
+    let [sum, total] = [0, 0];
+    for (const r of trainRows) for (let i = r * size; i < (r + 1) * size; i++) [sum, total] = [sum + weights[i] * y[i], total + weights[i]];
+    return total > 0 ? sum / total : 0;
+  }
   if (p.task !== 'binary-classification' || labelShape.length === 0) return 0;
   const size = labelShape.reduce((a, b) => a * b, 1);
   let positives = 0;
@@ -184,7 +194,7 @@ async function trainModel(p: Params, { x, y, weights }: { x: Float32Array; y: Fl
       throw new Error(`output_activation ${p.output_activation} gives values in [${low}, ${high}], but label '${p.label}' holds ${y[outside]} (row ${row}): scale the labels into that range`);
     }
   }
-  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation, outputBias: segmenterPrior(p, y, trainRows, labelShape) });
+  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation, outputBias: startingBias(p, y, weights, trainRows, labelShape) });
   const rowShape = shape.length === 0 ? [1] : shape;
   const labelSize = labelShape.reduce((a, b) => a * b, 1);
   const data = { x: normalised, y, rowShape, labelShape, weights };

@@ -2,10 +2,16 @@
 // functions and biharmonic inpainting quadratics and cubics exactly inside a masked square; a column
 // over-exposed by a known excess bleeds exactly as far as that charge fills; the mask finds core,
 // bleed and dilation; masked PSNR and flux error worked by hand.
+import { Schema } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
+import { makeBatch } from '../../../src/arrow/batch.ts';
+import { tensorData, tensorField, tensorValues } from '../../../src/arrow/tensor.ts';
+import { inpaint } from '../../../src/stages/astro/inpaint.ts';
+import { saturationMaskStage } from '../../../src/stages/astro/saturation-mask.ts';
 import { biharmonicInpaint, harmonicInpaint } from '../../../src/stages/astro/lib/inpainting.ts';
 import { maskedFluxError, maskedPsnr, maskedSums } from '../../../src/stages/astro/lib/masked-scores.ts';
 import { repairInput } from '../../../src/stages/astro/lib/repair-input.ts';
+import { overexposeTile, tilesOf } from '../../../src/stages/astro/overexposure-pairs.ts';
 import { overexpose, saturationMask } from '../../../src/stages/astro/lib/saturation.ts';
 
 const grid = { height: 24, width: 20 };
@@ -83,5 +89,64 @@ describe('masked scores', () => {
     expect(maskedPsnr(s, 255)).toBeCloseTo(10 * Math.log10((65025 * 3) / 200), 12);
     expect(maskedPsnr(s, 255)).toBeCloseTo(29.892, 3);
     expect(maskedFluxError(maskedSums([120, 200, 50], reference, [1, 1, 1]))).toBeCloseTo(20 / 350, 12);
+  });
+});
+
+describe('training material', () => {
+  test('tiles: held-out quadrants side by side, training tiles every stride, none across a quadrant edge or overlapping another split', () => {
+    const tiles = tilesOf(256, 256, { tile: 64, stride: 32, validation: 1, test: 2 });
+    const of = (split: string) => tiles.filter((t) => t.split === split);
+    expect(of('test').length).toBe(4); // 2 × 2 tiles of 64 in a 128² quadrant
+    expect(of('validation').length).toBe(4);
+    expect(of('train').length).toBe(2 * 9); // 3 × 3 starts (0, 32, 64) in each of two quadrants
+    expect(of('test').every((t) => t.row >= 128 && t.column + 64 <= 128)).toBe(true);
+    const overlap = (a: (typeof tiles)[number], b: (typeof tiles)[number]) => Math.abs(a.row - b.row) < 64 && Math.abs(a.column - b.column) < 64;
+    for (const a of of('train')) for (const b of [...of('test'), ...of('validation')]) expect(overlap(a, b)).toBe(false);
+  });
+
+  test('an over-exposed tile: the chosen share above the level, clipped and masked, the truth scaled', () => {
+    const side = 16;
+    // A bright blob in the middle (every value distinct), far enough from the edges that no bleed leaves the tile.
+    const tile = Float64Array.from({ length: side * side }, (_, i) => 10 + 90 * Math.exp(-((i % side - 7.6) ** 2 + (Math.floor(i / side) - 8.3) ** 2) / 8) + i * 1e-3);
+    const made = overexposeTile(tile, side, 0.05, { level: 255, max_gain: 6, bleed: 1, dilate: 0 })!;
+    const above = made.truth.filter((v) => v > 255).length;
+    expect(above).toBe(Math.ceil(0.05 * side * side)); // 13 of 256: the quantile pixel and those above it
+    expect(made.truth[5] / tile[5]).toBeCloseTo(made.gain, 6);
+    expect(Math.max(...made.observed)).toBe(255);
+    // Every pixel above the level is masked; the bleed keeps every column's charge (none leaves the tile).
+    made.truth.forEach((v, i) => v > 255 && expect(made.mask[i]).toBe(1));
+    expect(made.observed.reduce((a, b) => a + b, 0)).toBeCloseTo(made.truth.reduce((a, b) => a + b, 0), 6);
+    expect(made.observed[0] === made.truth[0] && made.observed.at(-1) === made.truth.at(-1)).toBe(true);
+    // Too dark to saturate without a gain above max_gain: no over-exposure.
+    expect(overexposeTile(tile.map((v) => v / 10), side, 0.05, { level: 255, max_gain: 6, bleed: 1, dilate: 0 })).toBeUndefined();
+  });
+});
+
+describe('the stages', () => {
+  const g = { height: 12, width: 10 };
+  const schema = new Schema([tensorField('data', { shape: [g.height, g.width], kind: 'float32' })]);
+  // Two rows: a saturated pixel with a column bleed on a plane, and the same plane unsaturated.
+  const plane = Float32Array.from({ length: 120 }, (_, i) => 20 + 2 * (i % 10) + Math.floor(i / 10));
+  const spoiledPlane = plane.map((v, i) => ([45, 55, 65].includes(i) ? 255 : v));
+  const batch = makeBatch(schema, [tensorData(schema.fields[0], Float32Array.from([...spoiledPlane, ...plane]), 2)], 2);
+
+  test('astro.saturation-mask then astro.inpaint (harmonic): the plane comes back, the clean row untouched', async () => {
+    const maskParams = saturationMaskStage.params.parse({ level: 255, dilate: 0 });
+    const maskSchema = saturationMaskStage.outputSchema({ params: maskParams, inputs: [schema], baseDir: '.' });
+    const masked = (await (await saturationMaskStage.create(maskParams, { inputSchema: schema, outputSchema: maskSchema, baseDir: '.' }))(batch, { index: 0, key: 'k' }))!;
+    expect(Array.from(tensorValues(masked, 'mask').subarray(0, 120)).flatMap((v, i) => (v ? [i] : []))).toEqual([45, 55, 65]);
+    const p = inpaint.params.parse({ method: 'harmonic' });
+    const outSchema = inpaint.outputSchema({ params: p, inputs: [maskSchema], baseDir: '.' });
+    const repaired = tensorValues((await (await inpaint.create(p, { inputSchema: maskSchema, outputSchema: outSchema, baseDir: '.' }))(masked, { index: 0, key: 'k' }))!, 'repaired');
+    // A plane is harmonic: rebuilt to float32 precision; the second row had nothing masked.
+    plane.forEach((v, i) => expect(repaired[i]).toBeCloseTo(v, 3));
+    expect(Array.from(repaired.subarray(120))).toEqual(Array.from(plane));
+  });
+
+  test('bad params and columns are refused by name', () => {
+    expect(() => inpaint.params.parse({ method: 'model' })).toThrow(/needs an artifact/);
+    expect(() => saturationMaskStage.params.parse({ level: 200, bleed_level: 220 })).toThrow(/bleed_level/);
+    const cube = new Schema([tensorField('data', { shape: [2, 3, 4], kind: 'float32' })]);
+    expect(() => saturationMaskStage.outputSchema({ params: saturationMaskStage.params.parse({ level: 255 }), inputs: [cube], baseDir: '.' })).toThrow(/'data' must be a 2-D image/);
   });
 });

@@ -1,46 +1,62 @@
 // Classical inpainting of masked pixels from the unmasked ones around them (row-major images).
+// Both methods use the image's graph Laplacian, (Lu)_p = Σ over p's in-image 4-neighbours j of
+// (u_j − u_p): the 5-point Laplacian inside the image, no flux through its edge.
 //   harmonic     Laplace's equation (steady diffusion) inside the mask, the unmasked pixels as its
-//                boundary values: each masked pixel the mean of its 4 neighbours. Reproduces any
-//                discrete-harmonic function (a + bx + cy + dxy + e(x² − y²)) exactly; never
-//                exceeds the boundary's extremes, so it cannot rebuild a peak that was clipped.
-//   biharmonic   the smoothest fill in the thin-plate sense: minimises Σ (Δu)² over every pixel
-//                whose 5-point Laplacian touches a masked one, so Δ²u = 0 at each masked pixel (as
+//                boundary values: (Lu)_q = 0 at every masked q. Reproduces any discrete-harmonic
+//                function (a + bx + cy + dxy + e(x² − y²)) exactly; never exceeds the boundary's
+//                extremes, so it cannot rebuild a peak that was clipped.
+//   biharmonic   the smoothest fill in the thin-plate sense: minimises Σ (Lu)_p² over the masked
+//                pixels and their neighbours, so that L²u = 0 at each masked pixel (as
 //                scikit-image's inpaint_biharmonic). Reproduces quadratics and cubics exactly.
-// Both are symmetric positive-definite systems over the masked pixels, solved by conjugate
-// gradients; outside the image the Laplacian is not evaluated (harmonic: no flux through the edge).
+// Each is a symmetric positive-definite system over the masked pixels, solved directly (banded
+// Cholesky, the pixels in row-major order: coupled pixels lie within two rows of each other).
 
 export interface Grid { height: number; width: number }
 
-const neighbours = [[-1, 0], [1, 0], [0, -1], [0, 1]] as const;
+/** A sparse symmetric matrix, row by row: column → value. */
+type Rows = Map<number, number>[];
 
-/** Conjugate gradients for A x = b (A symmetric positive-definite, given as a product), from x. */
-function conjugateGradients(apply: (v: Float64Array, out: Float64Array) => void, b: Float64Array, x: Float64Array, what: string): Float64Array {
+/** p's in-image 4-neighbours. */
+function neighboursOf(p: number, { height, width }: Grid): number[] {
+  const [y, x] = [Math.floor(p / width), p % width];
+  const out: number[] = [];
+  if (y > 0) out.push(p - width);
+  if (y < height - 1) out.push(p + width);
+  if (x > 0) out.push(p - 1);
+  if (x < width - 1) out.push(p + 1);
+  return out;
+}
+
+/** Solves M x = b, M symmetric positive-definite, by Cholesky factorisation within its band. */
+export function solveBanded(rows: Rows, b: Float64Array): Float64Array {
   const n = b.length;
-  const r = new Float64Array(n);
-  const ap = new Float64Array(n);
-  apply(x, ap);
-  for (let i = 0; i < n; i++) r[i] = b[i] - ap[i];
-  const p = Float64Array.from(r);
-  const dot = (a: Float64Array, c: Float64Array) => a.reduce((s, v, i) => s + v * c[i], 0);
-  let rr = dot(r, r);
-  const stop = 1e-24 * Math.max(dot(b, b), 1e-300);
-  const limit = 20 * n + 1000;
-  for (let k = 0; k < limit && rr > stop; k++) {
-    apply(p, ap);
-    const alpha = rr / dot(p, ap);
-    for (let i = 0; i < n; i++) {
-      x[i] += alpha * p[i];
-      r[i] -= alpha * ap[i];
+  let w = 0;
+  rows.forEach((row, i) => row.forEach((_, j) => (w = Math.max(w, i - j))));
+  const at = (i: number, j: number) => i * (w + 1) + j - i + w;
+  const factor = new Float64Array(n * (w + 1));
+  for (let i = 0; i < n; i++) {
+    for (let j = Math.max(0, i - w); j <= i; j++) {
+      let s = rows[i].get(j) ?? 0;
+      for (let k = Math.max(0, i - w); k < j; k++) s -= factor[at(i, k)] * factor[at(j, k)];
+      if (i === j) {
+        if (!(s > 0)) throw new Error('the inpainting system is not positive-definite: a masked region touches no unmasked pixel');
+        factor[at(i, i)] = Math.sqrt(s);
+      } else factor[at(i, j)] = s / factor[at(j, j)];
     }
-    const next = dot(r, r);
-    for (let i = 0; i < n; i++) p[i] = r[i] + (next / rr) * p[i];
-    rr = next;
   }
-  if (rr > stop * 1e6) throw new Error(`${what} inpainting did not converge in ${limit} conjugate-gradient steps (relative residual ${Math.sqrt(rr / dot(b, b)).toExponential(2)})`);
+  const x = Float64Array.from(b);
+  for (let i = 0; i < n; i++) {
+    for (let k = Math.max(0, i - w); k < i; k++) x[i] -= factor[at(i, k)] * x[k];
+    x[i] /= factor[at(i, i)];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    for (let k = i + 1; k <= Math.min(n - 1, i + w); k++) x[i] -= factor[at(k, i)] * x[k];
+    x[i] /= factor[at(i, i)];
+  }
   return x;
 }
 
-/** The masked pixels (indices) and, per pixel, its place among them (−1 if known). */
+/** The masked pixels (indices, row-major) and, per pixel, its place among them (−1 if known). */
 function unknownsOf(mask: ArrayLike<number>, { height, width }: Grid) {
   if (mask.length !== height * width) throw new Error(`the mask has ${mask.length} values, the image ${height} × ${width}`);
   const place = new Int32Array(height * width).fill(-1);
@@ -50,66 +66,52 @@ function unknownsOf(mask: ArrayLike<number>, { height, width }: Grid) {
   return { pixels: Int32Array.from(pixels), place };
 }
 
-/** The image with its masked pixels replaced by the harmonic (Laplace) fill. */
-export function harmonicInpaint(image: ArrayLike<number>, mask: ArrayLike<number>, grid: Grid): Float64Array {
-  const { height, width } = grid;
+/** The image with the solved values put in at the masked pixels. */
+function filled(image: ArrayLike<number>, pixels: Int32Array, values: Float64Array): Float64Array {
   const out = Float64Array.from(image);
-  const { pixels, place } = unknownsOf(mask, grid);
-  if (pixels.length === 0) return out;
-  // Row q: Σ over in-image neighbours j of (u_q − u_j) = 0; known neighbours go to the right side.
-  const links = Array.from(pixels, (q) => {
-    const [y, x] = [Math.floor(q / width), q % width];
-    return neighbours.map(([dy, dx]) => [y + dy, x + dx]).filter(([a, c]) => a >= 0 && a < height && c >= 0 && c < width).map(([a, c]) => a * width + c);
-  });
-  const b = Float64Array.from(links, (js) => js.reduce((s, j) => s + (place[j] < 0 ? image[j] : 0), 0));
-  const apply = (v: Float64Array, result: Float64Array) => {
-    links.forEach((js, k) => {
-      let s = js.length * v[k];
-      for (const j of js) if (place[j] >= 0) s -= v[place[j]];
-      result[k] = s;
-    });
-  };
-  const start = new Float64Array(pixels.length).fill(b.reduce((s, v) => s + v, 0) / Math.max(1, links.reduce((s, js) => s + js.filter((j) => place[j] < 0).length, 0)));
-  const solved = conjugateGradients(apply, b, start, 'harmonic');
-  pixels.forEach((q, k) => (out[q] = solved[k]));
+  pixels.forEach((q, k) => (out[q] = values[k]));
   return out;
 }
 
-/** The image with its masked pixels replaced by the biharmonic fill (started from the harmonic one). */
-export function biharmonicInpaint(image: ArrayLike<number>, mask: ArrayLike<number>, grid: Grid): Float64Array {
-  const { height, width } = grid;
+/** The image with its masked pixels replaced by the harmonic (Laplace) fill. */
+export function harmonicInpaint(image: ArrayLike<number>, mask: ArrayLike<number>, grid: Grid): Float64Array {
   const { pixels, place } = unknownsOf(mask, grid);
-  const start = harmonicInpaint(image, mask, grid);
-  if (pixels.length === 0) return start;
-  // The pixels whose full 5-point Laplacian lies inside the image and touches a masked pixel.
+  // Row q: Σ over neighbours j of (u_q − u_j) = 0, the known u_j on the right.
+  const rows: Rows = Array.from(pixels, () => new Map());
+  const b = new Float64Array(pixels.length);
+  pixels.forEach((q, k) => {
+    const around = neighboursOf(q, grid);
+    rows[k].set(k, around.length);
+    for (const j of around) {
+      if (place[j] >= 0) rows[k].set(place[j], -1);
+      else b[k] += image[j];
+    }
+  });
+  return filled(image, pixels, solveBanded(rows, b));
+}
+
+/** The image with its masked pixels replaced by the biharmonic fill. */
+export function biharmonicInpaint(image: ArrayLike<number>, mask: ArrayLike<number>, grid: Grid): Float64Array {
+  const { pixels, place } = unknownsOf(mask, grid);
+  // Least squares over the centres p (masked pixels and their neighbours): minimise Σ (a_p·u + c_p)²,
+  // a_p the Laplacian's weights at p on the masked pixels, c_p its sum over the known ones.
   const centres = new Set<number>();
-  for (const q of pixels) {
-    const [y, x] = [Math.floor(q / width), q % width];
-    for (const [dy, dx] of [[0, 0], ...neighbours]) {
-      const [a, c] = [y + dy, x + dx];
-      if (a >= 1 && a < height - 1 && c >= 1 && c < width - 1) centres.add(a * width + c);
+  for (const q of pixels) for (const p of [q, ...neighboursOf(q, grid)]) centres.add(p);
+  const rows: Rows = Array.from(pixels, () => new Map());
+  const b = new Float64Array(pixels.length);
+  for (const p of centres) {
+    const around = neighboursOf(p, grid);
+    const weights = [[p, -around.length], ...around.map((j) => [j, 1])];
+    let known = 0;
+    const masked: [number, number][] = [];
+    for (const [j, a] of weights) {
+      if (place[j] >= 0) masked.push([place[j], a]);
+      else known += a * image[j];
+    }
+    for (const [k, a] of masked) {
+      b[k] -= a * known;
+      for (const [l, c] of masked) if (l <= k) rows[k].set(l, (rows[k].get(l) ?? 0) + a * c);
     }
   }
-  const rows = Int32Array.from(centres);
-  const laplacian = (values: Float64Array, p: number) => values[p - 1] + values[p + 1] + values[p - width] + values[p + width] - 4 * values[p];
-  // Aᵀ r at a masked pixel: its neighbours' r less 4 of its own (r is 0 off `rows`, and off the image).
-  const transposed = (r: Float64Array, q: number) => {
-    const [y, x] = [Math.floor(q / width), q % width];
-    return (x > 0 ? r[q - 1] : 0) + (x < width - 1 ? r[q + 1] : 0) + (y > 0 ? r[q - width] : 0) + (y < height - 1 ? r[q + width] : 0) - 4 * r[q];
-  };
-  // Least squares: minimise |A u + c|², A the Laplacian at `rows` of the masked values, c that of the known ones.
-  const known = Float64Array.from(image, (v, i) => (place[i] >= 0 ? 0 : v));
-  const spread = new Float64Array(height * width);
-  const residual = new Float64Array(height * width);
-  const normal = (v: Float64Array, result: Float64Array) => {
-    pixels.forEach((q, k) => (spread[q] = v[k]));
-    for (const p of rows) residual[p] = laplacian(spread, p);
-    pixels.forEach((q, k) => (result[k] = transposed(residual, q)));
-  };
-  for (const p of rows) residual[p] = -laplacian(known, p);
-  const b = Float64Array.from(pixels, (q) => transposed(residual, q));
-  residual.fill(0);
-  const solved = conjugateGradients(normal, b, Float64Array.from(pixels, (q) => start[q]), 'biharmonic');
-  pixels.forEach((q, k) => (start[q] = solved[k]));
-  return start;
+  return filled(image, pixels, solveBanded(rows, b));
 }
