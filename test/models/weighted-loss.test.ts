@@ -38,7 +38,7 @@ function examples(): RecordBatch {
 }
 
 async function trained(extra: object) {
-  const params = train.params.parse({ input: 'image', label: 'target', task: 'regression', epochs: 8, patience: 8, batch_size: 16, learning_rate: 0.01, seed: 3,
+  const params = train.params.parse({ input: 'image', label: 'target', task: 'regression', epochs: 20, patience: 20, batch_size: 16, learning_rate: 0.01, seed: 3,
     layers: [{ type: 'conv2d', filters: 8, kernel: 1 }, { type: 'conv2d', filters: 8, kernel: 1 }], ...extra });
   const reducer = train.create(params, { inputSchemas: [schema], outputSchema: train.outputSchema({ params, inputs: [schema], baseDir: '.' }), baseDir: '.' });
   reducer.push(examples(), { input: 0, partition: { index: 0, key: '0' } });
@@ -56,8 +56,8 @@ describe('weighted regression', { timeout: 120_000 }, () => {
   test('weighted by the mask it learns y = 2v + 1 there (its test error weighted alike)', async () => {
     const weighted = await trained({ weight: 'mask' });
     const test = weighted.metrics.test as { mse: number };
-    // The target inside the mask has variance 4; a pixel-wise linear map learns it closely.
-    expect(test.mse).toBeLessThan(0.2);
+    // The target inside the mask has variance 4; a pixel-wise linear map learns it to about 1 % of that.
+    expect(test.mse).toBeLessThan(0.05);
     expect(weighted.params.weight).toBe('mask');
   });
 

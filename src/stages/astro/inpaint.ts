@@ -2,8 +2,9 @@
 //   harmonic    Laplace's equation inside the mask (steady diffusion from the pixels around it)
 //   biharmonic  Δ²u = 0 inside the mask (the smoothest thin-plate fill), as scikit-image's
 //   model       a network trained on astro.overexposure-pairs (`artifact`, in units of `level`):
-//               it sees windows of its own size around the mask (lib/repair-input.ts), each
-//               masked pixel taken from the window in which it lies farthest from an edge
+//               it sees windows of its own size around the mask (lib/repair-input.ts) and gives
+//               the correction each masked pixel needs, taken from the window in which the pixel
+//               lies farthest from an edge
 // Unmasked pixels are kept as they are, whichever the method.
 import { z } from 'zod';
 import { resolve } from 'node:path';
@@ -72,7 +73,7 @@ async function modelRepair(tf: Tfjs, model: LayersModel, card: ModelCard, image:
         const i = (top + y) * width + left + c;
         if (windowMask[k] > 0 && depth > best[i]) {
           best[i] = depth;
-          out[i] = predicted[k] * level;
+          out[i] = image[i] + predicted[k] * level;
         }
       }
     }

@@ -11,7 +11,8 @@
 // side by side; the others are training tiles, cut every `stride` pixels. Tiles across a quadrant
 // edge are left out. Each row: `tile_row`, `tile_column` (its first pixel), `split`, `copy`,
 // `gain`, `truth` (the scaled tile), `observed`, `mask`, and for the network `input`
-// (lib/repair-input.ts) and `target` (truth in units of the level).
+// (lib/repair-input.ts) and `target`: the correction the recorded tile needs, truth − observed,
+// in units of the level (0 where nothing was spoiled; a network predicting 0 is the trivial fill).
 import { Field, Float64, Int32, Schema, Utf8, makeData, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
@@ -136,5 +137,5 @@ function pairsBatch(schema: Schema, rows: { row: number; column: number; split: 
     makeData({ type: new Float64(), length: rows.length, nullCount: 0, data: Float64Array.from(rows, (r) => r.made.gain) }),
     tensorData(field('truth'), image((m) => m.truth), rows.length), tensorData(field('observed'), image((m) => m.observed), rows.length),
     tensorData(field('mask'), image((m) => m.mask), rows.length), tensorData(field('input'), inputs, rows.length),
-    tensorData(field('target'), image((m) => m.truth, level), rows.length)], rows.length);
+    tensorData(field('target'), image((m) => m.truth.map((v, i) => v - m.observed[i]), level), rows.length)], rows.length);
 }

@@ -74,8 +74,8 @@ describe('over-exposure', () => {
     expect(dilated[at(9, 4)] && dilated[at(4, 6)] && !dilated[at(3, 6)] && !dilated[at(10, 4)]).toBeTruthy();
   });
 
-  test('the network input: image in units of the level, masked pixels at 1, the mask beside', () => {
-    expect(Array.from(repairInput([51, 255, 102], [0, 1, 0], 255))).toEqual([0.2, 0, 1, 1, 0.4, 0].map(Math.fround));
+  test('the network input: image in units of the level, the mask beside', () => {
+    expect(Array.from(repairInput([51, 255, 102], [0, 1, 1], 255))).toEqual([0.2, 0, 1, 1, 0.4, 1].map(Math.fround));
   });
 });
 

@@ -6,8 +6,8 @@
 //                function (a + bx + cy + dxy + e(x² − y²)) exactly; never exceeds the boundary's
 //                extremes, so it cannot rebuild a peak that was clipped.
 //   biharmonic   the smoothest fill in the thin-plate sense: minimises Σ (Lu)_p² over the masked
-//                pixels and their neighbours, so that L²u = 0 at each masked pixel (as
-//                scikit-image's inpaint_biharmonic). Reproduces quadratics and cubics exactly.
+//                pixels and their neighbours, so that L²u = 0 at each masked pixel (the equation
+//                scikit-image's inpaint_biharmonic solves). Reproduces quadratics and cubics exactly.
 // Each is a symmetric positive-definite system over the masked pixels, solved directly (banded
 // Cholesky, the pixels in row-major order: coupled pixels lie within two rows of each other).
 
