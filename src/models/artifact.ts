@@ -16,8 +16,8 @@ export interface ModelCard {
   input: { column: string; shape: number[] };
   /** `score` (one number a row), or a tensor column of `shape` (an image or vector target). */
   output: { column: string; shape?: number[] };
-  /** Inputs are standardised as (x - mean) / std before the model sees them. */
-  normalisation: { mean: number; std: number };
+  /** Inputs are standardised as (x - mean) / std before the model sees them; outputs are multiplied by labelScale (1 when absent). */
+  normalisation: { mean: number; std: number; labelScale?: number };
   /** For classifiers: score ≥ threshold means positive; set for a false-alarm rate on validation negatives. */
   threshold?: { value: number; pfa: number; validationNegatives: number };
   trainingData: { sha256: string; rows: number };

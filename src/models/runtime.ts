@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { registerWasmConvGradient } from './wasm-conv-gradient.ts';
+import { registerWasmConv3dGradient } from './wasm-conv3d-gradient.ts';
 
 export type Tfjs = typeof Tf;
 export const backendNames = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -76,6 +77,7 @@ async function start(backend: BackendName): Promise<Runtime> {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
     registerWasmConvGradient(tf);
+    registerWasmConv3dGradient(tf);
   }
   if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js could not start its ${backend} backend`);
   await tf.ready();

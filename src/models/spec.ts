@@ -9,6 +9,9 @@ const activation = z.enum(['relu', 'tanh', 'sigmoid', 'linear', 'elu']).default(
 export const layerSpec = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conv2d'), filters: z.number().int().min(1), kernel: z.number().int().min(1), padding: z.enum(['same', 'valid']).default('same'), activation }).strict(),
   z.object({ type: z.literal('maxpool2d'), size: z.number().int().min(1) }).strict(),
+  // No 3-D pooling: tfjs-backend-wasm 4.22's MaxPool3D kernel gives 1.2e-38 for windows of negative
+  // values and its pooling gradients are wrong; a conv3d of stride 2 downsamples instead.
+  z.object({ type: z.literal('conv3d'), filters: z.number().int().min(1), kernel: z.number().int().min(1), stride: z.number().int().min(1).default(1), padding: z.enum(['same', 'valid']).default('same'), activation }).strict(),
   z.object({ type: z.literal('flatten') }).strict(),
   z.object({ type: z.literal('dense'), units: z.number().int().min(1), activation }).strict(),
   z.object({ type: z.literal('dropout'), rate: z.number().min(0).lt(1) }).strict(),
@@ -42,8 +45,12 @@ export interface HeadOptions {
   outputBias?: number;
 }
 
+/** Layers that need a channel axis after the spatial ones, and how many spatial axes they take. */
+const spatialAxes: Partial<Record<LayerSpec['type'], number>> = { conv2d: 2, maxpool2d: 2, conv3d: 3 };
+
 /**
- * `inputShape`: one row's value; conv layers get a channel axis added when the shape is 2-D.
+ * `inputShape`: one row's value; conv layers get a channel axis added when the shape is 2-D (conv2d)
+ * or 3-D (conv3d: a volume patch).
  * `outputShape`: one row's target: [] a number (a dense unit), [k] a vector (k dense units), or
  * [h, w] an image (a dense unit over each pixel's channels: the layers must keep h × w).
  */
@@ -53,7 +60,7 @@ export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], 
   if (layers.some((l) => l.type === 'unet')) return buildUnetModel(tf, layers, inputShape, task, seed, { outputShape, outputActivation, outputBias });
   const model = tf.sequential();
   const shape = inputShape.length === 0 ? [1] : inputShape;
-  const needsChannels = layers.some((l) => l.type === 'conv2d' || l.type === 'maxpool2d') && shape.length === 2;
+  const needsChannels = layers.some((l) => spatialAxes[l.type] === shape.length);
   model.add(tf.layers.reshape({ inputShape: shape, targetShape: needsChannels ? [...shape, 1] : shape }));
   layers.forEach((l, i) => {
     if (l.type === 'conv2d' && l.activation === 'linear' && tf.getBackend() === 'wasm') {
@@ -61,6 +68,9 @@ export function buildModel(tf: Tfjs, layers: LayerSpec[], inputShape: number[], 
     }
     if (l.type === 'conv2d') model.add(tf.layers.conv2d({ filters: l.filters, kernelSize: l.kernel, padding: l.padding, activation: l.activation, kernelInitializer: init(i) }));
     else if (l.type === 'maxpool2d') model.add(tf.layers.maxPooling2d({ poolSize: l.size }));
+    // Conv3D is not fused in TensorFlow.js, and on wasm its gradient is quiver's
+    // (wasm-conv3d-gradient.ts), so any activation trains there.
+    else if (l.type === 'conv3d') model.add(tf.layers.conv3d({ filters: l.filters, kernelSize: l.kernel, strides: l.stride, padding: l.padding, activation: l.activation, kernelInitializer: init(i) }));
     else if (l.type === 'flatten') model.add(tf.layers.flatten());
     else if (l.type === 'dense') model.add(tf.layers.dense({ units: l.units, activation: l.activation, kernelInitializer: init(i) }));
     else if (l.type === 'lstm') {

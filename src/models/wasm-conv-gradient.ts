@@ -7,7 +7,7 @@ import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import type { Tfjs } from './runtime.ts';
 
 /** Padding before, after, and the output size of one dimension (as TensorFlow defines 'same' and 'valid'). */
-function padding(pad: string, size: number, kernel: number, stride: number): [number, number, number] {
+export function padding(pad: string, size: number, kernel: number, stride: number): [number, number, number] {
   if (pad === 'valid') return [0, 0, Math.floor((size - kernel) / stride) + 1];
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + kernel - size, 0);

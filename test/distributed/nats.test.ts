@@ -249,7 +249,7 @@ stages:
     }
     const last = worker(store);
     expect(await run.exited).toBe(1);
-    expect(run.stderr()).toMatch(/^quiver run test\/fixtures\/spin\.yaml: stage 'gen\+spin' on partition generated-00000: its worker thread died \(lost with its worker process 2 times: killed, or cut off from the broker\)$/m);
+    expect(run.stderr()).toMatch(new RegExp(`^quiver run test/fixtures/spin\\.yaml: stage 'gen\\+spin' on partition generated-00000: its worker thread died \\(lost with its worker process ${maxDeliveries} times: killed, or cut off from the broker\\)$`, 'm'));
     expect(last.stderr()).toMatch(/^worker: fails \w+$/m);
     last.child.kill('SIGTERM');
     expect(await last.exited).toBe(0);

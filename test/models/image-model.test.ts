@@ -7,7 +7,7 @@ import { makeBatch } from '../../src/arrow/batch.ts';
 import { tensorData, tensorField, tensorValues } from '../../src/arrow/tensor.ts';
 import { Random } from '../../src/numeric/random.ts';
 import { apply } from '../../src/stages/model/apply.ts';
-import { artifactFromRow } from '../../src/stages/model/lib/artifact-row.ts';
+import { artifactFromRow } from '../../src/models/artifact-row.ts';
 import { train } from '../../src/stages/model/train.ts';
 
 const n = 8;
@@ -65,6 +65,25 @@ describe('models with image targets', () => {
     const wrong = apply.create(apply.params.parse({}), { inputSchemas: [row.schema, schema], outputSchema: apply.outputSchema({ params: apply.params.parse({}), inputs: [row.schema, schema], baseDir: '.' }), baseDir: '.' });
     await wrong.push(row, { input: 0, partition: { index: 0, key: 'm' } });
     await expect(async () => wrong.push(batch, { input: 1, partition: { index: 0, key: 'd' } })).rejects.toThrow("the model's targets are 8 × 8 tensors: give output_shape: [8, 8]");
+  });
+
+  test('label_scale: a blur in the thousands trains as one near 1; the card keeps the scale and apply answers in the labels\' units', async () => {
+    const batch = examples();
+    const large = makeBatch(schema, [batch.data.children[0], tensorData(schema.fields[1], tensorValues(batch, 'blurred').map((v) => 1000 * v), rows), batch.data.children[2]], rows);
+    const row = await trained(large, 3, { label_scale: 1000 });
+    const model = artifactFromRow(row, 0);
+    expect(model.card.normalisation.labelScale).toBe(1000);
+    const target = tensorValues(large, 'blurred');
+    const variance = [...target].reduce((a, v) => a + v * v, 0) / (rows * n * n);
+    const mse = (model.card.metrics.test as { mse: number }).mse;
+    expect(mse).toBeLessThan(0.05 * variance); // in gauss-like units: the test error is measured after scaling back
+    const params = apply.params.parse({ output_shape: [n, n] });
+    const reducer = apply.create(params, { inputSchemas: [row.schema, schema], outputSchema: apply.outputSchema({ params, inputs: [row.schema, schema], baseDir: '.' }), baseDir: '.' });
+    await reducer.push(row, { input: 0, partition: { index: 0, key: 'm' } });
+    const predicted = tensorValues((await reducer.push(large, { input: 1, partition: { index: 0, key: 'd' } })) as RecordBatch, 'prediction');
+    let se = 0;
+    for (let i = 250 * n * n; i < rows * n * n; i++) se += (predicted[i] - target[i]) ** 2;
+    expect(se / (50 * n * n) / mse).toBeCloseTo(1, 4);
   });
 
   test('layers that do not end at the target\'s size, or a linear convolution on wasm, are refused, saying why', async () => {

@@ -8,7 +8,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
 import { modelSink } from '../../src/stages/model/model-sink.ts';
 import { radarPatchesSource } from '../../src/stages/radar/radar-patches.ts';
-import { artifactFromRow } from '../../src/stages/model/lib/artifact-row.ts';
+import { artifactFromRow } from '../../src/models/artifact-row.ts';
 import { predict } from '../../src/stages/model/predict.ts';
 import { train } from '../../src/stages/model/train.ts';
 import { modelRuntime } from '../../src/models/runtime.ts';

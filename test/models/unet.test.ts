@@ -7,7 +7,7 @@ import { makeBatch } from '../../src/arrow/batch.ts';
 import { tensorData, tensorField, tensorValues } from '../../src/arrow/tensor.ts';
 import { Random } from '../../src/numeric/random.ts';
 import { apply } from '../../src/stages/model/apply.ts';
-import { artifactFromRow } from '../../src/stages/model/lib/artifact-row.ts';
+import { artifactFromRow } from '../../src/models/artifact-row.ts';
 import { modelRuntime } from '../../src/models/runtime.ts';
 import { softDiceLoss } from '../../src/models/fit.ts';
 import { buildModel } from '../../src/models/spec.ts';

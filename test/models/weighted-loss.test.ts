@@ -8,7 +8,7 @@ import { tensorData, tensorField } from '../../src/arrow/tensor.ts';
 import { Random } from '../../src/numeric/random.ts';
 import { weightedSquaredError } from '../../src/models/fit.ts';
 import { modelRuntime } from '../../src/models/runtime.ts';
-import { artifactFromRow } from '../../src/stages/model/lib/artifact-row.ts';
+import { artifactFromRow } from '../../src/models/artifact-row.ts';
 import { train } from '../../src/stages/model/train.ts';
 
 const n = 8;

@@ -9,7 +9,12 @@ import type { SegmentSpec } from '../task.ts';
 
 export const streamName = 'QUIVER_TASKS';
 export const bucketName = 'quiver';
-export const taskSubject = (cap: string) => `quiver.tasks.${cap}`;
+/**
+ * One subject per task (its key) under its capability: whoever queues a task again (a stopping
+ * worker, a task taken ahead and handed back) publishes a new message on the same subject, so the
+ * coordinator can still tell that its task is queued by asking for the subject's last message.
+ */
+export const taskSubject = (cap: string, key: string) => `quiver.tasks.${cap}.${key}`;
 export const consumerName = (cap: string) => `workers-${cap}`;
 /** `done.<key>` holds the sha256 of the task's reply blob: created once, by the first to finish. */
 export const doneKey = (key: string) => `done.${key}`;
@@ -23,10 +28,13 @@ export const ackWaitMs = 10_000;
 
 /**
  * How many times a task is delivered before it fails: a worker lost while running it (killed, cut
- * off) has it delivered again once; lost twice, the task is taken to be what kills its workers and
- * fails as a dead thread does in a local run, which the stage's `retries` then answer.
+ * off) has it delivered again; lost this often, the task is taken to be what kills its workers and
+ * fails as a dead thread does in a local run, which the stage's `retries` then answer. Three, not
+ * two: a worker whose link comes back after a cut sends the pulls it asked for meanwhile all at
+ * once, and the broker may hand the lost task to one of those (their inboxes are gone), which
+ * costs one delivery more without any worker being lost again.
  */
-export const maxDeliveries = 2;
+export const maxDeliveries = 3;
 
 /**
  * The stages that run a model inside a task. (model.train and model.apply are reduces: the
@@ -55,10 +63,18 @@ export const inlineRequestBytes = 16 * 1024;
 
 export async function openQueue(nc: NatsConnection, caps: string[]): Promise<{ jsm: JetStreamManager; kv: KV }> {
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: streamName, subjects: [taskSubject('*')], retention: RetentionPolicy.Workqueue });
+  const subjects = [taskSubject('*', '*')];
+  try {
+    await jsm.streams.add({ name: streamName, subjects, retention: RetentionPolicy.Workqueue });
+  } catch (error) {
+    // A broker that served an older quiver holds the stream with one subject per capability.
+    const held = await jsm.streams.info(streamName).catch(() => undefined);
+    if (!held || held.config.subjects?.join() === subjects.join()) throw error;
+    await jsm.streams.update(streamName, { ...held.config, subjects });
+  }
   for (const cap of caps) {
     await jsm.consumers.add(streamName, {
-      durable_name: consumerName(cap), filter_subject: taskSubject(cap), ack_policy: AckPolicy.Explicit, ack_wait: nanos(ackWaitMs),
+      durable_name: consumerName(cap), filter_subject: taskSubject(cap, '*'), ack_policy: AckPolicy.Explicit, ack_wait: nanos(ackWaitMs),
     });
   }
   const kv = await new Kvm(nc).create(bucketName);

@@ -89,7 +89,7 @@ export class NatsExecutor implements Executor {
     const inline = bytes.byteLength <= inlineRequestBytes;
     const key = inline ? createHash('sha256').update(bytes).digest('hex') : await this.blobs.put(bytes);
     const message = JSON.stringify({ request: key, ...(inline ? { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } : {}) } satisfies TaskMessage);
-    const subject = taskSubject(taskCapability(request.segment, this.gpu));
+    const subject = taskSubject(taskCapability(request.segment, this.gpu), key);
     let reply = await this.reply(await this.completion(key, message, subject, !!request.fresh, options.signal));
     if (!reply) {
       // Committed into another store (the broker outlived it, or the store was emptied): computed again.
@@ -138,7 +138,7 @@ export class NatsExecutor implements Executor {
     try {
       const committed = await this.patiently(() => this.kv.get(doneKey(key)));
       if (committed?.operation === 'PUT') return committed.string();
-      let seq = await this.publish(key, message, subject, retry);
+      await this.publish(key, message, subject, retry);
       const aborted = new Promise<never>((_, reject) => {
         if (signal?.aborted) reject(signal.reason);
         signal?.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true });
@@ -153,17 +153,18 @@ export class NatsExecutor implements Executor {
             looked.abort(); // the timer must not keep a finished coordinator alive
           }
           if (outcome !== undefined) return outcome;
-          // Still queued or being worked on, or committed: nothing to do. Gone and not committed:
-          // deleted by another run that shared the task and stopped; queued again for this one.
-          if (await this.queued(seq)) continue;
+          // Still queued or being worked on (perhaps queued again by a worker, as a new message on
+          // the same subject), or committed: nothing to do. Gone and not committed: deleted by
+          // another run that shared the task and stopped; queued again for this one.
+          if (await this.queued(subject)) continue;
           const committed = await this.patiently(() => this.kv.get(doneKey(key)));
           if (committed?.operation === 'PUT') return committed.string();
-          seq = await this.publish(key, message, subject, true);
+          await this.publish(key, message, subject, true);
         }
       } catch (error) {
         // Stopped (the run failed or was interrupted, or the task ran past its timeout): taken out of
         // the queue, so that no worker starts it for nobody. A worker already running it finishes it once.
-        if (signal?.aborted) await this.jsm.streams.deleteMessage(streamName, seq, false).catch(() => undefined);
+        if (signal?.aborted) await this.jsm.streams.purge(streamName, { filter: subject }).catch(() => undefined);
         throw error;
       }
     } finally {
@@ -173,8 +174,8 @@ export class NatsExecutor implements Executor {
     }
   }
 
-  /** Queues the task unless it is queued already; the sequence number of its message. */
-  private async publish(key: string, message: string, subject: string, retry: boolean): Promise<number> {
+  /** Queues the task unless it is queued already. */
+  private async publish(key: string, message: string, subject: string, retry: boolean): Promise<void> {
     // The key as message id: a task published twice (by two coordinators, or a rerun) is queued
     // once. A retry follows a failure that was consumed, so it is a new message.
     const id = retry ? `${key}.${nuid.next()}` : key;
@@ -182,8 +183,7 @@ export class NatsExecutor implements Executor {
     // The broker remembers ids for two minutes: a duplicate of a message no longer queued (done,
     // its failure read and cleared) would be lost, so it is sent again under an id of its own.
     const again = `${key}.${nuid.next()}`;
-    if (ack.duplicate && !(await this.queued(ack.seq))) return (await this.patiently(() => this.js.publish(subject, message, { msgID: again }))).seq;
-    return ack.seq;
+    if (ack.duplicate && !(await this.queued(subject))) await this.patiently(() => this.js.publish(subject, message, { msgID: again }));
   }
 
   /**
@@ -206,9 +206,10 @@ export class NatsExecutor implements Executor {
     }
   }
 
-  private async queued(seq: number): Promise<boolean> {
+  /** Whether a message of the task's subject is in the queue (delivered or not, but not yet acked). */
+  private async queued(subject: string): Promise<boolean> {
     try {
-      return (await this.jsm.streams.getMessage(streamName, { seq })) !== null;
+      return (await this.jsm.streams.getMessage(streamName, { last_by_subj: subject })) !== null;
     } catch {
       return false; // no such message: acked and gone
     }

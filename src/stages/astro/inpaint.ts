@@ -59,7 +59,7 @@ async function modelRepair(tf: Tfjs, model: LayersModel, card: ModelCard, image:
   const rows = masked.map((i) => Math.floor(i / width));
   const columns = masked.map((i) => i % width);
   const best = new Float64Array(mask.length).fill(-1);
-  const { mean, std } = card.normalisation;
+  const { mean, std, labelScale = 1 } = card.normalisation;
   for (const top of starts(Math.min(...rows), Math.max(...rows), window, height)) {
     for (const left of starts(Math.min(...columns), Math.max(...columns), window, width)) {
       const pick = (values: ArrayLike<number>) => Float64Array.from({ length: window * window }, (_, k) => values[(top + Math.floor(k / window)) * width + left + (k % window)]);
@@ -73,7 +73,7 @@ async function modelRepair(tf: Tfjs, model: LayersModel, card: ModelCard, image:
         const i = (top + y) * width + left + c;
         if (windowMask[k] > 0 && depth > best[i]) {
           best[i] = depth;
-          out[i] = image[i] + predicted[k] * level;
+          out[i] = image[i] + predicted[k] * labelScale * level;
         }
       }
     }

@@ -9,7 +9,7 @@ import { tensorField } from '../../arrow/tensor.ts';
 import { sameType } from '../../arrow/types.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
-import { artifactFromRow, artifactSchema } from './lib/artifact-row.ts';
+import { artifactFromRow, artifactSchema } from '../../models/artifact-row.ts';
 import { scoredSchema, scorer } from './predict.ts';
 
 const params = z.object({

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { sameType } from '../../arrow/types.ts';
-import { artifactFromRow, artifactSchema } from './lib/artifact-row.ts';
+import { artifactFromRow, artifactSchema } from '../../models/artifact-row.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineSink, type OutputRecord } from '../../workflow/stage.ts';
 import { outputPath, sinkFile } from '../../io/file-sink.ts';

@@ -52,6 +52,7 @@ export async function scorer(bytes: ModelBytes, outputSchema: Schema, batchSize:
     for (let i = 0; i < x.length; i++) x[i] = (raw[i] - mean) / std;
     const outputSize = card.output.shape?.length ? card.output.shape.reduce((a, b) => a * b, 1) : 1;
     const scores = await predictRows(tf, model, x, rowShape, batchSize, outputSize);
+    if (card.normalisation.labelScale !== undefined) for (let i = 0; i < scores.length; i++) scores[i] *= card.normalisation.labelScale;
     const rows = batch.numRows;
     if (card.output.shape?.length) {
       return makeBatch(outputSchema, [...batch.data.children, tensorData(outputSchema.fields[outputSchema.fields.length - 1], scores, rows)], rows);

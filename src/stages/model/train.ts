@@ -23,7 +23,7 @@ import { requireColumn } from '../../arrow/columns.ts';
 import { ColumnTypeError, SchemaError } from '../../workflow/errors.ts';
 import { defineReduce } from '../../workflow/stage.ts';
 import { featureRows } from '../../arrow/added-columns.ts';
-import { artifactBatch, artifactSchema } from './lib/artifact-row.ts';
+import { artifactBatch, artifactSchema } from '../../models/artifact-row.ts';
 
 const params = z.object({
   input: z.string().min(1).describe('the feature column: a float tensor column or a number column'),
@@ -31,6 +31,8 @@ const params = z.object({
   split: z.string().min(1).default('split').describe("column saying 'train', 'validation' or 'test' per row"),
   task: z.enum(['binary-classification', 'regression']).default('binary-classification'),
   layers: z.array(layerSpec).describe("hidden layers; none: logistic (or linear) regression"),
+  label_scale: z.number().positive().optional()
+    .describe('regression: labels are divided by this for training and predictions multiplied back (kept in the card), so targets in gauss or kelvin train like targets near 1'),
   output_activation: z.enum(Object.keys(outputActivations) as [OutputActivation, ...OutputActivation[]]).optional()
     .describe('regression: the output unit\'s activation (default linear); every label must lie in its range'),
   epochs: z.number().int().min(1).default(20),
@@ -75,6 +77,7 @@ export const train = defineReduce({
       if (JSON.stringify(rowShape(input, p.weight)) !== JSON.stringify(labelShape)) throw new SchemaError(`weight column '${p.weight}' is ${rowShape(input, p.weight).join(' × ') || 'a number'}, not the label's ${labelShape.join(' × ')}`);
     }
     if (p.output_activation !== undefined && p.task !== 'regression') throw new SchemaError('output_activation is for regression: a classifier\'s output is a sigmoid');
+    if (p.label_scale !== undefined && p.task !== 'regression') throw new SchemaError('label_scale is for regression: a classifier\'s labels are 0 and 1');
     return artifactSchema;
   },
   scope: () => 'all',
@@ -185,19 +188,21 @@ async function trainModel(p: Params, { x, y, weights }: { x: Float32Array; y: Fl
   const mean = sum / count;
   const std = Math.sqrt(Math.max(squares / count - mean * mean, 0)) || 1;
   const normalised = x.map((v) => (v - mean) / std);
+  const labelScale = p.label_scale ?? 1;
+  const scaled = labelScale === 1 ? y : y.map((v) => v / labelScale);
 
   if (p.output_activation) {
     const [low, high] = outputActivations[p.output_activation];
-    const outside = y.findIndex((v) => v < low || v > high);
+    const outside = scaled.findIndex((v) => v < low || v > high);
     if (outside >= 0) {
       const row = Math.floor(outside / labelShape.reduce((a, b) => a * b, 1));
-      throw new Error(`output_activation ${p.output_activation} gives values in [${low}, ${high}], but label '${p.label}' holds ${y[outside]} (row ${row}): scale the labels into that range`);
+      throw new Error(`output_activation ${p.output_activation} gives values in [${low}, ${high}], but label '${p.label}' holds ${scaled[outside]} after label_scale (row ${row}): scale the labels into that range`);
     }
   }
-  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation, outputBias: startingBias(p, y, weights, trainRows, labelShape) });
+  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation, outputBias: startingBias(p, scaled, weights, trainRows, labelShape) });
   const rowShape = shape.length === 0 ? [1] : shape;
   const labelSize = labelShape.reduce((a, b) => a * b, 1);
-  const data = { x: normalised, y, rowShape, labelShape, weights };
+  const data = { x: normalised, y: scaled, rowShape, labelShape, weights };
   try {
     // A classifier's classes weigh equally in the loss however rare positives are (one score a row only:
     // TensorFlow.js weighs classes of single outputs).
@@ -211,7 +216,8 @@ async function trainModel(p: Params, { x, y, weights }: { x: Float32Array; y: Fl
     const scoresOf = async (rows: Int32Array) => {
       const picked = new Float32Array(rows.length * size);
       rows.forEach((r, i) => picked.set(normalised.subarray(r * size, (r + 1) * size), i * size));
-      return predict(tf, model, picked, rowShape, 256, labelSize);
+      const scores = await predict(tf, model, picked, rowShape, 256, labelSize);
+      return labelScale === 1 ? scores : scores.map((v) => v * labelScale);
     };
     const validationScores = await scoresOf(validationRows);
     const validationLabels = Array.from(validationRows, (r) => y.subarray(r * labelSize, (r + 1) * labelSize));
@@ -222,7 +228,7 @@ async function trainModel(p: Params, { x, y, weights }: { x: Float32Array; y: Fl
     const card: ModelCard = {
       format: 'quiver-model/1', task: p.task,
       input: { column: p.input, shape }, output: labelShape.length ? { column: 'prediction', shape: labelShape } : { column: 'score' },
-      normalisation: { mean, std },
+      normalisation: { mean, std, ...(p.label_scale ? { labelScale: p.label_scale } : {}) },
       trainingData: { sha256: trainingData, rows: split.length },
       params: cardParams(p), seed: p.seed,
       metrics: { epochs: result.history.length, bestEpoch: result.bestEpoch, history: result.history },

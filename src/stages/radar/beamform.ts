@@ -5,16 +5,18 @@
 //   mvdr:         w = R⁻¹ a / (aᴴ R⁻¹ a), R = the CPI's sample covariance over every pulse and range
 //                 sample, plus `loading` × (mean channel power) on the diagonal
 // Both give wᴴ a(θ) = 1: unit gain in the look direction. The rows of one CPI (same `_source` and
-// `cpi`) must arrive in one batch, as source.sigmf gives them.
-import { Field, Float64, Int32, makeData, type RecordBatch } from 'apache-arrow';
+// `cpi`) must arrive in one batch, as source.sigmf gives them. radar.beamform-learned forms its
+// beams with the same helpers (beamSchema, cpiChannels, beamBatch).
+import { Field, Float64, Int32, makeData, type RecordBatch, type Schema } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
-import { newFloatArray, tensorData, tensorValues } from '../../arrow/tensor.ts';
+import { newFloatArray, tensorData, tensorValues, type FloatArray } from '../../arrow/tensor.ts';
 import { takeData } from '../../arrow/take.ts';
 import { solveHermitian, type ComplexVector } from '../../numeric/hermitian.ts';
 import { requireColumn } from '../../arrow/columns.ts';
 import { defineMap } from '../../workflow/stage.ts';
 import { speedOfLight } from './lib/chirp.ts';
+import { applyWeights, distortionless, sampleCovariance } from './lib/covariance.ts';
 import { cubeShape, replaceField, rowNumber } from './lib/cube.ts';
 
 const params = z.object({
@@ -32,40 +34,69 @@ export function steeringVector(channels: number[], spacing: number, angleDeg: nu
 /** MVDR weights from snapshots `x` (channel-major: channel m's samples at [m·n, (m+1)·n), interleaved I/Q). */
 export function mvdrWeights(x: ArrayLike<number>, channels: number, snapshots: number, steer: ComplexVector, loading: number): ComplexVector {
   const m = channels;
-  const rRe = new Float64Array(m * m);
-  const rIm = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = i; j < m; j++) {
-      let sr = 0;
-      let si = 0;
-      const a = i * snapshots * 2;
-      const b = j * snapshots * 2;
-      for (let k = 0; k < snapshots * 2; k += 2) {
-        // x_i conj(x_j)
-        sr += x[a + k] * x[b + k] + x[a + k + 1] * x[b + k + 1];
-        si += x[a + k + 1] * x[b + k] - x[a + k] * x[b + k + 1];
-      }
-      rRe[i * m + j] = rRe[j * m + i] = sr / snapshots;
-      rIm[i * m + j] = si / snapshots;
-      rIm[j * m + i] = -si / snapshots;
+  const r = sampleCovariance(x, channels, snapshots);
+  let power = 0;
+  for (let i = 0; i < m; i++) power += r.re[i * m + i] / m;
+  for (let i = 0; i < m; i++) r.re[i * m + i] += loading * power;
+  return distortionless(solveHermitian(m, r.re, r.im, steer), steer);
+}
+
+/** The schema of beam rows: `channel` replaced by `beam`, `angle_deg` added. */
+export function beamSchema(input: Schema): Schema {
+  cubeShape(input);
+  for (const column of ['channel', 'element_spacing_m', 'center_frequency_hz']) requireColumn(input, column);
+  return replaceField(input, 'channel', new Field('beam', new Int32(), false), [new Field('angle_deg', new Float64(), false)]);
+}
+
+/** One CPI of a batch: its rows, channel numbers, element spacing in wavelengths and snapshots (channel-major). */
+export interface CpiChannels {
+  rows: number[];
+  channels: number[];
+  spacing: number;
+  x: FloatArray;
+}
+
+/** The CPIs of a batch (see cpiGroups), with their geometry. */
+export function cpiChannels(batch: RecordBatch, snapshots: number): CpiChannels[] {
+  const input = tensorValues(batch, 'data');
+  return cpiGroups(batch).map((rows) => {
+    const wavelength = speedOfLight / rowNumber(batch, 'center_frequency_hz', rows[0]);
+    return {
+      rows,
+      channels: rows.map((row) => Number(batch.getChild('channel')!.get(row))),
+      spacing: rowNumber(batch, 'element_spacing_m', rows[0]) / wavelength,
+      // Rows of one CPI are consecutive in the batch.
+      x: input.subarray(rows[0] * snapshots * 2, (rows[0] + rows.length) * snapshots * 2),
+    };
+  });
+}
+
+/** Beam rows: for each CPI and angle, wᴴ x with `weights[cpi][beam]`; other columns from the CPI's first row. */
+export function beamBatch(batch: RecordBatch, outputSchema: Schema, cpis: CpiChannels[], angles: number[], weights: ComplexVector[][]): RecordBatch {
+  const { pulses, samples, kind } = cubeShape(batch.schema);
+  const snapshots = pulses * samples;
+  const rows = cpis.length * angles.length;
+  const output = newFloatArray(kind, rows * snapshots * 2);
+  const first = new Int32Array(rows);
+  const angleColumn = new Float64Array(rows);
+  const beamColumn = new Int32Array(rows);
+  let out = 0;
+  for (const [c, cpi] of cpis.entries()) {
+    for (const [beam, angle] of angles.entries()) {
+      applyWeights(weights[c][beam], cpi.x, snapshots, output.subarray(out * snapshots * 2, (out + 1) * snapshots * 2));
+      first[out] = cpi.rows[0];
+      angleColumn[out] = angle;
+      beamColumn[out] = beam;
+      out++;
     }
   }
-  let power = 0;
-  for (let i = 0; i < m; i++) power += rRe[i * m + i] / m;
-  for (let i = 0; i < m; i++) rRe[i * m + i] += loading * power;
-  const u = solveHermitian(m, rRe, rIm, steer);
-  let dr = 0;
-  let di = 0;
-  for (let i = 0; i < m; i++) {
-    dr += steer.re[i] * u.re[i] + steer.im[i] * u.im[i]; // aᴴ u
-    di += steer.re[i] * u.im[i] - steer.im[i] * u.re[i];
-  }
-  const d2 = dr * dr + di * di;
-  // w = u / (aᴴ u)
-  return {
-    re: u.re.map((r, i) => (r * dr + u.im[i] * di) / d2),
-    im: u.im.map((v, i) => (v * dr - u.re[i] * di) / d2),
-  };
+  const children = outputSchema.fields.map((f) => {
+    if (f.name === 'data') return tensorData(f, output, rows);
+    if (f.name === 'beam') return makeData({ type: new Int32(), length: rows, nullCount: 0, data: beamColumn });
+    if (f.name === 'angle_deg') return makeData({ type: new Float64(), length: rows, nullCount: 0, data: angleColumn });
+    return takeData(batch.getChild(f.name)!.data[0], first);
+  });
+  return makeBatch(outputSchema, children, rows);
 }
 
 export const beamform = defineMap({
@@ -74,57 +105,20 @@ export const beamform = defineMap({
   version: '1',
   description: 'Conventional or MVDR (diagonally loaded) beamforming across the channels of a uniform linear array; unit gain at each steering angle.',
   params,
-  outputSchema({ inputs: [input] }) {
-    cubeShape(input);
-    for (const column of ['channel', 'element_spacing_m', 'center_frequency_hz']) requireColumn(input, column);
-    return replaceField(input, 'channel', new Field('beam', new Int32(), false), [new Field('angle_deg', new Float64(), false)]);
-  },
+  outputSchema: ({ inputs: [input] }) => beamSchema(input),
   create(p, { inputSchema, outputSchema }) {
-    const { pulses, samples, kind } = cubeShape(inputSchema);
+    const { pulses, samples } = cubeShape(inputSchema);
     const angles = Array.isArray(p.angle_deg) ? p.angle_deg : [p.angle_deg];
     const snapshots = pulses * samples;
     return (batch: RecordBatch) => {
-      const groups = cpiGroups(batch);
-      const rows = groups.length * angles.length;
-      const input = tensorValues(batch, 'data');
-      const output = newFloatArray(kind, rows * snapshots * 2);
-      const first = new Int32Array(rows);
-      const angleColumn = new Float64Array(rows);
-      const beamColumn = new Int32Array(rows);
-      let out = 0;
-      for (const group of groups) {
-        const channels = group.map((row) => Number(batch.getChild('channel')!.get(row)));
-        const wavelength = speedOfLight / rowNumber(batch, 'center_frequency_hz', group[0]);
-        const spacing = rowNumber(batch, 'element_spacing_m', group[0]) / wavelength;
-        // The group's channels, channel-major; rows of one CPI are consecutive in the batch.
-        const x = input.subarray(group[0] * snapshots * 2, (group[0] + group.length) * snapshots * 2);
-        for (const [beam, angle] of angles.entries()) {
-          const steer = steeringVector(channels, spacing, angle);
-          const w = p.method === 'mvdr' ? mvdrWeights(x, group.length, snapshots, steer, p.loading)
-            : { re: steer.re.map((v) => v / group.length), im: steer.im.map((v) => v / group.length) };
-          const y = output.subarray(out * snapshots * 2, (out + 1) * snapshots * 2);
-          for (let m = 0; m < group.length; m++) {
-            const wr = w.re[m];
-            const wi = -w.im[m]; // wᴴ x: conjugated weights
-            const base = m * snapshots * 2;
-            for (let k = 0; k < snapshots * 2; k += 2) {
-              y[k] += wr * x[base + k] - wi * x[base + k + 1];
-              y[k + 1] += wr * x[base + k + 1] + wi * x[base + k];
-            }
-          }
-          first[out] = group[0];
-          angleColumn[out] = angle;
-          beamColumn[out] = beam;
-          out++;
-        }
-      }
-      const children = outputSchema.fields.map((f) => {
-        if (f.name === 'data') return tensorData(f, output, rows);
-        if (f.name === 'beam') return makeData({ type: new Int32(), length: rows, nullCount: 0, data: beamColumn });
-        if (f.name === 'angle_deg') return makeData({ type: new Float64(), length: rows, nullCount: 0, data: angleColumn });
-        return takeData(batch.getChild(f.name)!.data[0], first);
-      });
-      return makeBatch(outputSchema, children, rows);
+      const cpis = cpiChannels(batch, snapshots);
+      const weights = cpis.map((cpi) => angles.map((angle) => {
+        const steer = steeringVector(cpi.channels, cpi.spacing, angle);
+        const m = cpi.channels.length;
+        return p.method === 'mvdr' ? mvdrWeights(cpi.x, m, snapshots, steer, p.loading)
+          : { re: steer.re.map((v) => v / m), im: steer.im.map((v) => v / m) };
+      }));
+      return beamBatch(batch, outputSchema, cpis, angles, weights);
     };
   },
 });

@@ -1,15 +1,20 @@
-// Radar: pulse compression, MTI, beamforming, Doppler, STAP, CFAR; simulated CPIs and detector patches;
+// Radar: pulse compression, MTI, beamforming (conventional, MVDR, learned), Doppler, STAP, CFAR;
+// simulated jamming scenes and the learned beamformer's training; simulated CPIs and detector patches;
 // micro-Doppler: simulated targets, spectrograms and their features;
 // weather-radar sweeps: ground-clutter filter and polar-to-Cartesian resampling.
 import type { Stage } from '../../workflow/stage.ts';
 import { beamform } from './beamform.ts';
+import { beamformLearned } from './beamform-learned.ts';
+import { beamformerTrain } from './beamformer-train.ts';
 import { cfar } from './cfar.ts';
 import { clutterFilter } from './clutter-filter.ts';
 import { doppler } from './doppler.ts';
+import { jammerScenesSource } from './jammer-scenes.ts';
 import { microDopplerSource } from './micro-doppler.ts';
 import { microDopplerFeaturesStage } from './micro-doppler-features.ts';
 import { mti } from './mti.ts';
 import { polarToCartesian } from './polar-to-cartesian.ts';
+import { power } from './power.ts';
 import { pulseCompress } from './pulse-compress.ts';
 import { radarPatchesSource } from './radar-patches.ts';
 import { radarSimSource } from './radar-sim.ts';
@@ -18,5 +23,5 @@ import { stft } from './stft.ts';
 
 export const radarStages: Stage[] = [
   pulseCompress, mti, beamform, doppler, cfar, radarSimSource, radarPatchesSource, clutterFilter, polarToCartesian,
-  microDopplerSource, stft, microDopplerFeaturesStage, stap,
+  microDopplerSource, stft, microDopplerFeaturesStage, stap, jammerScenesSource, beamformerTrain, beamformLearned, power,
 ];

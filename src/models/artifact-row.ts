@@ -1,7 +1,7 @@
 // A model artifact as one Arrow row, so a trained model flows to a sink like any other data.
 import { Binary, Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
-import { makeBatch } from '../../../arrow/batch.ts';
-import type { ModelBytes } from '../../../models/artifact.ts';
+import { makeBatch } from '../arrow/batch.ts';
+import type { ModelBytes } from './artifact.ts';
 
 export const artifactSchema = new Schema([
   new Field('model', new Utf8(), false), new Field('weights', new Binary(), false), new Field('card', new Utf8(), false),
