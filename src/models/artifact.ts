@@ -20,6 +20,8 @@ export interface ModelCard {
   normalisation: { mean: number; std: number; labelScale?: number };
   /** For classifiers: score ≥ threshold means positive; set for a false-alarm rate on validation negatives. */
   threshold?: { value: number; pfa: number; validationNegatives: number };
+  /** For classifiers trained with `calibrate`: thresholds for other false-alarm rates, set the same way. */
+  calibration?: { value: number; pfa: number; validationNegatives: number }[];
   trainingData: { sha256: string; rows: number };
   params: Record<string, unknown>;
   seed: number;

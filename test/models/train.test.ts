@@ -91,9 +91,11 @@ describe('model.train → sink.model → model.predict', () => {
     expect(artifactFromRow(await trainOnce(5, data, { reuse, epochs: 1 }), 0).card.metrics.marker).toBeUndefined();
   });
 
-  test('written and read back, the model flags exactly the validation negatives training counted above its threshold', async () => {
+  test('written and read back, the model flags exactly the validation negatives training counted above its threshold (and its calibration\'s)', async () => {
     const data = await patchBatches();
-    const row = await trainOnce(5, data);
+    const row = await trainOnce(5, data, { calibrate: [0.2] });
+    const calibrated = artifactFromRow(row, 0).card.calibration!;
+    expect(calibrated.map((c) => c.pfa)).toEqual([0.2]);
     const dir = scratchDir();
     await writeSink(modelSink, { path: 'cnn/' }, row.schema, [[row]], dir, 'x');
     const artifact = join(dir, 'cnn');
@@ -102,16 +104,19 @@ describe('model.train → sink.model → model.predict', () => {
     const score = await predict.create(params, { inputSchema: data.schema, outputSchema, baseDir: dir });
     let negatives = 0;
     let flagged = 0;
+    let above = 0;
     for (const [index, batch] of data.batches.entries()) {
       const out = (await score(batch, { index, key: String(index) }))!;
       for (let i = 0; i < out.numRows; i++) {
         if (out.getChild('split')!.get(i) !== 'validation' || out.getChild('label')!.get(i) !== 0) continue;
         negatives++;
         if (out.getChild('detected')!.get(i)) flagged++;
+        if (out.getChild('score')!.get(i) > calibrated[0].value) above++;
       }
     }
     expect(negatives).toBe(12 * 120);
     expect(flagged).toBe(Math.floor(0.05 * negatives)); // the threshold is the score just below that many
+    expect(above).toBe(Math.floor(0.2 * negatives));
 
     // The artifact's hash is what keys the stages that use it: other weights, another key.
     const before = predict.fingerprint!(params, { baseDir: dir });

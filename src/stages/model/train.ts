@@ -44,6 +44,7 @@ const params = z.object({
   pfa: z.number().gt(0).lt(1).optional().describe('classifier: the false-alarm rate the threshold is set for, on validation negatives'),
   weight: z.string().min(1).optional()
     .describe("regression of tensor targets: a float tensor column of the label's shape weighing each target value in the loss, Σ w (p − y)² / Σ w (0 leaves a value out); the test metrics are weighted alike"),
+  calibrate: z.array(z.number().gt(0).lt(1)).optional().describe('classifier: more false-alarm rates to record thresholds for on validation negatives (the card\'s calibration)'),
   group: z.string().optional().describe('a column to break the test metrics down by (e.g. snr_db)'),
   reuse: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
     .describe('an artifact folder, or a list tried in order, to emit unchanged when it was trained on the same rows with the same params'),
@@ -71,6 +72,7 @@ export const train = defineReduce({
     if (labelShape.length > 0 && p.pfa !== undefined) throw new SchemaError('pfa sets the threshold of a classifier with one score a row, not of a tensor target');
     if (p.group) requireColumn(input, p.group);
     if (p.pfa !== undefined && p.task !== 'binary-classification') throw new SchemaError('pfa sets a classifier\'s threshold: it needs task binary-classification');
+    if (p.calibrate && p.pfa === undefined) throw new SchemaError('calibrate records thresholds beside the one for pfa: give pfa too');
     if (p.loss !== 'cross-entropy' && (p.task !== 'binary-classification' || labelShape.length === 0)) throw new SchemaError(`loss ${p.loss} is for a classifier of image targets (a segmenter)`);
     if (p.weight !== undefined) {
       if (p.task !== 'regression' || labelShape.length === 0) throw new SchemaError('weight weighs the values of a tensor target in a regression\'s loss: it needs task regression and a tensor label');
@@ -175,7 +177,9 @@ async function trainModel(p: Params, { x, y, weights }: { x: Float32Array; y: Fl
   if (p.pfa !== undefined) {
     const negatives = validationRows.filter((r) => y[r] === 0).length;
     // Fewer than ten expected false alarms would leave the threshold to chance.
-    if (negatives * p.pfa < 10) throw new Error(`setting a threshold for pfa ${p.pfa} needs at least ${Math.ceil(10 / p.pfa)} validation negatives, not ${negatives}`);
+    for (const pfa of [p.pfa, ...(p.calibrate ?? [])]) {
+      if (negatives * pfa < 10) throw new Error(`setting a threshold for pfa ${pfa} needs at least ${Math.ceil(10 / pfa)} validation negatives, not ${negatives}`);
+    }
   }
   // Standardise with the training rows only.
   let sum = 0;
@@ -252,6 +256,7 @@ async function trainModel(p: Params, { x, y, weights }: { x: Float32Array; y: Fl
       card.metrics.test = { rows: testRows.length, mse: se / values, mae: ae / values, ...(p.task === 'binary-classification' ? { accuracy: right / (testRows.length * labelSize) } : {}) };
     } else if (p.task === 'binary-classification') {
       if (p.pfa !== undefined) card.threshold = threshold(validationScores, validationRows, y, p.pfa);
+      if (p.calibrate) card.calibration = p.calibrate.map((pfa) => threshold(validationScores, validationRows, y, pfa));
       const cut = card.threshold?.value ?? 0.5;
       card.metrics.test = classification(testScores, testRows, y, cut, p.group ? group : undefined);
     } else {

@@ -2,23 +2,27 @@
 // detector. Each CPI is simulated (src/stages/radar/lib/simulate.ts: noise, optional K-distributed
 // clutter) with Swerling I targets placed at random cells, Doppler-processed as radar.doppler does,
 // and cut into patches the size of a CFAR window: centred on each target (label 1) and on cells
-// whose patch holds no target (label 0); no target lies in another's patch. One partition per CPI; whole CPIs go to one split, so no map is
-// seen in training and in testing.
-// A patch is "CFAR-normalised": ln(power / mean of the patch outside its guard block), so the
-// detector sees the same scale-free input CA-CFAR thresholds. Each row also carries CA-CFAR's
-// statistic for its centre cell (`ca_ratio`) and CA's factor for `pfa` over the same cells
-// (`ca_factor`): CA detects when ca_ratio > ca_factor, the baseline at the same false-alarm rate.
+// whose patch holds no target (label 0); no target lies in another's patch. One partition per CPI;
+// whole CPIs go to one split, so no map is seen in training and in testing.
+// In clutter, `clutter_draws` gives each CPI its own shape ν and CNR (drawn from the lists),
+// `target_band_hz` keeps targets inside the clutter's Doppler band, and `snr_reference:
+// interference` makes `snr_db` a target's power over the mean clutter-plus-noise power of its cell.
+// A patch is "CFAR-normalised" (lib/cell-windows.ts), so the detector sees the same scale-free input
+// CA-CFAR thresholds. Each row also carries CA-CFAR's statistic for its centre cell (`ca_ratio`)
+// and CA's factor for `pfa` over the same cells (`ca_factor`): CA detects when ca_ratio > ca_factor.
 import { Field, Float64, Int32, makeData, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
 import { makeBatch } from '../../arrow/batch.ts';
 import { tensorData, tensorField } from '../../arrow/tensor.ts';
 import { caFactor } from './lib/cfar-factor.ts';
 import { powerMap } from './doppler.ts';
-import { cpiRandom, scenarioSchema, simulateCpi, type Target } from './lib/simulate.ts';
+import { normalisedWindows, windowShape } from './lib/cell-windows.ts';
+import { clutterSpectrum, cpiRandom, interferencePower, scenarioSchema, simulateCpi, type Scenario, type Target } from './lib/simulate.ts';
 import { unitEnergyWindow, windowName } from './lib/windows.ts';
 import { SchemaError } from '../../workflow/errors.ts';
 import { defineSource, type Chunk } from '../../workflow/stage.ts';
 
+const positive = z.number().positive();
 const half = z.object({ range: z.number().int().min(0), doppler: z.number().int().min(0) }).strict();
 
 const params = scenarioSchema.omit({ targets: true, channels: true, jammers: true }).extend({
@@ -28,6 +32,10 @@ const params = scenarioSchema.omit({ targets: true, channels: true, jammers: tru
   guard: half.default({ range: 2, doppler: 1 }).describe('guard cells on each side: excluded from the normalising mean'),
   train: half.default({ range: 8, doppler: 3 }).describe('cells beyond the guard on each side: the patch is the whole CFAR window'),
   snr_db: z.array(z.number()).min(1).describe('target SNR per map cell after Doppler processing; each target draws one'),
+  snr_reference: z.enum(['noise', 'interference']).default('noise').describe('snr_db over the noise, or over the mean clutter-plus-noise power of the target\'s cell'),
+  clutter_draws: z.object({ shape: z.array(positive).min(1), cnr_db: z.array(z.number()).min(1) }).strict().optional()
+    .describe('per CPI, the clutter\'s shape ν and CNR drawn from these lists (clutter gives the rest)'),
+  target_band_hz: positive.optional().describe('targets only in Doppler bins within this of the clutter\'s centre'),
   targets_per_cpi: z.number().int().min(0).default(8),
   negatives_per_cpi: z.number().int().min(0).default(64),
   split: z.object({ train: z.number().min(0), validation: z.number().min(0), test: z.number().min(0) }).strict()
@@ -37,7 +45,14 @@ const params = scenarioSchema.omit({ targets: true, channels: true, jammers: tru
 
 type Params = z.output<typeof params>;
 
-const patchShape = (p: Params) => [2 * (p.guard.doppler + p.train.doppler) + 1, 2 * (p.guard.range + p.train.range) + 1];
+const patchShape = (p: Params) => windowShape(p);
+
+/** The clutter of one CPI: the scenario's, with shape and CNR drawn from `clutter_draws` if given. */
+function cpiClutter(p: Params, random: { uniform(): number }): Scenario['clutter'] {
+  if (!p.clutter) return undefined;
+  const pick = (list: number[]) => list[Math.floor(random.uniform() * list.length)];
+  return p.clutter_draws ? { ...p.clutter, shape: pick(p.clutter_draws.shape), cnr_db: pick(p.clutter_draws.cnr_db) } : p.clutter;
+}
 
 function splitOf(p: Params, cpi: number): string {
   const total = p.split.train + p.split.validation + p.split.test;
@@ -55,6 +70,8 @@ export const radarPatchesSource = defineSource({
     const [height, width] = patchShape(p);
     if (height > p.pulses) throw new SchemaError(`a patch ${height} Doppler bins high does not fit ${p.pulses} pulses`);
     if (p.samples < 3 * width) throw new SchemaError(`${p.samples} range samples leave no room for patches ${width} wide`);
+    if ((p.clutter_draws || p.target_band_hz) && !p.clutter) throw new SchemaError('clutter_draws and target_band_hz need clutter');
+    if (p.snr_reference === 'interference' && p.window !== 'none') throw new SchemaError('snr_reference interference knows the clutter power per cell of an unwindowed map: use window none');
     const schema = new Schema([
       new Field('cpi', new Int32(), false), new Field('split', new Utf8(), false),
       tensorField('patch', { shape: [height, width], dimNames: ['doppler', 'range'], kind: 'float32' }),
@@ -78,46 +95,43 @@ export const radarPatchesSource = defineSource({
     const R = p.samples;
     // Targets on Doppler bin centres, whole patches inside the map, none inside another's patch.
     const binHz = 1 / p.pri_s / D;
+    const clutter = cpiClutter(p, random);
+    const spectrum = clutter ? clutterSpectrum(p, clutter) : undefined;
+    const inBand = (d: number) => {
+      if (p.target_band_hz === undefined) return true;
+      const offset = (d - Math.floor(D / 2)) * binHz - (clutter!.center_hz ?? 0);
+      return Math.abs(offset - Math.round(offset * p.pri_s) / p.pri_s) <= p.target_band_hz;
+    };
     const targets: (Target & { bin: number })[] = [];
+    const snrs: number[] = [];
     const nearTarget = (d: number, r: number) => targets.some((t) => Math.abs(t.range_bin - r) <= hr && Math.min((t.bin - d + D) % D, (d - t.bin + D) % D) <= hd);
-    const place = (wanted: number, what: string, add: (d: number, r: number) => void) => {
+    const place = (wanted: number, what: string, add: (d: number, r: number) => void, allowed = (_d: number) => true) => {
       for (let placed = 0, attempts = 0; placed < wanted; attempts++) {
         if (attempts > 1000 * wanted) throw new Error(`CPI ${cpi}: could place only ${placed} of ${wanted} ${what} in a map of ${D} × ${R} cells: ask for fewer`);
         const r = hr + Math.floor(random.uniform() * (R - 2 * hr));
         const d = Math.floor(random.uniform() * D);
-        if (nearTarget(d, r)) continue;
+        if (nearTarget(d, r) || !allowed(d)) continue;
         add(d, r);
         placed++;
       }
     };
     place(p.targets_per_cpi, 'targets', (bin, range) => {
       const snr = p.snr_db[Math.floor(random.uniform() * p.snr_db.length)];
-      targets.push({ range_bin: range, bin, doppler_hz: (bin - Math.floor(D / 2)) * binHz, snr_db: snr - 10 * Math.log10(D), swerling: 1, angle_deg: 0 });
-    });
-    const { data } = simulateCpi({ ...p, channels: 1, jammers: [], targets }, random, cpi);
+      snrs.push(snr);
+      const reference = p.snr_reference === 'noise' ? 1 : interferencePower(p, clutter, spectrum, bin, range);
+      const perSample = snr + 10 * Math.log10(reference / D); // a Doppler filter gains D on the target
+      targets.push({ range_bin: range, bin, doppler_hz: (bin - Math.floor(D / 2)) * binHz, snr_db: perSample, swerling: 1, angle_deg: 0 });
+    }, inBand);
+    const { data } = simulateCpi({ ...p, clutter, channels: 1, jammers: [], targets }, random, cpi);
     const map = new Float64Array(D * R);
     powerMap(data, D, R, unitEnergyWindow(p.window, D), map);
 
-    const cells: { d: number; r: number; label: number; snr: number | null }[] = targets.map((t) => ({ d: t.bin, r: t.range_bin, label: 1, snr: t.snr_db + 10 * Math.log10(D) }));
+    const cells: { d: number; r: number; label: number; snr: number | null }[] = targets.map((t, i) => ({ d: t.bin, r: t.range_bin, label: 1, snr: snrs[i] }));
     place(p.negatives_per_cpi, 'target-free cells', (d, r) => cells.push({ d, r, label: 0, snr: null }));
     const size = height * width;
     const patches = new Float32Array(cells.length * size);
-    const ratio = new Float64Array(cells.length);
+    const ratio = normalisedWindows(map, D, R, p, patches, cells.map((c) => c.d * R + c.r));
     const ringCells = size - (2 * p.guard.doppler + 1) * (2 * p.guard.range + 1);
-    cells.forEach((cell, i) => {
-      let ring = 0;
-      for (let dd = -hd; dd <= hd; dd++) {
-        const row = (((cell.d + dd) % D) + D) % D * R;
-        for (let dr = -hr; dr <= hr; dr++) {
-          const value = map[row + cell.r + dr];
-          patches[i * size + (dd + hd) * width + dr + hr] = value;
-          if (Math.abs(dd) > p.guard.doppler || Math.abs(dr) > p.guard.range) ring += value;
-        }
-      }
-      const mean = ring / ringCells;
-      for (let k = i * size; k < (i + 1) * size; k++) patches[k] = Math.log(Math.max(patches[k] / mean, 1e-12));
-      ratio[i] = map[cell.d * R + cell.r] / mean;
-    });
     const rows = cells.length;
     const int = (values: number[]) => makeData({ type: new Int32(), length: rows, nullCount: 0, data: Int32Array.from(values) });
     yield makeBatch(schema, [

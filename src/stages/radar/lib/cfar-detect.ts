@@ -39,11 +39,30 @@ export function windowProblem(o: Pick<CfarOptions, 'guard' | 'train'>, dopplerBi
   return undefined;
 }
 
-export function cfarDetect(map: FloatArray, dopplerBins: number, rangeBins: number, o: CfarOptions): Detections {
+/** Called for every cell of the map with its power, threshold and noise estimate. */
+type Visit = (d: number, r: number, power: number, threshold: number, estimate: number) => void;
+
+function visitCells(map: FloatArray, dopplerBins: number, rangeBins: number, o: CfarOptions, visit: Visit) {
   const problem = windowProblem(o, dopplerBins, rangeBins);
   if (problem) throw new RangeError(problem);
-  const found = o.method === 'os' ? orderStatistic(map, dopplerBins, rangeBins, o)
-    : o.method === 'ca' ? cellAveraging(map, dopplerBins, rangeBins, o) : halves(map, dopplerBins, rangeBins, o);
+  const method = o.method === 'os' ? orderStatistic : o.method === 'ca' ? cellAveraging : halves;
+  method(map, dopplerBins, rangeBins, o, visit);
+}
+
+/** The threshold of every cell ([doppler, range] order): what an empirical calibration of T scales. */
+export function cfarThresholds(map: FloatArray, dopplerBins: number, rangeBins: number, o: CfarOptions): Float64Array {
+  const thresholds = new Float64Array(dopplerBins * rangeBins);
+  visitCells(map, dopplerBins, rangeBins, o, (d, r, _power, threshold) => {
+    thresholds[d * rangeBins + r] = threshold;
+  });
+  return thresholds;
+}
+
+export function cfarDetect(map: FloatArray, dopplerBins: number, rangeBins: number, o: CfarOptions): Detections {
+  const found = emptyFound();
+  visitCells(map, dopplerBins, rangeBins, o, (d, r, power, threshold, estimate) => {
+    if (power > threshold) push(found, d, r, power, threshold, estimate);
+  });
   return {
     doppler: Int32Array.from(found.doppler),
     range: Int32Array.from(found.range),
@@ -75,7 +94,7 @@ const emptyFound = (): Found => ({ doppler: [], range: [], power: [], threshold:
  * of those sums give each cell's ±hr and ±gr range sums; the prefixes are padded with their end
  * values, which cuts the window at the range edges without a branch per cell.
  */
-function cellAveraging(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
+function cellAveraging(map: FloatArray, D: number, R: number, o: CfarOptions, visit: Visit) {
   const { hd, gd, hr, gr } = halfWidths(o);
   // Per range cell: the factor for the cells there, over their count (threshold = that × sum).
   const scale = new Float64Array(R);
@@ -95,7 +114,6 @@ function cellAveraging(map: FloatArray, D: number, R: number, o: CfarOptions): F
   // prefix[hr + 1 + i] = Σ sums[0..i]; flat before 0 and after R - 1.
   const outerPrefix = new Float64Array(R + 2 * hr + 2);
   const guardPrefix = new Float64Array(R + 2 * hr + 2);
-  const found = emptyFound();
   for (let d = 0; d < D; d++) {
     // Rows entering and leaving the Doppler windows (row 0's sums are already there: x - x adds 0).
     const outerIn = d > 0 ? row(d + hd) : 0;
@@ -121,14 +139,13 @@ function cellAveraging(map: FloatArray, D: number, R: number, o: CfarOptions): F
       const sum = outerPrefix[r + 2 * hr + 1] - outerPrefix[r] - (guardPrefix[r + hr + gr + 1] - guardPrefix[r + hr - gr]);
       const threshold = scale[r] * sum;
       const power = map[base + r];
-      if (power > threshold) push(found, d, r, power, threshold, sum / count[r]);
+      visit(d, r, power, threshold, sum / count[r]);
     }
   }
-  return found;
 }
 
 /** GO, SO: sums of rectangles from a summed-area table of the map, its Doppler rows wrapped. */
-function halves(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
+function halves(map: FloatArray, D: number, R: number, o: CfarOptions, visit: Visit) {
   const { hd, gd, hr, gr } = halfWidths(o);
   const rows = D + 2 * hd; // extended row e holds map row (e - hd) mod D
   const width = R + 1;
@@ -174,7 +191,6 @@ function halves(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
     factor[r] = t;
   }
 
-  const found = emptyFound();
   for (let d = 0; d < D; d++) {
     const e = d + hd; // the cell's extended row
     const top = e - hd;
@@ -192,10 +208,9 @@ function halves(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
       const n = highCount[r];
       const estimate = m === 0 || n === 0 ? (low + high) / (m + n) : o.method === 'go' ? Math.max(low / m, high / n) : Math.min(low / m, high / n);
       const threshold = factor[r] * estimate;
-      if (power > threshold) push(found, d, r, power, threshold, estimate);
+      visit(d, r, power, threshold, estimate);
     }
   }
-  return found;
 }
 
 /**
@@ -204,7 +219,7 @@ function halves(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
  * adds and removes only the columns that enter, leave, or cross the guard block's edge), and the
  * k-th rank is found by descending the tree: O(log n) per change instead of a sort per cell.
  */
-function orderStatistic(map: FloatArray, D: number, R: number, o: CfarOptions): Found {
+function orderStatistic(map: FloatArray, D: number, R: number, o: CfarOptions, visit: Visit) {
   const { hd, gd, hr, gr } = halfWidths(o);
   const n = map.length;
   const order = sortOrder(map);
@@ -234,7 +249,6 @@ function orderStatistic(map: FloatArray, D: number, R: number, o: CfarOptions): 
   };
 
   const byCount = new Map<number, { k: number; factor: number }>();
-  const found = emptyFound();
   const all = new Int32Array(2 * hd + 1); // start of each window row in the map (Doppler wraps)
   const guard = new Int32Array(2 * gd + 1);
   const outside = new Int32Array(2 * (hd - gd)); // window rows outside the guard block
@@ -269,12 +283,11 @@ function orderStatistic(map: FloatArray, D: number, R: number, o: CfarOptions): 
       const estimate = map[order[kth(rule.k)]];
       const threshold = rule.factor * estimate;
       const power = map[d * R + r];
-      if (power > threshold) push(found, d, r, power, threshold, estimate);
+      visit(d, r, power, threshold, estimate);
     }
     // Empty the tree for the next row: remove what the last cell's window held.
     for (let c = Math.max(0, R - 1 - hr); c < R; c++) change(c >= R - 1 - gr ? outside : all, c, -1);
   }
-  return found;
 }
 
 function push(found: Found, d: number, r: number, power: number, threshold: number, estimate: number) {

@@ -3,9 +3,10 @@
 // per-sample power of a target's echo before any processing (pulse compression, Doppler).
 //   target: A · s(n - r0) · e^(2πi fd p PRI) · e^(2πi c d sin θ / λ)   (s: the LFM chirp, or one sample)
 //     Swerling 0: |A|² = SNR, random phase; Swerling I: A complex Gaussian with E|A|² = SNR, drawn per CPI
-//   clutter: compound-Gaussian (K-distributed amplitude): per range cell a Gamma(ν) texture with mean 1
-//     times Gaussian speckle whose Doppler spectrum is a Gaussian of `spread_hz` around 0 Hz;
-//     independent between channels (sidelobe clutter from all directions)
+//   clutter: compound-Gaussian (K-distributed amplitude): per range cell a Gamma(ν) texture with mean 1,
+//     constant over the CPI, times Gaussian speckle whose Doppler spectrum is a Gaussian of `spread_hz`
+//     around `center_hz` (wrapped to the PRF); only in range samples [from_bin, to_bin), so the
+//     clutter has edges; independent between channels (sidelobe clutter from all directions)
 //   jammer: broadband noise of power JNR from one direction, the same on every channel up to phase
 import { z } from 'zod';
 import { fftPlan } from '../../../numeric/fft.ts';
@@ -35,7 +36,10 @@ export const scenarioSchema = z.object({
   clutter: z.object({
     cnr_db: z.number(),
     shape: positive.describe('K-distribution shape ν: small is spiky, large tends to Rayleigh'),
-    spread_hz: z.number().min(0).describe('standard deviation of the clutter Doppler spectrum around 0 Hz'),
+    spread_hz: z.number().min(0).describe('standard deviation of the clutter Doppler spectrum'),
+    center_hz: z.number().optional().describe('centre of the clutter Doppler spectrum (default 0 Hz)'),
+    from_bin: z.number().int().min(0).optional().describe('first range sample with clutter, a clutter edge (default 0)'),
+    to_bin: z.number().int().min(0).optional().describe('range sample where the clutter ends (default: the last)'),
   }).strict().optional(),
   jammers: z.array(z.object({ angle_deg: z.number().min(-90).max(90), jnr_db: z.number() }).strict()).default([]),
   targets: z.array(targetSchema).default([]),
@@ -121,23 +125,43 @@ export function simulateCpi(s: Scenario, random: Random, cpi = 0): SimulatedCpi 
   return { data: Float32Array.from(cube), truth };
 }
 
+/**
+ * The clutter's share of the speckle power in each DFT bin k of a CPI (bin k at k · PRF / pulses,
+ * wrapped): a Gaussian of `spread_hz` around `center_hz`, normalised to sum to `pulses`, so a
+ * unit-energy rectangular Doppler filter sees mean clutter power CNR × spectrum[k] in bin k.
+ */
+export function clutterSpectrum(s: Pick<Scenario, 'pulses' | 'pri_s'>, clutter: NonNullable<Scenario['clutter']>): Float64Array {
+  const { pulses } = s;
+  const prf = 1 / s.pri_s;
+  const spectrum = Float64Array.from({ length: pulses }, (_, k) => {
+    const offset = k * (prf / pulses) - (clutter.center_hz ?? 0);
+    const f = offset - prf * Math.round(offset / prf); // nearest alias of the centre
+    return Math.exp(-(f * f) / (2 * Math.max(clutter.spread_hz, 1e-9) ** 2));
+  });
+  const total = spectrum.reduce((a, b) => a + b, 0);
+  return spectrum.map((v) => (pulses * v) / total);
+}
+
+/**
+ * The mean clutter-plus-noise power of cell (row, rangeBin) of the unwindowed range-Doppler map of
+ * a CPI (radar.doppler with window none: row d holds DFT bin d - ⌊pulses/2⌋; noise power 1 a cell).
+ */
+export function interferencePower(s: Pick<Scenario, 'pulses' | 'pri_s' | 'samples'>, clutter: Scenario['clutter'], spectrum: Float64Array | undefined, row: number, rangeBin: number): number {
+  if (!clutter || rangeBin < (clutter.from_bin ?? 0) || rangeBin >= (clutter.to_bin ?? s.samples)) return 1;
+  const D = s.pulses;
+  return 1 + Math.pow(10, clutter.cnr_db / 10) * (spectrum ?? clutterSpectrum(s, clutter))[(row - Math.floor(D / 2) + D) % D];
+}
+
 /** Adds K-distributed clutter: texture per range cell, speckle correlated across pulses by a Gaussian spectrum. */
 function addClutter(s: Scenario, cube: Float64Array, random: Random) {
   const { pulses, samples, channels, clutter } = s;
-  const { cnr_db, shape, spread_hz } = clutter!;
-  const prf = 1 / s.pri_s;
-  // Spectral amplitude per FFT bin, scaled so the speckle has power 1 (Σ g² = pulses).
-  const spectrum = Float64Array.from({ length: pulses }, (_, k) => {
-    const f = ((k + pulses / 2) % pulses - pulses / 2) * (prf / pulses);
-    return Math.exp(-(f * f) / (2 * Math.max(spread_hz, 1e-9) ** 2));
-  });
-  const total = spectrum.reduce((a, b) => a + b, 0);
-  const gain = spectrum.map((v) => Math.sqrt((pulses * v) / total));
+  const { cnr_db, shape } = clutter!;
+  const gain = clutterSpectrum(s, clutter!).map(Math.sqrt);
   const fft = fftPlan(pulses);
   const re = new Float64Array(pulses);
   const im = new Float64Array(pulses);
   const cnr = Math.pow(10, cnr_db / 10);
-  for (let n = 0; n < samples; n++) {
+  for (let n = clutter!.from_bin ?? 0; n < Math.min(samples, clutter!.to_bin ?? samples); n++) {
     const texture = random.gamma(shape) / shape;
     const amplitude = Math.sqrt((cnr * texture) / 2);
     for (let c = 0; c < channels; c++) {
