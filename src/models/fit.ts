@@ -2,7 +2,7 @@
 // of each epoch come from a seeded shuffle (TensorFlow.js's own shuffle uses Math.random), the
 // weights with the lowest validation loss are kept, and training stops after `patience` epochs
 // without improvement.
-import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { LayersModel, Scalar, Tensor } from '@tensorflow/tfjs';
 import { Random } from '../numeric/random.ts';
 import type { Tfjs } from './runtime.ts';
 import type { Task } from './spec.ts';
@@ -29,6 +29,11 @@ export interface Examples {
   y: Float32Array;
   rowShape: number[];
   labelShape?: number[];
+  /**
+   * Regression: a weight for each target value; the loss is then Σ w (p − y)² / Σ w over a batch,
+   * so values of weight 0 are left out (a repair judged only where it repaired).
+   */
+  weights?: Float32Array;
 }
 
 export interface FitResult {
@@ -70,7 +75,59 @@ function lossOf(tf: Tfjs, o: FitOptions) {
   return (y: Tensor, p: Tensor) => tf.tidy(() => tf.add(tf.metrics.binaryCrossentropy(y, p).mean(), dice(y, p)));
 }
 
+/** Σ w (p − y)² / Σ w: the mean squared error over the values that count, as they count. */
+export const weightedSquaredError = (tf: Tfjs, y: Tensor, p: Tensor, w: Tensor) =>
+  tf.tidy(() => tf.div(tf.sum(tf.mul(w, tf.squaredDifference(p, y))), tf.maximum(tf.sum(w), 1e-12)));
+
+/** The rows' target weights as a tensor of the targets' shape. */
+function gatherWeights(tf: Tfjs, data: Examples, rows: ArrayLike<number>): Tensor {
+  const labelShape = data.labelShape?.length ? data.labelShape : [1];
+  const size = labelShape.reduce((a, b) => a * b, 1);
+  const w = new Float32Array(rows.length * size);
+  for (let i = 0; i < rows.length; i++) w.set(data.weights!.subarray(rows[i] * size, (rows[i] + 1) * size), i * size);
+  return tf.tensor(w, [rows.length, ...labelShape]);
+}
+
+/**
+ * One epoch of weighted regression, batch by batch in `order` (model.fit has no per-value
+ * weights): the optimizer steps on each batch's weighted loss, batch normalisation in training
+ * mode. Returns the epoch's loss, the batches' mean weighted by their rows.
+ */
+async function weightedEpoch(tf: Tfjs, model: LayersModel, data: Examples, order: Int32Array, batchSize: number): Promise<number> {
+  let total = 0;
+  for (let start = 0; start < order.length; start += batchSize) {
+    const rows = order.subarray(start, start + batchSize);
+    const [x, y] = gather(tf, data, rows);
+    const w = gatherWeights(tf, data, rows);
+    try {
+      const loss = model.optimizer.minimize(() => weightedSquaredError(tf, y, model.apply(x, { training: true }) as Tensor, w) as Scalar, true)!;
+      total += (await loss.data())[0] * rows.length;
+      loss.dispose();
+    } finally {
+      tf.dispose([x, y, w]);
+    }
+  }
+  return total / order.length;
+}
+
+/** The validation rows' loss: Keras's evaluate, or for weighted regression the weighted error over them all. */
+async function validationLoss(tf: Tfjs, model: LayersModel, data: Examples, rows: Int32Array, x: Tensor, y: Tensor): Promise<number> {
+  if (data.weights) {
+    const p = model.predict(x, { batchSize: 64 }) as Tensor;
+    const w = gatherWeights(tf, data, rows);
+    const loss = weightedSquaredError(tf, y, p, w);
+    const value = (await loss.data())[0];
+    tf.dispose([p, w, loss]);
+    return value;
+  }
+  const evaluated = model.evaluate(x, y, { batchSize: 4096 }) as Tensor;
+  const value = (await evaluated.data())[0];
+  evaluated.dispose();
+  return value;
+}
+
 export async function fit(tf: Tfjs, model: LayersModel, data: Examples, train: Int32Array, validation: Int32Array, o: FitOptions): Promise<FitResult> {
+  if (data.weights && o.task !== 'regression') throw new Error('weights on target values are for regression');
   model.compile({ optimizer: tf.train.adam(o.learningRate), loss: lossOf(tf, o) });
   const [xValidation, yValidation] = gather(tf, data, validation);
   const random = new Random(o.seed);
@@ -83,28 +140,30 @@ export async function fit(tf: Tfjs, model: LayersModel, data: Examples, train: I
         const j = Math.floor(random.uniform() * (i + 1));
         [order[i], order[j]] = [order[j], order[i]];
       }
-      const [x, y] = gather(tf, data, order);
-      let loss: number;
-      try {
-        const result = await model.fit(x, y, { epochs: 1, batchSize: o.batchSize, shuffle: false, verbose: 0, classWeight: o.classWeight });
-        loss = result.history.loss[0] as number;
-      } finally {
-        tf.dispose([x, y]);
-      }
-      const evaluated = model.evaluate(xValidation, yValidation, { batchSize: 4096 }) as Tensor;
-      const validationLoss = (await evaluated.data())[0];
-      evaluated.dispose();
-      history.push({ loss, validationLoss });
-      o.onEpoch?.(epoch, loss, validationLoss);
-      if (validationLoss < best.loss) {
+      const loss = data.weights ? await weightedEpoch(tf, model, data, order, o.batchSize) : await kerasEpoch(tf, model, data, order, o);
+      const lossOnValidation = await validationLoss(tf, model, data, validation, xValidation, yValidation);
+      history.push({ loss, validationLoss: lossOnValidation });
+      o.onEpoch?.(epoch, loss, lossOnValidation);
+      if (lossOnValidation < best.loss) {
         tf.dispose(best.weights);
-        best = { loss: validationLoss, epoch, weights: model.getWeights().map((w) => w.clone()) };
+        best = { loss: lossOnValidation, epoch, weights: model.getWeights().map((w) => w.clone()) };
       }
     }
     model.setWeights(best.weights);
     return { history, bestEpoch: best.epoch };
   } finally {
     tf.dispose([xValidation, yValidation, ...best.weights]);
+  }
+}
+
+/** One epoch of model.fit over the rows in `order` (batches in that order); its loss. */
+async function kerasEpoch(tf: Tfjs, model: LayersModel, data: Examples, order: Int32Array, o: FitOptions): Promise<number> {
+  const [x, y] = gather(tf, data, order);
+  try {
+    const result = await model.fit(x, y, { epochs: 1, batchSize: o.batchSize, shuffle: false, verbose: 0, classWeight: o.classWeight });
+    return result.history.loss[0] as number;
+  } finally {
+    tf.dispose([x, y]);
   }
 }
 

@@ -42,6 +42,8 @@ const params = z.object({
   seed: z.number().int().default(0),
   loss: z.enum(segmentationLosses).default('cross-entropy').describe('a classifier of image targets (a segmenter): cross-entropy, soft Dice, or their sum'),
   pfa: z.number().gt(0).lt(1).optional().describe('classifier: the false-alarm rate the threshold is set for, on validation negatives'),
+  weight: z.string().min(1).optional()
+    .describe("regression of tensor targets: a float tensor column of the label's shape weighing each target value in the loss, Σ w (p − y)² / Σ w (0 leaves a value out); the test metrics are weighted alike"),
   calibrate: z.array(z.number().gt(0).lt(1)).optional().describe('classifier: more false-alarm rates to record thresholds for on validation negatives (the card\'s calibration)'),
   group: z.string().optional().describe('a column to break the test metrics down by (e.g. snr_db)'),
   reuse: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
@@ -72,6 +74,10 @@ export const train = defineReduce({
     if (p.pfa !== undefined && p.task !== 'binary-classification') throw new SchemaError('pfa sets a classifier\'s threshold: it needs task binary-classification');
     if (p.calibrate && p.pfa === undefined) throw new SchemaError('calibrate records thresholds beside the one for pfa: give pfa too');
     if (p.loss !== 'cross-entropy' && (p.task !== 'binary-classification' || labelShape.length === 0)) throw new SchemaError(`loss ${p.loss} is for a classifier of image targets (a segmenter)`);
+    if (p.weight !== undefined) {
+      if (p.task !== 'regression' || labelShape.length === 0) throw new SchemaError('weight weighs the values of a tensor target in a regression\'s loss: it needs task regression and a tensor label');
+      if (JSON.stringify(rowShape(input, p.weight)) !== JSON.stringify(labelShape)) throw new SchemaError(`weight column '${p.weight}' is ${rowShape(input, p.weight).join(' × ') || 'a number'}, not the label's ${labelShape.join(' × ')}`);
+    }
     if (p.output_activation !== undefined && p.task !== 'regression') throw new SchemaError('output_activation is for regression: a classifier\'s output is a sigmoid');
     if (p.label_scale !== undefined && p.task !== 'regression') throw new SchemaError('label_scale is for regression: a classifier\'s labels are 0 and 1');
     return artifactSchema;
@@ -84,6 +90,7 @@ export const train = defineReduce({
     const labelShape = rowShape(input, p.label);
     const x: Float32Array[] = [];
     const labels: Float32Array[] = [];
+    const weights: Float32Array[] = [];
     const rows = { split: [] as string[], group: [] as unknown[] };
     return {
       push(batch: RecordBatch) {
@@ -92,6 +99,7 @@ export const train = defineReduce({
         const bad = y.findIndex((v) => !Number.isFinite(v));
         if (bad >= 0) throw new Error(`row ${rows.split.length + Math.floor(bad / Math.max(1, y.length / batch.numRows))} has a label that is not a number: every row needs one`);
         labels.push(y);
+        if (p.weight) weights.push(Float32Array.from(featureRows(batch, p.weight).x));
         for (let i = 0; i < batch.numRows; i++) {
           rows.split.push(String(batch.getChild(p.split)!.get(i)));
           rows.group.push(p.group ? batch.getChild(p.group)!.get(i) : null);
@@ -105,21 +113,34 @@ export const train = defineReduce({
         };
         const all = joined(x);
         const y = joined(labels);
-        const trainingData = createHash('sha256').update(new Uint8Array(all.buffer)).update(new Uint8Array(y.buffer)).update(rows.split.join('\n')).digest('hex');
+        const w = p.weight ? joined(weights) : undefined;
+        const hash = createHash('sha256').update(new Uint8Array(all.buffer)).update(new Uint8Array(y.buffer));
+        if (w) hash.update(new Uint8Array(w.buffer));
+        const trainingData = hash.update(rows.split.join('\n')).digest('hex');
         for (const dir of reuseFolders(p)) {
           const previous = reusable(resolve(baseDir, dir), trainingData, cardParams(p));
           if (!previous) continue;
           progress?.(`kept ${dir}: trained on the same rows`);
           return artifactBatch(previous);
         }
-        return artifactBatch(await trainModel(p, all, y, rows.split, rows.group, shape, labelShape, trainingData, progress));
+        return artifactBatch(await trainModel(p, { x: all, y, weights: w }, rows.split, rows.group, shape, labelShape, trainingData, progress));
       },
     };
   },
 });
 
-/** A segmenter's starting output bias: the logit of the training labels' share of positives (0 for other models). */
-function segmenterPrior(p: Params, y: Float32Array, trainRows: Int32Array, labelShape: number[]): number {
+/**
+ * The output unit's starting bias: a segmenter's is the logit of the training labels' share of
+ * positives; a weighted regression's the weighted mean of its training targets (a repair network
+ * starts from the mean of what it rebuilds, not from 0); 0 for other models.
+ */
+function startingBias(p: Params, y: Float32Array, weights: Float32Array | undefined, trainRows: Int32Array, labelShape: number[]): number {
+  if (weights) {
+    const size = labelShape.reduce((a, b) => a * b, 1);
+    let [sum, total] = [0, 0];
+    for (const r of trainRows) for (let i = r * size; i < (r + 1) * size; i++) [sum, total] = [sum + weights[i] * y[i], total + weights[i]];
+    return total > 0 ? sum / total : 0;
+  }
   if (p.task !== 'binary-classification' || labelShape.length === 0) return 0;
   const size = labelShape.reduce((a, b) => a * b, 1);
   let positives = 0;
@@ -142,7 +163,7 @@ function reusable(dir: string, trainingData: string, params: Record<string, unkn
   return same ? bytes : undefined;
 }
 
-async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: string[], group: unknown[], shape: number[], labelShape: number[], trainingData: string, progress?: (note: string) => void) {
+async function trainModel(p: Params, { x, y, weights }: { x: Float32Array; y: Float32Array; weights?: Float32Array }, split: string[], group: unknown[], shape: number[], labelShape: number[], trainingData: string, progress?: (note: string) => void) {
   const { tf, backend, version } = await modelRuntime();
   const size = Math.max(1, shape.reduce((a, b) => a * b, 1));
   const rowsOf = (name: string) => Int32Array.from(split.flatMap((s, i) => (s === name ? [i] : [])));
@@ -182,10 +203,10 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
       throw new Error(`output_activation ${p.output_activation} gives values in [${low}, ${high}], but label '${p.label}' holds ${scaled[outside]} after label_scale (row ${row}): scale the labels into that range`);
     }
   }
-  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation, outputBias: segmenterPrior(p, y, trainRows, labelShape) });
+  const model = buildModel(tf, p.layers, shape, p.task, p.seed, { outputShape: labelShape, outputActivation: p.output_activation, outputBias: startingBias(p, scaled, weights, trainRows, labelShape) });
   const rowShape = shape.length === 0 ? [1] : shape;
   const labelSize = labelShape.reduce((a, b) => a * b, 1);
-  const data = { x: normalised, y: scaled, rowShape, labelShape };
+  const data = { x: normalised, y: scaled, rowShape, labelShape, weights };
   try {
     // A classifier's classes weigh equally in the loss however rare positives are (one score a row only:
     // TensorFlow.js weighs classes of single outputs).
@@ -218,20 +239,21 @@ async function trainModel(p: Params, x: Float32Array, y: Float32Array, split: st
       versions: { tfjs: version, backend, node: process.version },
     };
     if (labelShape.length > 0) {
-      // Tensor targets: errors over every value of the test rows (and, for a classifier, the share right at 0.5).
+      // Tensor targets: errors over every value of the test rows (weighted when the loss was), and, for a classifier, the share right at 0.5.
       let se = 0;
       let ae = 0;
       let right = 0;
+      let values = 0;
       testRows.forEach((r, i) => {
         for (let k = 0; k < labelSize; k++) {
-          const [got, want] = [testScores[i * labelSize + k], y[r * labelSize + k]];
-          se += (got - want) ** 2;
-          ae += Math.abs(got - want);
+          const [got, want, weight] = [testScores[i * labelSize + k], y[r * labelSize + k], weights ? weights[r * labelSize + k] : 1];
+          se += weight * (got - want) ** 2;
+          ae += weight * Math.abs(got - want);
+          values += weight;
           if ((got > 0.5) === (want > 0.5)) right++;
         }
       });
-      const values = testRows.length * labelSize;
-      card.metrics.test = { rows: testRows.length, mse: se / values, mae: ae / values, ...(p.task === 'binary-classification' ? { accuracy: right / values } : {}) };
+      card.metrics.test = { rows: testRows.length, mse: se / values, mae: ae / values, ...(p.task === 'binary-classification' ? { accuracy: right / (testRows.length * labelSize) } : {}) };
     } else if (p.task === 'binary-classification') {
       if (p.pfa !== undefined) card.threshold = threshold(validationScores, validationRows, y, p.pfa);
       if (p.calibrate) card.calibration = p.calibrate.map((pfa) => threshold(validationScores, validationRows, y, pfa));
