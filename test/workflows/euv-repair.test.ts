@@ -1,5 +1,4 @@
-// workflows/astronomy/euv-repair.yaml on the real AIA 193 Å image in ../shared/data (skipped
-// without it), with the committed U-Net (data/models/euv-repair-unet): on the held-out quadrant's
+// workflows/astronomy/euv-repair.yaml on the real AIA 193 Å image (bundled in data/astronomy), with the committed U-Net (data/models/euv-repair-unet): on the held-out quadrant's
 // synthetic over-exposures every method is scored over the same masked pixels, and the network
 // beats the trivial fill (the clipped image as recorded) inside the masks; the real saturated
 // pixels get a repair from each method.
@@ -7,16 +6,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { LocalExecutor } from '../../src/engine/executors/local.ts';
 import { runWorkflow } from '../../src/index.ts';
-import { duckdb, repoRoot, scratchDir, sharedData } from '../helpers.ts';
+import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
 
-const aia = sharedData('astronomy/sunpy_aia_193_20130624.jp2');
 const executor = new LocalExecutor({ workers: 1 });
 afterAll(() => executor.close());
 
-describe.skipIf(!aia)('reference workflow: euv-repair', { timeout: 120_000 }, () => {
+describe('reference workflow: euv-repair', () => {
   test('held-out tiles: the U-Net beats the trivial fill inside the masks; real saturation repaired', async () => {
     const out = scratchDir();
-    const summary = await runWorkflow(join(repoRoot, 'workflows', 'astronomy', 'euv-repair.yaml'), { out, executor, allowPaths: [join(aia!, '..', '..'), join(repoRoot, 'data')] });
+    const summary = await runWorkflow(join(repoRoot, 'workflows', 'astronomy', 'euv-repair.yaml'), { out, executor, allowPaths: [join(repoRoot, 'data')] });
     expect(summary.status, summary.error).toBe('ok');
     const rows = await duckdb(`SELECT image, rows, masked_pixels, psnr_db, flux_error FROM read_csv('${join(out, 'inpainting.csv')}')`);
     const by = Object.fromEntries(rows.map((r) => [String(r[0]), r.slice(1).map(Number)]));
