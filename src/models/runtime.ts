@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { registerWasmConvGradient } from './wasm-conv-gradient.ts';
 import { registerWasmConv3dGradient } from './wasm-conv3d-gradient.ts';
+import { registerWasmMaxPoolGradient } from './wasm-maxpool-gradient.ts';
 
 export type Tfjs = typeof Tf;
 export const backendNames = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -78,6 +79,7 @@ async function start(backend: BackendName): Promise<Runtime> {
     wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
     registerWasmConvGradient(tf);
     registerWasmConv3dGradient(tf);
+    registerWasmMaxPoolGradient(tf);
   }
   if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js could not start its ${backend} backend`);
   await tf.ready();

@@ -16,7 +16,7 @@ import { duckdb, repoRoot, scratchDir } from '../helpers.ts';
 // Set before the workers start: they take the environment they are born with.
 process.env.QUIVER_PSEUDONYM_KEY = 'test-key-not-a-secret-0123456789';
 const out = scratchDir();
-// The U-Net's Dice on the test patient was 0.43 when measured (seeds 2 and 3: 0.57, 0.14): well
+// The U-Net's Dice on the test patient was 0.51 when measured (seeds 2 and 3: 0.38, 0.08): well
 // above an empty or random mask's (0, and about 0.02 for one of that volume's size), below what a
 // segmenter trained on one chest slice has shown it can reach.
 const UNET_DICE_FLOOR = 0.3;
