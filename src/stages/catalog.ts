@@ -101,6 +101,7 @@ const loaders: Record<string, StageLoader> = {
   'medical.blob-candidates': async () => (await import('./medical/blob-candidates.ts')).blobCandidates,
   'medical.match-nodules': async () => (await import('./medical/match-nodules.ts')).matchNodules,
   'medical.froc': async () => (await import('./medical/froc.ts')).froc,
+  'medical.patch-symmetries': async () => (await import('./medical/patch-symmetries.ts')).patchSymmetries,
   'finance.align': async () => (await import('./finance/align.ts')).align,
   'finance.returns': async () => (await import('./finance/returns.ts')).returns,
   'finance.rolling': async () => (await import('./finance/rolling.ts')).rolling,

@@ -12,11 +12,12 @@ import { matchNodules } from './match-nodules.ts';
 import { measure } from './measure.ts';
 import { noduleTruth } from './nodule-truth.ts';
 import { orient } from './orient.ts';
+import { patchSymmetries } from './patch-symmetries.ts';
 import { resample } from './resample.ts';
 import { slices } from './slices.ts';
 import { stack } from './stack.ts';
 
 export const medicalStages: Stage[] = [
   huWindow, orient, resample, lungMaskStage, measure, compareMasks, deidentify, slices, stack,
-  insertNodulesStage, noduleTruth, blobCandidates, matchNodules, froc,
+  insertNodulesStage, noduleTruth, blobCandidates, matchNodules, froc, patchSymmetries,
 ];
