@@ -136,10 +136,7 @@ export async function fit(tf: Tfjs, model: LayersModel, data: Examples, train: I
   let best = { loss: Infinity, epoch: -1, weights: [] as Tensor[] };
   try {
     for (let epoch = 0; epoch < o.epochs && epoch - best.epoch <= o.patience; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random.uniform() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      random.shuffle(order);
       const loss = data.weights ? await weightedEpoch(tf, model, data, order, o.batchSize) : await kerasEpoch(tf, model, data, order, o);
       const lossOnValidation = await validationLoss(tf, model, data, validation, xValidation, yValidation);
       history.push({ loss, validationLoss: lossOnValidation });

@@ -34,6 +34,14 @@ export class Random {
     return result;
   }
 
+  /** Shuffles `order` in place (Fisher–Yates, from the end): the same seed, the same order. */
+  shuffle(order: Int32Array): void {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(this.uniform() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+  }
+
   /** Uniform in [0, 1) with 53 random bits. */
   uniform(): number {
     return ((this.uint32() >>> 5) * 67108864 + (this.uint32() >>> 6)) / 9007199254740992;

@@ -75,10 +75,7 @@ export async function trainBeamformer(tf: Tfjs, train: SceneTensors, validation:
   let best = { loss: Infinity, epoch: -1, weights: [] as Tensor[] };
   try {
     for (let epoch = 0; epoch < o.epochs && epoch - best.epoch <= o.patience; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random.uniform() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      random.shuffle(order);
       let sum = 0;
       for (let start = 0; start < order.length; start += o.batchSize) {
         const rows = order.subarray(start, Math.min(order.length, start + o.batchSize));
