@@ -69,25 +69,21 @@ function rotate(n: number, ar: Float64Array, ai: Float64Array, vr: Float64Array,
   const t = (tau >= 0 ? 1 : -1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
   const c = 1 / Math.sqrt(1 + t * t);
   const s = t * c;
-  // Columns: p ← c·p − s·q, q ← s·p + c·q (A and V); rows alike (A).
-  const columns = (mr: Float64Array, mi: Float64Array) => {
+  // Lines p and q (columns, or rows): p ← c·p − s·q, q ← s·p + c·q. `at(line, k)` is the k-th element's index.
+  const rotate = (mr: Float64Array, mi: Float64Array, at: (line: number, k: number) => number) => {
     for (let k = 0; k < n; k++) {
-      const [pr, pi, qr, qi] = [mr[k * n + p], mi[k * n + p], mr[k * n + q], mi[k * n + q]];
-      mr[k * n + p] = c * pr - s * qr;
-      mi[k * n + p] = c * pi - s * qi;
-      mr[k * n + q] = s * pr + c * qr;
-      mi[k * n + q] = s * pi + c * qi;
+      const [ip, iq] = [at(p, k), at(q, k)];
+      const [pr, pi, qr, qi] = [mr[ip], mi[ip], mr[iq], mi[iq]];
+      mr[ip] = c * pr - s * qr;
+      mi[ip] = c * pi - s * qi;
+      mr[iq] = s * pr + c * qr;
+      mi[iq] = s * pi + c * qi;
     }
   };
-  columns(ar, ai);
-  columns(vr, vi);
-  for (let k = 0; k < n; k++) {
-    const [pr, pi, qr, qi] = [ar[p * n + k], ai[p * n + k], ar[q * n + k], ai[q * n + k]];
-    ar[p * n + k] = c * pr - s * qr;
-    ai[p * n + k] = c * pi - s * qi;
-    ar[q * n + k] = s * pr + c * qr;
-    ai[q * n + k] = s * pi + c * qi;
-  }
+  const column = (line: number, k: number) => k * n + line;
+  rotate(ar, ai, column);
+  rotate(vr, vi, column);
+  rotate(ar, ai, (line, k) => line * n + k);
   ar[p * n + q] = ar[q * n + p] = 0;
   ai[p * n + q] = ai[q * n + p] = 0;
   ai[p * n + p] = ai[q * n + q] = 0;
